@@ -1,0 +1,18 @@
+"""One order-backend client per action-server process, created on first use."""
+
+from __future__ import annotations
+
+import logging
+
+from actions.clients.orders import OrdersClient
+
+logger = logging.getLogger(__name__)
+
+_client: OrdersClient | None = None
+
+
+def orders_client() -> OrdersClient:
+    global _client
+    if _client is None:
+        _client = OrdersClient.from_env()
+    return _client

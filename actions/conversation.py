@@ -1,0 +1,61 @@
+"""Policy answers and the fallback: text an operator controls, not hard-coded in Python."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.shop_policies import shop_policies
+
+logger = logging.getLogger(__name__)
+
+FAILURES_BEFORE_HUMAN_OFFER = 2
+
+
+class ActionAnswerPolicy(Action):
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent = tracker.latest_message.get("intent", {}).get("name") or ""
+        answer = shop_policies().answer(intent)
+        if answer is None:
+            logger.warning("bot/shop_policies.yml has no answer for intent %s", intent)
+            answer = shop_policies().answer("contact_customer_service") or "Please contact our customer service."
+        dispatcher.utter_message(text=answer)
+        return []
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row the NLU could not understand."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionFallbackRephrase(Action):
+    """Asks to rephrase; after repeated failure offers a person instead of looping."""
+
+    def name(self) -> str:
+        return "action_fallback_rephrase"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        failures = consecutive_fallbacks(tracker)
+        logger.info("NLU fallback %d in a row for sender %s", failures, tracker.sender_id)
+        if failures >= FAILURES_BEFORE_HUMAN_OFFER:
+            dispatcher.utter_message(text=shop_policies().message("human_offer"))
+        else:
+            dispatcher.utter_message(
+                text="Sorry, I didn't quite get that. Could you say it another way? For example: "
+                "'where is my order?', 'I want to return something' or 'what payment methods do you take?'"
+            )
+        return []

@@ -1,0 +1,48 @@
+"""Who is asking, and may they see this order?
+
+Identity is decided on every turn from signed data only: a logged-in app user's JWT (forwarded by
+the app channel in the message metadata and verified again here), or, for anonymous visitors, the
+list of order numbers they proved to own in this conversation (a slot only actions can set).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import jwt
+from rasa_sdk import Tracker
+
+logger = logging.getLogger(__name__)
+
+VERIFIED_ORDERS_SLOT = "verified_orders"
+
+
+def app_customer_id(tracker: Tracker) -> str | None:
+    """The customer id of a logged-in app user, or None for an anonymous visitor."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    token = metadata.get("app_jwt")
+    if not token:
+        return None
+    secret = os.environ.get("APP_JWT_SECRET")
+    if not secret:
+        logger.error("APP_JWT_SECRET is not set on the action server: app users are treated as anonymous")
+        return None
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError as error:
+        logger.warning("rejected app token for sender %s: %s", tracker.sender_id, error)
+        return None
+    return str(claims["sub"])
+
+
+def verified_orders(tracker: Tracker) -> list[str]:
+    return list(tracker.get_slot(VERIFIED_ORDERS_SLOT) or [])
+
+
+def may_see(tracker: Tracker, order_number: str, order_customer_id: str) -> bool:
+    """App users see only their own orders; anonymous visitors only orders they proved to own."""
+    customer_id = app_customer_id(tracker)
+    if customer_id is not None:
+        return str(order_customer_id) == customer_id
+    return order_number in verified_orders(tracker)

@@ -1,0 +1,176 @@
+"""The order access form: which order, and (for anonymous visitors) proof that it is theirs.
+
+Every order question (track, cancel, return, invoice, ...) goes through this one form; the request
+itself is remembered in the `pending_request` slot and answered by `action_handle_order_request`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import orders_client
+from actions.clients.orders import BackendUnavailable, OrderNotFound
+from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, verified_orders
+from actions.order_texts import describe_recent_orders
+
+logger = logging.getLogger(__name__)
+
+NUMBER_LIKE = re.compile(r"(?<![\w@.])#?\s?(\d{4,10})(?![\w@])")
+ORDER_NUMBER = re.compile(r"\d{6}")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+ZIP_CODE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
+MAX_PROOF_ATTEMPTS = 3
+
+# Problems that end the form early; action_handle_order_request explains them.
+BACKEND_DOWN = "backend_down"
+TOO_MANY_ATTEMPTS = "too_many_attempts"
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+class ActionSetRequest(Action):
+    """Remembers which order question is being asked, so a correction can repeat it."""
+
+    def name(self) -> str:
+        return "action_set_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        return [
+            SlotSet("pending_request", intent),
+            SlotSet("awaiting_confirmation", None),
+            SlotSet("order_access_problem", None),
+        ]
+
+
+class ActionAskOrderNumber(Action):
+    """Asks for the order number; a logged-in app user also sees their recent orders."""
+
+    def name(self) -> str:
+        return "action_ask_order_number"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        customer_id = app_customer_id(tracker)
+        if customer_id is not None:
+            try:
+                orders = await orders_client().list_customer_orders(customer_id, limit=5)
+            except BackendUnavailable:
+                orders = []
+            if orders:
+                dispatcher.utter_message(text=describe_recent_orders(orders))
+                return []
+        dispatcher.utter_message(
+            text="What's the order number? It has 6 digits and you'll find it in your order confirmation email."
+        )
+        return []
+
+
+class ValidateOrderAccessForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_access_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("order_access_problem"):
+            return []
+        number = tracker.get_slot("order_number")
+        if app_customer_id(tracker) is not None or (number and number in verified_orders(tracker)):
+            return ["order_number"]
+        return ["order_number", "order_proof"]
+
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Also takes a number the NLU did not tag, so a wrong length gets a clear answer."""
+        if tracker.get_slot("requested_slot") != "order_number" or latest_entity(tracker, "order_number"):
+            return {}
+        match = NUMBER_LIKE.search(tracker.latest_message.get("text") or "")
+        return {"order_number": match.group(1)} if match else {}
+
+    async def extract_order_proof(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "order_proof":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        email = latest_entity(tracker, "email") or _first(EMAIL, text)
+        if email:
+            return {"order_proof": email}
+        postcode = latest_entity(tracker, "postcode") or _first(ZIP_CODE, text)
+        return {"order_proof": postcode} if postcode else {}
+
+    async def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = re.sub(r"\D", "", str(value or ""))
+        if not ORDER_NUMBER.fullmatch(number):
+            dispatcher.utter_message(
+                text=f"Hmm, {value} doesn't look like one of our order numbers: they have 6 digits, like 104532."
+            )
+            return {"order_number": None}
+        customer_id = app_customer_id(tracker)
+        try:
+            await orders_client().get_order(number, customer_id=customer_id)
+        except OrderNotFound:
+            where = "among your orders" if customer_id else "with that number"
+            dispatcher.utter_message(text=f"I couldn't find order {number} {where}. Could you check the number?")
+            return {"order_number": None}
+        except BackendUnavailable:
+            logger.error("order backend unavailable while validating order %s", number)
+            return {"order_number": number, "order_access_problem": BACKEND_DOWN}
+        slots: dict[str, Any] = {"order_number": number}
+        proof_given_now = "order_proof" in tracker.slots_to_validate()
+        if number not in verified_orders(tracker) and not proof_given_now:
+            slots["order_proof"] = None
+        return slots
+
+    async def validate_order_proof(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = tracker.get_slot("order_number")
+        if not number or not value:
+            return {"order_proof": None}
+        proof = str(value).strip()
+        field = {"email": proof} if "@" in proof else {"postcode": proof}
+        try:
+            owned = await orders_client().verify_owner(number, **field)
+        except BackendUnavailable:
+            logger.error("order backend unavailable while verifying order %s", number)
+            return {"order_proof": None, "order_access_problem": BACKEND_DOWN}
+        if owned:
+            return {
+                "order_proof": "verified",
+                VERIFIED_ORDERS_SLOT: [*verified_orders(tracker), number],
+                "proof_failures": 0,
+            }
+        failures = int(tracker.get_slot("proof_failures") or 0) + 1
+        logger.warning(
+            "ownership proof failed for order %s (attempt %d), sender %s", number, failures, tracker.sender_id
+        )
+        if failures >= MAX_PROOF_ATTEMPTS:
+            return {"order_proof": None, "proof_failures": failures, "order_access_problem": TOO_MANY_ATTEMPTS}
+        kind = "email address" if "email" in field else "ZIP code"
+        dispatcher.utter_message(
+            text=f"Sorry, that {kind} doesn't match order {number}. Please check it and try again "
+            "(the email or ZIP code you used when ordering)."
+        )
+        return {"order_proof": None, "proof_failures": failures}
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    return match.group(match.lastindex or 0) if match else None

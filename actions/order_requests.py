@@ -1,0 +1,324 @@
+"""Answers to order questions once the order is known and the shopper may see it.
+
+`action_handle_order_request` answers the request remembered in `pending_request`; changes
+(cancel, return, new address) are confirmed first and carried out by `action_handle_yes_no`.
+The order backend stays the authority on what is allowed: its refusal reason is passed on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import order_texts as texts
+from actions.backend import orders_client
+from actions.clients.orders import BackendUnavailable, ChangeRefused, Order, OrderNotFound, OrdersError
+from actions.identity import app_customer_id, may_see
+from actions.order_form import BACKEND_DOWN, TOO_MANY_ATTEMPTS, ZIP_CODE
+from actions.shop_policies import shop_policies
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[CollectingDispatcher, Tracker, Order], Awaitable[list[EventType]]]
+ADDRESS_SLOTS = ("address_street", "address_city", "address_postcode")
+
+
+async def visible_order(tracker: Tracker, number: str | None) -> Order | None:
+    """The order, if it exists and this shopper may see it (checked again, never assumed)."""
+    if not number:
+        return None
+    try:
+        order = await orders_client().get_order(number, customer_id=app_customer_id(tracker))
+    except OrderNotFound:
+        return None
+    if not may_see(tracker, order.number, order.customer_id):
+        logger.warning("sender %s asked for order %s without access", tracker.sender_id, number)
+        return None
+    return order
+
+
+def backend_down(dispatcher: CollectingDispatcher, error: Exception) -> list[EventType]:
+    logger.error("order backend unavailable: %s", error)
+    dispatcher.utter_message(text=shop_policies().message("backend_down"))
+    return [SlotSet("order_access_problem", None), SlotSet("awaiting_confirmation", None)]
+
+
+# --------------------------------------------------------------------------- request handlers
+
+
+async def answer_tracking(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    tracking = await orders_client().track(order.number)
+    dispatcher.utter_message(text=texts.tracking_summary(order, tracking))
+    return []
+
+
+async def answer_eta(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    tracking = await orders_client().track(order.number)
+    dispatcher.utter_message(text=texts.eta_summary(order, tracking))
+    return []
+
+
+async def offer_cancel(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    if not texts.can_cancel(order):
+        dispatcher.utter_message(text=texts.cannot_cancel(order))
+        return []
+    dispatcher.utter_message(text=texts.confirm_cancel(order), buttons=texts.YES_NO_BUTTONS)
+    return [SlotSet("awaiting_confirmation", "cancel_order")]
+
+
+async def explain_change(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    dispatcher.utter_message(text=texts.change_options(order))
+    return []
+
+
+async def start_address_change(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    if not texts.can_change_address(order):
+        dispatcher.utter_message(text=texts.cannot_change_address(order))
+        return []
+    dispatcher.utter_message(text=texts.address_change_intro(order))
+    return [*(SlotSet(slot, None) for slot in ADDRESS_SLOTS), FollowupAction("address_form")]
+
+
+async def answer_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    invoice = await orders_client().invoice(order.number)
+    with_link = tracker.get_slot("pending_request") == "get_invoice"
+    dispatcher.utter_message(text=texts.invoice_summary(order, invoice, with_link=with_link))
+    return []
+
+
+async def offer_return(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    if not texts.can_return(order):
+        dispatcher.utter_message(text=texts.cannot_return(order))
+        return []
+    dispatcher.utter_message(text=texts.confirm_return(order), buttons=texts.YES_NO_BUTTONS)
+    return [SlotSet("awaiting_confirmation", "get_refund")]
+
+
+async def answer_refunds(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
+    refunds = await orders_client().refunds(order.number)
+    dispatcher.utter_message(text=texts.refunds_summary(order, refunds))
+    return []
+
+
+REQUEST_HANDLERS: dict[str, Handler] = {
+    "track_order": answer_tracking,
+    "delivery_period": answer_eta,
+    "cancel_order": offer_cancel,
+    "change_order": explain_change,
+    "change_shipping_address": start_address_change,
+    "check_invoice": answer_invoice,
+    "get_invoice": answer_invoice,
+    "get_refund": offer_return,
+    "track_refund": answer_refunds,
+}
+
+
+class ActionHandleOrderRequest(Action):
+    def name(self) -> str:
+        return "action_handle_order_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        problem = tracker.get_slot("order_access_problem")
+        if problem == BACKEND_DOWN:
+            return backend_down(dispatcher, RuntimeError("reported by the order form"))
+        if problem == TOO_MANY_ATTEMPTS:
+            dispatcher.utter_message(text=texts.proof_refused(shop_policies()))
+            return [SlotSet("order_access_problem", None), SlotSet("order_number", None)]
+        request = tracker.get_slot("pending_request") or "track_order"
+        return await run_request(dispatcher, tracker, request)
+
+
+async def run_request(dispatcher: CollectingDispatcher, tracker: Tracker, request: str) -> list[EventType]:
+    """Answers `request` about the order in context, with the shopper-facing error handling."""
+    try:
+        order = await visible_order(tracker, tracker.get_slot("order_number"))
+        if order is None:
+            dispatcher.utter_message(text="Sorry, I can't show that order. Could you give me the order number again?")
+            return [SlotSet("order_number", None)]
+        return await REQUEST_HANDLERS.get(request, answer_tracking)(dispatcher, tracker, order)
+    except BackendUnavailable as error:
+        return backend_down(dispatcher, error)
+    except ChangeRefused as error:
+        dispatcher.utter_message(text=texts.refused(error))
+        return []
+
+
+# --------------------------------------------------------------------------- confirmations
+
+
+async def do_cancel(tracker: Tracker, order: Order) -> str:
+    cancelled = await orders_client().cancel(order.number, reason="requested by the customer in chat")
+    return texts.cancelled(cancelled)
+
+
+async def do_return(tracker: Tracker, order: Order) -> str:
+    refund = await orders_client().start_return(order.number, reason="requested by the customer in chat")
+    return texts.return_started(order, refund)
+
+
+async def do_address_change(tracker: Tracker, order: Order) -> str:
+    address = {
+        "street": tracker.get_slot("address_street"),
+        "city": tracker.get_slot("address_city"),
+        "postcode": tracker.get_slot("address_postcode"),
+    }
+    updated = await orders_client().change_shipping_address(order.number, address)
+    return texts.address_changed(updated)
+
+
+CHANGES: dict[str, Callable[[Tracker, Order], Awaitable[str]]] = {
+    "cancel_order": do_cancel,
+    "get_refund": do_return,
+    "change_shipping_address": do_address_change,
+}
+CORRECTION_WORDS = ("other", "another", "different", "wrong", "meant", "not that", "order")
+
+
+class ActionHandleYesNo(Action):
+    """Yes/no: confirms or declines a pending change, corrects the order, or just acknowledges."""
+
+    def name(self) -> str:
+        return "action_handle_yes_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        said_yes = tracker.latest_message.get("intent", {}).get("name") == "affirm"
+        pending = tracker.get_slot("awaiting_confirmation")
+        if pending in CHANGES:
+            if said_yes:
+                return await self._carry_out(dispatcher, tracker, pending)
+            dispatcher.utter_message(
+                text=f"OK, I haven't changed anything on order {tracker.get_slot('order_number')}."
+            )
+            return [SlotSet("awaiting_confirmation", None)]
+        if not said_yes and is_order_correction(tracker):
+            return switch_order(tracker)
+        dispatcher.utter_message(
+            text="Great! Anything else I can help with?"
+            if said_yes
+            else "Alright. If you need anything else, just ask."
+        )
+        return []
+
+    async def _carry_out(self, dispatcher: CollectingDispatcher, tracker: Tracker, change: str) -> list[EventType]:
+        done = [SlotSet("awaiting_confirmation", None)]
+        try:
+            order = await visible_order(tracker, tracker.get_slot("order_number"))
+            if order is None:
+                dispatcher.utter_message(text="Sorry, I can't change that order.")
+                return done
+            dispatcher.utter_message(text=await CHANGES[change](tracker, order))
+        except BackendUnavailable as error:
+            return backend_down(dispatcher, error)
+        except ChangeRefused as error:
+            dispatcher.utter_message(text=texts.refused(error))
+        except OrdersError as error:
+            logger.error("order change %s failed: %s", change, error)
+            dispatcher.utter_message(text="Sorry, that change didn't go through. Nothing was changed.")
+        return done
+
+
+def is_order_correction(tracker: Tracker) -> bool:
+    text = (tracker.latest_message.get("text") or "").lower()
+    has_number = next(tracker.get_latest_entity_values("order_number"), None) is not None
+    return has_number or any(word in text for word in CORRECTION_WORDS)
+
+
+def switch_order(tracker: Tracker) -> list[EventType]:
+    """Re-asks the same question about another order ("no, the other order")."""
+    new_number = next(tracker.get_latest_entity_values("order_number"), None)
+    return [
+        SlotSet("order_number", new_number),
+        SlotSet("pending_request", tracker.get_slot("pending_request") or "track_order"),
+        SlotSet("awaiting_confirmation", None),
+        FollowupAction("order_access_form"),
+    ]
+
+
+class ActionHandleInform(Action):
+    """A bare value outside a form: an order number starts (or redirects) an order question."""
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if next(tracker.get_latest_entity_values("order_number"), None):
+            return switch_order(tracker)
+        entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
+        if entities & {"product", "colour", "size", "quantity"}:
+            dispatcher.utter_message(response="utter_shopping_soon")
+        elif entities & {"email", "postcode"}:
+            dispatcher.utter_message(
+                text="Thanks! What can I do for you: track an order, a return or refund, an invoice, or something else?"
+            )
+        else:
+            dispatcher.utter_message(text="Could you tell me a bit more about what you need?")
+        return []
+
+
+class ActionDeliveryPeriod(Action):
+    """ "When will it arrive?": the ETA of the order in context, otherwise the general delivery times."""
+
+    def name(self) -> str:
+        return "action_delivery_period"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        number = tracker.get_slot("order_number")
+        if number and (app_customer_id(tracker) or number in (tracker.get_slot("verified_orders") or [])):
+            return await run_request(dispatcher, tracker, "delivery_period")
+        dispatcher.utter_message(text=shop_policies().answer("delivery_period"))
+        return []
+
+
+# --------------------------------------------------------------------------- new shipping address
+
+
+class ValidateAddressForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_address_form"
+
+    async def validate_address_street(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        street = " ".join(str(value or "").split())
+        if 4 <= len(street) <= 120 and any(c.isdigit() for c in street) and any(c.isalpha() for c in street):
+            return {"address_street": street}
+        dispatcher.utter_message(text="Please give the street with the house number, for example '12 Oak Street'.")
+        return {"address_street": None}
+
+    async def validate_address_city(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        city = " ".join(str(value or "").split()).strip(" .,")
+        if 2 <= len(city) <= 60 and not any(c.isdigit() for c in city):
+            return {"address_city": city.title() if city.islower() else city}
+        dispatcher.utter_message(text="That doesn't look like a city name. Which city should it go to?")
+        return {"address_city": None}
+
+    async def validate_address_postcode(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        match = ZIP_CODE.search(str(value or ""))
+        if match:
+            return {"address_postcode": match.group(1)}
+        dispatcher.utter_message(text="A ZIP code has 5 digits, like 94107. What's the ZIP code?")
+        return {"address_postcode": None}
+
+
+class ActionConfirmAddressChange(Action):
+    def name(self) -> str:
+        return "action_confirm_address_change"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        street, city, postcode = (tracker.get_slot(slot) for slot in ADDRESS_SLOTS)
+        dispatcher.utter_message(
+            text=f"Shall I change the shipping address of order {tracker.get_slot('order_number')} "
+            f"to {street}, {city} {postcode}?",
+            buttons=texts.YES_NO_BUTTONS,
+        )
+        return [SlotSet("awaiting_confirmation", "change_shipping_address")]

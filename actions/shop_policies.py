@@ -1,0 +1,82 @@
+"""The shop policy file (bot/shop_policies.yml), re-read whenever an operator edits it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "bot" / "shop_policies.yml"
+
+
+class _Facts(dict):
+    """Leaves unknown {placeholders} visible instead of failing the whole answer."""
+
+    def __missing__(self, key: str) -> str:
+        logger.warning("shop policy text uses unknown placeholder {%s}", key)
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class ShopPolicies:
+    facts: dict[str, Any]
+    answers: dict[str, Any]
+    messages: dict[str, Any]
+
+    def answer(self, intent: str) -> str | None:
+        """The policy answer for an intent, or None when the operator wrote none."""
+        return self._render(self.answers.get(intent))
+
+    def message(self, key: str) -> str:
+        text = self._render(self.messages.get(key))
+        if text is None:
+            raise KeyError(f"shop_policies.yml has no message '{key}'")
+        return text
+
+    def fact(self, key: str) -> Any:
+        return self.facts.get(key)
+
+    def _render(self, entry: Any) -> str | None:
+        if not entry:
+            return None
+        text = random.choice(entry) if isinstance(entry, list) else str(entry)
+        return text.format_map(_Facts(self.facts))
+
+
+class PolicyFile:
+    """Loads the file lazily and reloads it when its modification time changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._mtime: float | None = None
+        self._policies: ShopPolicies | None = None
+
+    def get(self) -> ShopPolicies:
+        mtime = self.path.stat().st_mtime
+        if self._policies is None or mtime != self._mtime:
+            self._policies = self._load()
+            self._mtime = mtime
+        return self._policies
+
+    def _load(self) -> ShopPolicies:
+        data = yaml.safe_load(self.path.read_text()) or {}
+        logger.info("loaded shop policies from %s", self.path)
+        return ShopPolicies(
+            facts=data.get("facts") or {},
+            answers=data.get("answers") or {},
+            messages=data.get("messages") or {},
+        )
+
+
+_policy_file = PolicyFile(Path(os.environ.get("SHOP_POLICIES", DEFAULT_PATH)))
+
+
+def shop_policies() -> ShopPolicies:
+    return _policy_file.get()

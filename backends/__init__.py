@@ -1,0 +1,1 @@
+"""Commerce backends (aiohttp services with OpenAPI descriptions) that the action server calls."""

@@ -1,0 +1,3 @@
+from backends.orders.app import main
+
+main()

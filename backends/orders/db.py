@@ -1,0 +1,32 @@
+"""Engine and session factory; tables are created on startup when missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from backends.orders.models import Base
+
+DEFAULT_DB_URL = "sqlite+aiosqlite:///var/orders.sqlite"
+
+
+def make_engine(db_url: str) -> AsyncEngine:
+    """SQLite gets its folder created and a busy timeout, so concurrent writers wait instead of failing."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        return create_async_engine(url, connect_args={"timeout": 15})
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker:
+    # expire_on_commit=False: results are serialised after commit without reloading.
+    return async_sessionmaker(engine, expire_on_commit=False)

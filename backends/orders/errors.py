@@ -1,0 +1,37 @@
+"""Domain errors; the API maps them to HTTP 404 / 409 / 422 with a human-readable message."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Refused(DomainError):
+    """The request is understood but the order's state does not allow it (HTTP 409)."""
+
+    status = 409
+    code = "refused"
+
+
+class Invalid(DomainError):
+    """The request data is wrong (HTTP 422); `fields` says which field and why."""
+
+    status = 422
+    code = "invalid_request"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}

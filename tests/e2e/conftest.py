@@ -1,0 +1,126 @@
+"""A whole assistant stack for end-to-end tests: real processes, on their own ports and state.
+
+The stack is started once per test session through the same launcher operators use, in a
+temporary state directory (its own SQLite databases, secrets and logs) with the trained model
+from `var/models` (or RASA_MODEL). Tests talk to it over HTTP and socket.io like real clients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LAUNCHER = [sys.executable if sys.version_info[:2] == (3, 11) else "python3", str(REPO / "bot" / "launcher.py")]
+BASE_PORT = int(os.environ.get("E2E_BASE_PORT", "17000"))
+
+
+def trained_model() -> Path:
+    explicit = os.environ.get("RASA_MODEL")
+    model = Path(explicit) if explicit else REPO / "var" / "models" / "shop-assistant.tar.gz"
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: run `python3 bot/launcher.py train` first", pytrace=False)
+    return model
+
+
+@dataclass
+class Stack:
+    var: Path
+    env: dict[str, str]
+    secrets: dict[str, str]
+    demo_orders: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['RASA_PORT']}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['WEB_PORT']}"
+
+    @property
+    def orders_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['ORDERS_PORT']}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['ACTIONS_PORT']}"
+
+    def launcher(self, *args: str) -> None:
+        subprocess.run([*LAUNCHER, *args], env=self.env, check=True, timeout=600)
+
+    def pid(self, process: str) -> int | None:
+        path = self.var / "run" / f"{process}.pid"
+        return int(path.read_text()) if path.exists() else None
+
+    def kill(self, process: str) -> None:
+        """Kill one process hard, as a crash would (no clean shutdown)."""
+        pid = self.pid(process)
+        assert pid, f"{process} is not running"
+        os.killpg(pid, 9)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        (self.var / "run" / f"{process}.pid").unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        """Start whatever is not running (the launcher skips running processes)."""
+        self.launcher("start")
+
+    def order(self, status: str, index: int = 0) -> dict:
+        orders = self.demo_orders.get(status) or []
+        if len(orders) <= index:
+            pytest.fail(f"the demo data has no {index + 1}. order in status {status}", pytrace=False)
+        return orders[index]
+
+
+def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RASA_", "ORDERS_", "ACTIONS_", "WEB_"))}
+    env.update(
+        ASSISTANT_VAR=str(var),
+        ASSISTANT_MODEL=str(trained_model()),
+        RASA_PORT=str(BASE_PORT + port_offset + 5),
+        ACTIONS_PORT=str(BASE_PORT + port_offset + 55),
+        ORDERS_PORT=str(BASE_PORT + port_offset + 101),
+        WEB_PORT=str(BASE_PORT + port_offset + 80),
+        **extra,
+    )
+    return env
+
+
+def start_stack(var: Path, env: dict[str, str]) -> Stack:
+    stack = Stack(var=var, env=env, secrets={})
+    stack.launcher("seed")
+    secrets_file = var / "secrets.env"
+    stack.secrets = dict(
+        line.split("=", 1) for line in secrets_file.read_text().splitlines() if "=" in line and not line.startswith("#")
+    )
+    stack.env.update(stack.secrets)
+    demo = var / "demo-orders.json"
+    stack.demo_orders = json.loads(demo.read_text()) if demo.exists() else {}
+    try:
+        stack.launcher("start")
+    except subprocess.CalledProcessError:
+        stack.launcher("stop")
+        raise
+    return stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var = tmp_path_factory.mktemp("stack")
+    started = start_stack(var, stack_env(var, port_offset=0))
+    yield started
+    started.launcher("stop")

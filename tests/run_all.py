@@ -1,0 +1,129 @@
+"""Set up and run the whole test suite: `make test` (CI calls it through .ci/run).
+
+Order: environments → system services the tests need (PostgreSQL, Redis, Chromium; installed with
+apt-get when missing, never skipped) → chat widget → model (trained only when inputs changed) →
+lint → unit/integration/end-to-end tests in both venvs → `rasa test` on held-out NLU examples and
+test stories. Stops at the first failing step and says which.
+
+Standard library only: it runs before the venvs exist.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bot"))
+import environments  # noqa: E402
+import launcher  # noqa: E402
+
+RASA_BIN = REPO / ".venv-rasa" / "bin"
+SERVICES_BIN = REPO / ".venv-services" / "bin"
+RESULTS = REPO / "var" / "test-results"
+# Tests that import rasa run in the Rasa venv; everything else in the services venv.
+RASA_VENV_TESTS = ["tests/rasa", "tests/nlu"]
+SYSTEM_PACKAGES = {
+    "postgresql": lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")),
+    "redis-server": lambda: shutil.which("redis-server") is not None,
+    "chromium": lambda: Path("/usr/bin/chromium").exists(),
+}
+
+
+def step(name: str, command: list[str], **kwargs) -> None:
+    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=REPO, **kwargs)
+    print(
+        f"=== {name}: {'ok' if result.returncode == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s", flush=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"test step failed: {name}")
+
+
+def ensure_system_packages() -> None:
+    missing = [name for name, present in SYSTEM_PACKAGES.items() if not present()]
+    if not missing:
+        return
+    install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+    if os.geteuid() != 0:
+        if shutil.which("sudo") is None:
+            raise SystemExit(f"the tests need {', '.join(missing)}: run `sudo {' '.join(install)}`")
+        install = ["sudo", "-n", *install]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    step("apt-get update", [*install[: install.index("apt-get") + 1], "update", "-q"], env=env)
+    step(f"install {', '.join(missing)}", install, env=env)
+
+
+def main() -> None:
+    started = time.monotonic()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    environments.main()
+    ensure_system_packages()
+    launcher.install_widget()
+    env = launcher.environment(launcher.var_dir())
+    model = launcher.train(env)
+    test_env = {**env, "RASA_MODEL": str(model), "PYTHONPATH": str(REPO)}
+
+    step("ruff lint", [str(SERVICES_BIN / "ruff"), "check", "."])
+    step("ruff format", [str(SERVICES_BIN / "ruff"), "format", "--check", "."])
+    step(
+        "pytest (Rasa venv)",
+        [str(RASA_BIN / "python"), "-m", "pytest", "-q", *RASA_VENV_TESTS, f"--junitxml={RESULTS / 'rasa.xml'}"],
+        env=test_env,
+    )
+    ignores = [f"--ignore={path}" for path in RASA_VENV_TESTS]
+    step(
+        "pytest (services venv: unit, backends, end-to-end, browser)",
+        [
+            str(SERVICES_BIN / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "tests",
+            *ignores,
+            f"--junitxml={RESULTS / 'services.xml'}",
+        ],
+        env=test_env,
+    )
+    step(
+        "rasa test nlu (held-out examples)",
+        [
+            str(RASA_BIN / "rasa"),
+            "test",
+            "nlu",
+            "--nlu",
+            "tests/nlu/test_nlu.yml",
+            "--model",
+            str(model),
+            "--out",
+            str(RESULTS / "nlu"),
+        ],
+        env=test_env,
+    )
+    step(
+        "rasa test core (test stories)",
+        [
+            str(RASA_BIN / "rasa"),
+            "test",
+            "core",
+            "--stories",
+            "tests/stories",
+            "--model",
+            str(model),
+            "--out",
+            str(RESULTS / "core"),
+            "--fail-on-prediction-errors",
+        ],
+        env=test_env,
+    )
+    print(f"\nAll test steps passed in {time.monotonic() - started:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()
