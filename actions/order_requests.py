@@ -65,7 +65,7 @@ async def answer_eta(dispatcher: CollectingDispatcher, tracker: Tracker, order: 
 
 
 async def offer_cancel(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
-    if not texts.can_cancel(order):
+    if not order.cancellable:
         dispatcher.utter_message(text=texts.cannot_cancel(order))
         return []
     dispatcher.utter_message(text=texts.confirm_cancel(order), buttons=texts.YES_NO_BUTTONS)
@@ -78,7 +78,7 @@ async def explain_change(dispatcher: CollectingDispatcher, tracker: Tracker, ord
 
 
 async def start_address_change(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
-    if not texts.can_change_address(order):
+    if not order.address_changeable:
         dispatcher.utter_message(text=texts.cannot_change_address(order))
         return []
     dispatcher.utter_message(text=texts.address_change_intro(order))
@@ -87,13 +87,16 @@ async def start_address_change(dispatcher: CollectingDispatcher, tracker: Tracke
 
 async def answer_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
     invoice = await orders_client().invoice(order.number)
-    with_link = tracker.get_slot("pending_request") == "get_invoice"
-    dispatcher.utter_message(text=texts.invoice_summary(order, invoice, with_link=with_link))
+    wants_link = tracker.get_slot("pending_request") == "get_invoice"
+    link = shop_policies().fact("invoice_link") if wants_link else None
+    if link:
+        link = link.format(order_number=order.number, invoice_number=invoice.number)
+    dispatcher.utter_message(text=texts.invoice_summary(order, invoice, link=link))
     return []
 
 
 async def offer_return(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
-    if not texts.can_return(order):
+    if not order.returnable:
         dispatcher.utter_message(text=texts.cannot_return(order))
         return []
     dispatcher.utter_message(text=texts.confirm_return(order), buttons=texts.YES_NO_BUTTONS)
@@ -164,9 +167,11 @@ async def do_return(tracker: Tracker, order: Order) -> str:
 
 async def do_address_change(tracker: Tracker, order: Order) -> str:
     address = {
-        "street": tracker.get_slot("address_street"),
+        "name": order.shipping_address.name,
+        "line1": tracker.get_slot("address_street"),
         "city": tracker.get_slot("address_city"),
         "postcode": tracker.get_slot("address_postcode"),
+        "country": order.shipping_address.country,
     }
     updated = await orders_client().change_shipping_address(order.number, address)
     return texts.address_changed(updated)

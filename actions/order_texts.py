@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
-from actions.clients.orders import ChangeRefused, Invoice, Order, Refund, Shipment
+from actions.clients.orders import Cancellation, ChangeRefused, Invoice, Order, Refund, Tracking
 from actions.shop_policies import ShopPolicies
 
 YES_NO_BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -21,8 +22,6 @@ STATUS_TEXT = {
     "cancelled": "was cancelled",
     "returned": "was returned",
 }
-CANCELLABLE = {"pending_payment", "processing"}
-ADDRESS_CHANGEABLE = {"pending_payment", "processing", "packed"}
 NOT_YET_SHIPPED = {"pending_payment", "payment_failed", "processing", "packed"}
 
 
@@ -35,7 +34,7 @@ def day(value: date | datetime | str | None) -> str:
     return value.strftime("%A %-d %B")
 
 
-def money(amount: float, currency: str) -> str:
+def money(amount: Decimal, currency: str) -> str:
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper())
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
 
@@ -47,54 +46,52 @@ def items(order: Order) -> str:
 
 
 def status_text(status: str) -> str:
-    return STATUS_TEXT.get(status, "is " + status.replace("_", " "))
+    """Phrase for a status; the enum's value, since str(StrEnum member) differs across Pythons."""
+    value = getattr(status, "value", status)
+    return STATUS_TEXT.get(value, "is " + value.replace("_", " "))
 
 
 def status_sentence(order: Order) -> str:
     return f"Order {order.number} ({items(order)}) {status_text(order.status)}."
 
 
-def _latest_event(shipments: Sequence[Shipment]) -> str:
-    events = [event for shipment in shipments for event in shipment.events]
+def _latest_event(tracking: Tracking) -> str:
+    events = [event for shipment in tracking.shipments for event in shipment.events]
     if not events:
         return ""
-    latest = max(events, key=lambda event: event.timestamp)
+    latest = max(events, key=lambda event: event.occurred_at)
     where = f" in {latest.location}" if latest.location else ""
-    return f" Latest update: {latest.description}{where} on {day(latest.timestamp)}."
+    return f" Latest update: {latest.description}{where} on {day(latest.occurred_at)}."
 
 
-def _eta(order: Order, shipments: Sequence[Shipment]) -> str:
+def _eta(order: Order, tracking: Tracking) -> str:
     if order.status == "delivered":
         return ""
-    etas = [shipment.eta for shipment in shipments if shipment.eta]
-    if etas:
-        return f" It should arrive by {day(max(etas))}."
+    if tracking.eta:
+        return f" It should arrive by {day(tracking.eta)}."
     if order.status in NOT_YET_SHIPPED and order.status != "payment_failed":
         return " It hasn't shipped yet; you'll get an email with tracking as soon as it does."
     return ""
 
 
-def tracking_summary(order: Order, shipments: Sequence[Shipment]) -> str:
+def tracking_summary(order: Order, tracking: Tracking) -> str:
     carrier = ""
-    if shipments and shipments[0].tracking_number:
-        carrier = f" Carrier: {shipments[0].carrier}, tracking number {shipments[0].tracking_number}."
-    return status_sentence(order) + _latest_event(shipments) + _eta(order, shipments) + carrier
+    if tracking.shipments:
+        shipment = tracking.shipments[-1]
+        carrier = f" Carrier: {shipment.carrier}, tracking number {shipment.tracking_number}."
+    return status_sentence(order) + _latest_event(tracking) + _eta(order, tracking) + carrier
 
 
-def eta_summary(order: Order, shipments: Sequence[Shipment]) -> str:
+def eta_summary(order: Order, tracking: Tracking) -> str:
     if order.status == "delivered":
-        return status_sentence(order) + _latest_event(shipments)
-    eta = _eta(order, shipments)
+        return status_sentence(order) + _latest_event(tracking)
+    eta = _eta(order, tracking)
     return f"Order {order.number}:" + (eta or f" it {status_text(order.status)}.")
 
 
 def describe_recent_orders(orders: Sequence[Order]) -> str:
     listed = "; ".join(f"{o.number} ({status_text(o.status)}, placed {day(o.placed_at)})" for o in orders)
     return f"Which order is it about? Your recent orders: {listed}. Just tell me the number."
-
-
-def can_cancel(order: Order) -> bool:
-    return order.status in CANCELLABLE
 
 
 def cannot_cancel(order: Order) -> str:
@@ -109,17 +106,23 @@ def cannot_cancel(order: Order) -> str:
 
 
 def confirm_cancel(order: Order) -> str:
+    fee = order.cancellation_fee or Decimal(0)
+    cost = f"for a fee of {money(fee, order.currency)}" if fee > 0 else "free of charge"
     return (
         f"Order {order.number} ({items(order)}, {money(order.total, order.currency)}) hasn't shipped yet, "
-        "so I can cancel it free of charge. Shall I cancel it?"
+        f"so I can cancel it {cost}. Shall I cancel it?"
     )
 
 
-def cancelled(order: Order) -> str:
-    return (
-        f"Done: order {order.number} is cancelled. Any payment goes back to your original payment method; "
-        "you'll get a confirmation email."
-    )
+def cancelled(cancellation: Cancellation) -> str:
+    order = cancellation.order
+    text = f"Done: order {order.number} is cancelled."
+    if cancellation.refund is not None:
+        text += (
+            f" A refund of {money(cancellation.refund.amount, order.currency)} goes back to your original payment "
+            "method."
+        )
+    return text + " You'll get a confirmation email."
 
 
 def change_options(order: Order) -> str:
@@ -135,10 +138,6 @@ def change_options(order: Order) -> str:
     )
 
 
-def can_change_address(order: Order) -> bool:
-    return order.status in ADDRESS_CHANGEABLE
-
-
 def cannot_change_address(order: Order) -> str:
     return (
         f"Order {order.number} {status_text(order.status)}, so its address can't be changed any "
@@ -148,44 +147,43 @@ def cannot_change_address(order: Order) -> str:
 
 def address_change_intro(order: Order) -> str:
     a = order.shipping_address
-    return f"Sure. Order {order.number} is going to {a.street}, {a.city} {a.postcode}. Let's set the new address."
+    return f"Sure. Order {order.number} is going to {a.line1}, {a.city} {a.postcode}. Let's set the new address."
 
 
 def address_changed(order: Order) -> str:
     a = order.shipping_address
-    return f"Done: order {order.number} will now ship to {a.street}, {a.city} {a.postcode}."
+    return f"Done: order {order.number} will now ship to {a.line1}, {a.city} {a.postcode}."
 
 
-def invoice_summary(order: Order, invoice: Invoice, with_link: bool) -> str:
+def invoice_summary(order: Order, invoice: Invoice, link: str | None) -> str:
     text = (
         f"Invoice {invoice.number} for order {order.number} was issued on {day(invoice.issued_at)}, "
         f"total {money(invoice.total, invoice.currency)}."
     )
-    if with_link:
-        text += f" You can download it here: {invoice.download_url}"
+    if link:
+        text += f" You can download it here: {link}"
     else:
         text += " Say 'send me the invoice' if you'd like the download link."
     return text
 
 
-def can_return(order: Order) -> bool:
-    return order.status == "delivered"
-
-
 def cannot_return(order: Order) -> str:
-    if order.status in CANCELLABLE:
+    if order.cancellable:
         return (
             f"Order {order.number} hasn't shipped yet, so there's nothing to return: I can cancel it instead "
             "for a full refund. Just say 'cancel my order'."
         )
     if order.status in {"shipped", "out_for_delivery", "packed"}:
         return f"Order {order.number} {STATUS_TEXT[order.status]}. Once it's delivered you can start a return here."
+    if order.status == "delivered" and order.return_deadline:
+        return f"The return window for order {order.number} closed on {day(order.return_deadline)}."
     return f"Order {order.number} {status_text(order.status)}, so a return isn't possible."
 
 
 def confirm_return(order: Order) -> str:
+    until = f" (possible until {day(order.return_deadline)})" if order.return_deadline else ""
     return (
-        f"I can start a return for order {order.number} ({items(order)}). You'll get a prepaid return label "
+        f"I can start a return for order {order.number} ({items(order)}){until}. You'll get a prepaid return label "
         "by email, and the refund is issued once we receive the items. Shall I start the return?"
     )
 
@@ -203,7 +201,7 @@ def refunds_summary(order: Order, refunds: Sequence[Refund]) -> str:
             f"There's no refund for order {order.number} yet. If you'd like to return it, say "
             "'I want to return my order'."
         )
-    parts = [f"{money(r.amount, order.currency)} {r.status.replace('_', ' ')}" for r in refunds]
+    parts = [f"{money(r.amount, r.currency)} {r.status.replace('_', ' ')} ({day(r.requested_at)})" for r in refunds]
     return f"Refunds for order {order.number}: " + "; ".join(parts) + "."
 
 

@@ -34,8 +34,9 @@ class ShopPolicies:
         """The policy answer for an intent, or None when the operator wrote none."""
         return self._render(self.answers.get(intent))
 
-    def message(self, key: str) -> str:
-        text = self._render(self.messages.get(key))
+    def message(self, key: str, **values: Any) -> str:
+        """A message; `values` fill placeholders of their own besides the facts."""
+        text = self._render(self.messages.get(key), values)
         if text is None:
             raise KeyError(f"shop_policies.yml has no message '{key}'")
         return text
@@ -43,11 +44,11 @@ class ShopPolicies:
     def fact(self, key: str) -> Any:
         return self.facts.get(key)
 
-    def _render(self, entry: Any) -> str | None:
+    def _render(self, entry: Any, values: dict[str, Any] | None = None) -> str | None:
         if not entry:
             return None
         text = random.choice(entry) if isinstance(entry, list) else str(entry)
-        return text.format_map(_Facts(self.facts))
+        return text.format_map(_Facts({**self.facts, **(values or {})}))
 
 
 class PolicyFile:

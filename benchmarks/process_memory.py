@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PID_DIR = REPO_ROOT / "var" / "run"
+DEFAULT_PID_DIR = Path(os.environ.get("ASSISTANT_VAR", REPO_ROOT / "var")) / "run"
 MIB = 1024 * 1024
 
 
@@ -111,6 +112,15 @@ def rss_mib(pid: int, children: bool = True) -> float | None:
         return None
 
 
+def cpu_seconds(pid: int, children: bool = True) -> float | None:
+    """User + system CPU time of a process tree, to compare CPU cost per turn."""
+    try:
+        times = [p.cpu_times() for p in _tree(pid, children)]
+    except psutil.Error:
+        return None
+    return sum(t.user + t.system for t in times)
+
+
 def measure_all(pids: dict[str, int], children: bool = True) -> list[MemoryReport]:
     """Measure every named process."""
     return [measure(name, pid, children) for name, pid in pids.items()]
@@ -141,46 +151,31 @@ def render(reports: list[MemoryReport], markdown: bool = False) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False))
-        for row in [header, *rows]
-    )
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in [header, *rows])
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: print the memory of the processes named by pid files or `--pids`."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--pid-dir",
         type=Path,
         default=DEFAULT_PID_DIR,
         help="directory of <name>.pid files",
     )
-    parser.add_argument(
-        "--pids", default=None, help="name=pid,... (instead of --pid-dir)"
-    )
-    parser.add_argument(
-        "--no-children", action="store_true", help="do not add child processes"
-    )
-    parser.add_argument(
-        "--json", type=Path, default=None, help="also write the reports as JSON"
-    )
+    parser.add_argument("--pids", default=None, help="name=pid,... (instead of --pid-dir)")
+    parser.add_argument("--no-children", action="store_true", help="do not add child processes")
+    parser.add_argument("--json", type=Path, default=None, help="also write the reports as JSON")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
     pids = parse_pids(args.pids) if args.pids else read_pid_dir(args.pid_dir)
     if not pids:
-        print(
-            f"no processes: no --pids and no *.pid in {args.pid_dir}", file=sys.stderr
-        )
+        print(f"no processes: no --pids and no *.pid in {args.pid_dir}", file=sys.stderr)
         return 1
     reports = measure_all(pids, children=not args.no_children)
     print(render(reports, args.markdown))
     if args.json:
-        args.json.write_text(
-            json.dumps([asdict(r) for r in reports], indent=2), encoding="utf-8"
-        )
+        args.json.write_text(json.dumps([asdict(r) for r in reports], indent=2), encoding="utf-8")
     return 1 if any(r.error for r in reports) else 0
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DIR = REPO_ROOT / "var" / "bench" / "starter"
+DEFAULT_DIR = Path(os.environ.get("ASSISTANT_VAR", REPO_ROOT / "var")) / "bench" / "starter"
 DEFAULT_PORT = 5305
 READY_TIMEOUT_S = 240.0
 
@@ -59,9 +59,7 @@ def rasa_env() -> dict[str, str]:
 
 def trained_model(bot_dir: Path) -> Path | None:
     """Newest trained model of the starter bot, if there is one."""
-    models = sorted(
-        (bot_dir / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime
-    )
+    models = sorted((bot_dir / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1] if models else None
 
 
@@ -117,9 +115,7 @@ def is_ready(base_url: str) -> bool:
         status = http_json(f"{base_url}/status")
     except (urllib.error.URLError, OSError, ValueError):
         return False
-    return isinstance(status, dict) and bool(
-        status.get("model_file") or status.get("model_id")
-    )
+    return isinstance(status, dict) and bool(status.get("model_file") or status.get("model_id"))
 
 
 @dataclass
@@ -129,6 +125,7 @@ class StarterServer:
     pid: int
     port: int
     log: Path
+    pid_file: Path
 
     @property
     def url(self) -> str:
@@ -144,11 +141,9 @@ def start(
     """Start `rasa run --enable-api` for the starter bot and wait until it answers."""
     model = prepare(bot_dir, rasa_bin)
     if has_custom_actions(bot_dir):
-        raise RuntimeError(
-            "the starter bot lists custom actions; it would need an action server"
-        )
+        raise RuntimeError("the starter bot lists custom actions; it would need an action server")
     rasa = find_rasa_bin(rasa_bin)
-    log = bot_dir.parent / "starter-server.log"
+    log = bot_dir.parent / f"starter-server-{port}.log"
     cmd = [
         rasa,
         "run",
@@ -165,12 +160,10 @@ def start(
         str(bot_dir / "credentials.yml"),
     ]
     out = log.open("w", encoding="utf-8")
-    proc = subprocess.Popen(
-        cmd, cwd=bot_dir, env=rasa_env(), stdout=out, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen(cmd, cwd=bot_dir, env=rasa_env(), stdout=out, stderr=subprocess.STDOUT)
     out.close()
-    server = StarterServer(pid=proc.pid, port=port, log=log)
-    (bot_dir.parent / "starter.pid").write_text(str(proc.pid), encoding="utf-8")
+    server = StarterServer(proc.pid, port, log, pid_path(bot_dir, port))
+    server.pid_file.write_text(str(proc.pid), encoding="utf-8")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -178,8 +171,19 @@ def start(
         if is_ready(server.url):
             return server
         time.sleep(0.5)
-    stop(server.pid)
+    shutdown(server)
     raise TimeoutError(f"starter bot not ready after {timeout:.0f} s; see {log}")
+
+
+def pid_path(bot_dir: Path, port: int) -> Path:
+    """Where `start` records the server's pid, so `stop` works from another shell."""
+    return bot_dir.parent / f"starter-{port}.pid"
+
+
+def shutdown(server: StarterServer) -> None:
+    """Stop a server started by `start` and forget its pid file."""
+    stop(server.pid)
+    server.pid_file.unlink(missing_ok=True)
 
 
 def stop(pid: int, timeout: float = 20.0) -> None:
@@ -222,19 +226,14 @@ def running(
     try:
         yield server
     finally:
-        stop(server.pid)
-        (bot_dir.parent / "starter.pid").unlink(missing_ok=True)
+        shutdown(server)
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: prepare / start / stop the starter bot."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["prepare", "start", "stop"])
-    parser.add_argument(
-        "--dir", type=Path, default=DEFAULT_DIR, help="cache dir of the starter bot"
-    )
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="cache dir of the starter bot")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--rasa-bin", default=None)
     args = parser.parse_args(argv)
@@ -246,12 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         server = start(args.dir, args.port, args.rasa_bin)
         print(f"starter bot pid {server.pid} at {server.url} (log {server.log})")
     else:
-        pid_file = args.dir.parent / "starter.pid"
-        if not pid_file.exists():
-            print("no starter.pid: nothing to stop", file=sys.stderr)
+        path = pid_path(args.dir, args.port)
+        if not path.exists():
+            print(f"no {path}: nothing to stop", file=sys.stderr)
             return 1
-        stop(int(pid_file.read_text(encoding="utf-8")))
-        pid_file.unlink()
+        stop(int(path.read_text(encoding="utf-8")))
+        path.unlink()
         print("stopped")
     return 0
 

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -32,7 +33,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 import yaml
@@ -45,7 +46,8 @@ except ImportError:  # run as a script: benchmarks/ itself is on sys.path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCRIPT_DIR = Path(__file__).resolve().parent / "conversations"
-DEFAULT_ORDERS = REPO_ROOT / "var" / "demo-orders.json"
+VAR_DIR = Path(os.environ.get("ASSISTANT_VAR", REPO_ROOT / "var"))
+DEFAULT_ORDERS = VAR_DIR / "demo-orders.json"
 WEBHOOK = "/webhooks/rest/webhook"
 BACKEND_P95_TARGET_MS = 150.0
 PLACEHOLDER = re.compile(r"\{order\.(\w+)\}")
@@ -78,9 +80,7 @@ class Conversation:
     def needs_order(self) -> bool:
         """True if any text refers to `{order.…}`."""
         texts = [t.user for t in self.turns] + [e for t in self.turns for e in t.expect]
-        return self.order_status is not None or any(
-            PLACEHOLDER.search(text) for text in texts
-        )
+        return self.order_status is not None or any(PLACEHOLDER.search(text) for text in texts)
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,7 @@ def parse_script(data: dict[str, Any], default_name: str = "script") -> Script:
         )
     if not conversations:
         raise ValueError("script has no conversations")
-    return Script(
-        name=str(data.get("name", default_name)), conversations=tuple(conversations)
-    )
+    return Script(name=str(data.get("name", default_name)), conversations=tuple(conversations))
 
 
 def load_script(path: Path) -> Script:
@@ -141,23 +139,26 @@ def load_script(path: Path) -> Script:
     return parse_script(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem)
 
 
-def load_orders(path: Path) -> dict[str, list[Order]]:
-    """Read the seed's demo orders: status -> list of {order_number, email, postcode, customer_id}."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+def orders_by_status(data: object) -> dict[str, list[Order]]:
+    """Status -> orders from the seed's index ({"statuses": {...}, "scenarios": {...}}).
+
+    A bare `{status: [orders]}` object is accepted too, for hand-written order files.
+    """
+    if isinstance(data, dict) and isinstance(data.get("statuses"), dict):
+        data = data["statuses"]
     if not isinstance(data, dict):
-        raise TypeError(f"{path}: expected an object status -> list of orders")
-    return {str(status): list(orders) for status, orders in data.items()}
+        raise TypeError("demo orders: expected an object status -> list of orders")
+    return {str(status): list(orders) for status, orders in data.items() if isinstance(orders, list)}
 
 
-def pick_order(
-    orders: dict[str, list[Order]], status: str | None, rng: random.Random
-) -> Order:
+def load_orders(path: Path) -> dict[str, list[Order]]:
+    """Read the seed's demo orders: {order_number, email, postcode, customer_id} per status."""
+    return orders_by_status(json.loads(path.read_text(encoding="utf-8")))
+
+
+def pick_order(orders: dict[str, list[Order]], status: str | None, rng: random.Random) -> Order:
     """A demo order with the wanted status (any status if None)."""
-    pool = (
-        list(orders.get(status, []))
-        if status
-        else [o for group in orders.values() for o in group]
-    )
+    pool = list(orders.get(status, [])) if status else [o for group in orders.values() for o in group]
     if not pool:
         known = ", ".join(sorted(orders)) or "none"
         raise LookupError(f"no demo order with status {status!r} (statuses: {known})")
@@ -172,9 +173,7 @@ def fill_placeholders(text: str, order: Order | None) -> str:
             raise LookupError(f"{match.group(0)} used but no demo order is available")
         key = ORDER_FIELD_ALIASES.get(match.group(1), match.group(1))
         if key not in order:
-            raise KeyError(
-                f"{match.group(0)}: order has no field {key!r} (fields: {sorted(order)})"
-            )
+            raise KeyError(f"{match.group(0)}: order has no field {key!r} (fields: {sorted(order)})")
         return str(order[key])
 
     return PLACEHOLDER.sub(replace, text)
@@ -193,9 +192,7 @@ def materialise(conv: Conversation, order: Order | None) -> Conversation:
     return Conversation(conv.name, turns, conv.weight, conv.order_status)
 
 
-def plan_conversations(
-    script: Script, n: int, rng: random.Random
-) -> list[Conversation]:
+def plan_conversations(script: Script, n: int, rng: random.Random) -> list[Conversation]:
     """n conversations in the proportions of their weights, in a seeded random order."""
     pool = [c for c in script.conversations for _ in range(max(c.weight, 0))]
     if not pool:
@@ -283,9 +280,7 @@ async def post_turn(
     """POST one message; returns (latency ms, decoded reply, transport error)."""
     t0 = time.perf_counter_ns()
     try:
-        async with session.post(
-            base_url + WEBHOOK, json={"sender": sender, "message": text}
-        ) as resp:
+        async with session.post(base_url + WEBHOOK, json={"sender": sender, "message": text}) as resp:
             body = await resp.read()
             latency = (time.perf_counter_ns() - t0) / 1e6
             if resp.status != 200:
@@ -333,9 +328,7 @@ class Runner:
         if not conv.needs_order():
             return conv
         if self.orders is None:
-            raise LookupError(
-                f"conversation {conv.name!r} needs demo orders; none loaded (--orders)"
-            )
+            raise LookupError(f"conversation {conv.name!r} needs demo orders; none loaded (--orders)")
         return materialise(conv, pick_order(self.orders, conv.order_status, rng))
 
     async def conversation(
@@ -355,9 +348,7 @@ class Runner:
             if index:
                 await asyncio.sleep(think_time(think_mean, rng))
             started = time.perf_counter() - self.t_origin
-            latency, reply, error = await post_turn(
-                self.session, self.target.url, sender, turn.user
-            )
+            latency, reply, error = await post_turn(self.session, self.target.url, sender, turn.user)
             error = error or check_reply(reply, turn.expect)
             self.results.append(
                 TurnResult(
@@ -392,9 +383,7 @@ class Runner:
     ) -> float:
         """n conversations with Poisson arrivals and exponential think times; returns wall time."""
         rng = random.Random(seed)
-        plan = [
-            self.prepare(c, rng) for c in plan_conversations(self.target.script, n, rng)
-        ]
+        plan = [self.prepare(c, rng) for c in plan_conversations(self.target.script, n, rng)]
         arrivals = poisson_arrivals(n, window, rng)
         # One generator per conversation: its think times do not depend on task scheduling.
         rngs = [random.Random(f"{seed}-{i}") for i in range(n)]
@@ -407,9 +396,7 @@ class Runner:
         await asyncio.gather(*(arrive(i) for i in range(n)))
         return time.perf_counter() - t0
 
-    async def closed_loop(
-        self, clients: int, duration: float, seed: int
-    ) -> dict[str, Any]:
+    async def closed_loop(self, clients: int, duration: float, seed: int) -> dict[str, Any]:
         """`clients` loops with no think time for `duration` s; turns/s and latency of that level."""
         phase = f"saturation-{clients}"
         start_index = len(self.results)
@@ -419,14 +406,8 @@ class Runner:
         async def client(c: int) -> None:
             rng = random.Random(f"{seed}-sat-{clients}-{c}")
             while time.perf_counter() < deadline:
-                conv = rng.choice(
-                    plan_conversations(
-                        self.target.script, len(self.target.script.conversations), rng
-                    )
-                )
-                await self.conversation(
-                    self.prepare(conv, rng), phase, 0.0, rng, deadline
-                )
+                conv = rng.choice(plan_conversations(self.target.script, len(self.target.script.conversations), rng))
+                await self.conversation(self.prepare(conv, rng), phase, 0.0, rng, deadline)
 
         await asyncio.gather(*(client(c) for c in range(clients)))
         elapsed = time.perf_counter() - t0
@@ -466,7 +447,7 @@ class PeakRss:
             await asyncio.to_thread(self.sample)
             await asyncio.sleep(self.interval)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> PeakRss:
         if self.pids:
             self._task = asyncio.get_running_loop().create_task(self._loop())
         return self
@@ -497,9 +478,34 @@ class Options:
     timeout: float = 30.0
 
 
-def summarise(
-    results: list[TurnResult], phase_prefix: str = "poisson"
-) -> dict[str, Any]:
+def best_level(levels: list[dict[str, Any]], max_p95_ms: float | None = None) -> dict[str, Any] | None:
+    """The level with the most turns/s (optionally only levels with p95 <= max_p95_ms)."""
+    eligible = [
+        level
+        for level in levels
+        if max_p95_ms is None or level["p95"] <= max_p95_ms  # NaN compares False
+    ]
+    return max(eligible, key=lambda level: level["turns_per_s"], default=None)
+
+
+def cpu_by_process(pids: dict[str, int]) -> dict[str, float | None]:
+    """CPU seconds used so far by each named process tree."""
+    return {name: process_memory.cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_per_turn(
+    before: dict[str, float | None], after: dict[str, float | None], turns: int
+) -> dict[str, float | None]:
+    """CPU milliseconds per measured turn for each process (less noisy than latency)."""
+    out: dict[str, float | None] = {}
+    for name, start in before.items():
+        end = after.get(name)
+        ok = start is not None and end is not None and turns > 0
+        out[name] = (end - start) * 1000 / turns if ok else None  # type: ignore[operator]
+    return out
+
+
+def summarise(results: list[TurnResult], phase_prefix: str = "poisson") -> dict[str, Any]:
     """Latency figures of the Poisson run: all turns, and turns that call the backend."""
     turns = [r for r in results if r.phase.startswith(phase_prefix)]
     ok = [r for r in turns if r.ok]
@@ -535,8 +541,10 @@ async def run_target(
         "url": target.url,
         "script": target.script.name,
     }
+    load_start = os.getloadavg()[0]
     with PeakRss(target.pids) as peak:
         wall = 0.0
+        cpu_start = cpu_by_process(target.pids)
         for r in range(opts.rounds):
             wall += await runner.poisson(
                 opts.conversations,
@@ -546,13 +554,15 @@ async def run_target(
                 f"poisson-{r}",
             )
         report["poisson"] = summarise(runner.results) | {"seconds": wall}
+        report["cpu_ms_per_turn"] = cpu_per_turn(cpu_start, cpu_by_process(target.pids), report["poisson"]["turns"])
         if opts.saturation:
-            levels = [
-                await runner.closed_loop(n, opts.saturation_duration, opts.seed)
-                for n in opts.saturation_levels
-            ]
-            best = max(levels, key=lambda level: level["turns_per_s"])
-            report["saturation"] = {"levels": levels, "best": best}
+            levels = [await runner.closed_loop(n, opts.saturation_duration, opts.seed) for n in opts.saturation_levels]
+            report["saturation"] = {
+                "levels": levels,
+                "best": best_level(levels),
+                "best_within_target": best_level(levels, BACKEND_P95_TARGET_MS),
+            }
+    report["loadavg_1min"] = [load_start, os.getloadavg()[0]]
     report["warmup_failed"] = warm_failed
     report["memory_end"] = [asdict(m) for m in process_memory.measure_all(target.pids)]
     report["memory_peak_rss_mib"] = peak.peak
@@ -564,11 +574,7 @@ async def run_target(
 
 
 def _ms(value: float | None) -> str:
-    return (
-        "-"
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else f"{value:.1f}"
-    )
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
 
 
 def _mib(value: float | None) -> str:
@@ -579,6 +585,13 @@ def _level_cell(level: dict[str, Any]) -> str:
     """`turns/s (p95)` of one saturation level, with failures if any."""
     cell = f"{level['turns_per_s']:.1f} ({_ms(level['p95'])})"
     return cell + (f" {level['failed']} failed" if level["failed"] else "")
+
+
+def _best_cell(level: dict[str, Any] | None) -> str:
+    """`turns/s @N (p95)` of a chosen saturation level."""
+    if level is None:
+        return "-"
+    return f"{level['turns_per_s']:.1f} @{level['clients']} ({_ms(level['p95'])})"
 
 
 def table_rows(reports: list[dict[str, Any]], opts: Options) -> list[list[str]]:
@@ -605,9 +618,7 @@ def table_rows(reports: list[dict[str, Any]], opts: Options) -> list[list[str]]:
     row(
         f"backend p95 <= {BACKEND_P95_TARGET_MS:.0f} ms",
         [
-            "-"
-            if not x["backend"]["n"]
-            else ("yes" if x["backend"]["p95"] <= BACKEND_P95_TARGET_MS else "NO")
+            "-" if not x["backend"]["n"] else ("yes" if x["backend"]["p95"] <= BACKEND_P95_TARGET_MS else "NO")
             for x in p
         ],
     )
@@ -619,12 +630,22 @@ def table_rows(reports: list[dict[str, Any]], opts: Options) -> list[list[str]]:
             )
         row(
             "saturation best: turns/s @N (p95 ms)",
-            [
-                f"{b['turns_per_s']:.1f} @{b['clients']} ({_ms(b['p95'])})"
-                for b in (r["saturation"]["best"] for r in reports)
-            ],
+            [_best_cell(r["saturation"]["best"]) for r in reports],
         )
+        row(
+            f"best with p95 <= {BACKEND_P95_TARGET_MS:.0f} ms: turns/s @N (p95 ms)",
+            [_best_cell(r["saturation"]["best_within_target"]) for r in reports],
+        )
+    row(
+        "load average 1 min (start -> end)",
+        [f"{r['loadavg_1min'][0]:.2f} -> {r['loadavg_1min'][1]:.2f}" for r in reports],
+    )
     names = list(dict.fromkeys(m["name"] for r in reports for m in r["memory_end"]))
+    for name in names:
+        row(
+            f"{name}: CPU ms per turn (Poisson run)",
+            [_ms(r["cpu_ms_per_turn"].get(name)) for r in reports],
+        )
     for name in names:
         cells = []
         for r in reports:
@@ -635,9 +656,7 @@ def table_rows(reports: list[dict[str, Any]], opts: Options) -> list[list[str]]:
                 cells.append(m["error"])
             else:
                 peak = r["memory_peak_rss_mib"].get(name)
-                cells.append(
-                    f"{_mib(m['rss_mib'])} / {_mib(m['pss_mib'])} / {_mib(m['uss_mib'])} (peak {_mib(peak)})"
-                )
+                cells.append(f"{_mib(m['rss_mib'])} / {_mib(m['pss_mib'])} / {_mib(m['uss_mib'])} (peak {_mib(peak)})")
         row(f"{name}: RSS/PSS/USS MiB (peak RSS)", cells)
     return rows
 
@@ -651,10 +670,7 @@ def render_table(reports: list[dict[str, Any]], opts: Options, markdown: bool) -
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
     widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=False)]
     return "\n".join(
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=False))
-        )
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False)))
         for r in [header, *rows]
     )
 
@@ -699,9 +715,7 @@ def parse_target_pids(values: list[str]) -> dict[str, dict[str, int]]:
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options."""
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--target",
         action="append",
@@ -723,9 +737,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--starter-port", type=int, default=starter_bot.DEFAULT_PORT)
     p.add_argument("--starter-dir", type=Path, default=starter_bot.DEFAULT_DIR)
-    p.add_argument(
-        "--rasa-bin", default=None, help="rasa executable for the starter bot"
-    )
+    p.add_argument("--rasa-bin", default=None, help="rasa executable for the starter bot")
     p.add_argument(
         "--pid-dir",
         action="append",
@@ -759,9 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="mean exponential think time, seconds",
     )
-    p.add_argument(
-        "--rounds", type=int, default=1, help="repeat the Poisson run (more samples)"
-    )
+    p.add_argument("--rounds", type=int, default=1, help="repeat the Poisson run (more samples)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument(
         "--warmup",
@@ -769,24 +779,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="sequential passes over the script, not measured",
     )
-    p.add_argument(
-        "--saturation", action="store_true", help="also measure closed-loop throughput"
-    )
+    p.add_argument("--saturation", action="store_true", help="also measure closed-loop throughput")
     p.add_argument(
         "--saturation-levels",
         default="1,2,4,8,16",
         help="client counts, comma-separated",
     )
-    p.add_argument(
-        "--saturation-duration", type=float, default=10.0, help="seconds per level"
-    )
-    p.add_argument(
-        "--timeout", type=float, default=30.0, help="per-request timeout, seconds"
-    )
+    p.add_argument("--saturation-duration", type=float, default=10.0, help="seconds per level")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")
-    p.add_argument(
-        "--markdown", action="store_true", help="print the table as Markdown"
-    )
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     return p
 
 
@@ -803,19 +805,13 @@ def resolve_targets(args: argparse.Namespace) -> list[Target]:
     targets = []
     for name, url in urls.items():
         script = Path(scripts.get(name, SCRIPT_DIR / f"{name}.yml"))
-        target_pids = (
-            process_memory.read_pid_dir(Path(pid_dirs[name]))
-            if name in pid_dirs
-            else {}
-        )
+        target_pids = process_memory.read_pid_dir(Path(pid_dirs[name])) if name in pid_dirs else {}
         target_pids.update(pids.get(name, {}))
         targets.append(Target(name, url.rstrip("/"), load_script(script), target_pids))
     return targets
 
 
-async def run_all(
-    targets: list[Target], opts: Options, args: argparse.Namespace
-) -> list[dict[str, Any]]:
+async def run_all(targets: list[Target], opts: Options, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Measure the targets one after the other with one HTTP session."""
     needs_orders = any(c.needs_order() for t in targets for c in t.script.conversations)
     orders = load_orders(args.orders) if needs_orders else None
@@ -839,11 +835,9 @@ async def run_all(
                 target.url = server.url
                 target.pids.setdefault("starter-rasa", server.pid)
                 try:
-                    reports.append(
-                        await measure_one(session, target, opts, orders, run_id)
-                    )
+                    reports.append(await measure_one(session, target, opts, orders, run_id))
                 finally:
-                    await asyncio.to_thread(starter_bot.stop, server.pid)
+                    await asyncio.to_thread(starter_bot.shutdown, server)
             else:
                 reports.append(await measure_one(session, target, opts, orders, run_id))
     return reports
@@ -875,9 +869,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         warmup=args.warmup,
         saturation=args.saturation,
-        saturation_levels=tuple(
-            int(n) for n in args.saturation_levels.split(",") if n.strip()
-        ),
+        saturation_levels=tuple(int(n) for n in args.saturation_levels.split(",") if n.strip()),
         saturation_duration=args.saturation_duration,
         timeout=args.timeout,
     )
@@ -898,9 +890,7 @@ def main(argv: list[str] | None = None) -> int:
             "description": describe(opts),
             "targets": reports,
         }
-        args.json.write_text(
-            json.dumps(payload, indent=2, default=str), encoding="utf-8"
-        )
+        args.json.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     return 1 if failures else 0
 
 

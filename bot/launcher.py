@@ -284,15 +284,23 @@ def stop(env: dict[str, str]) -> None:
         pid = running_pid(env, proc.name)
         if pid is None:
             continue
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        signal_group(pid, signal.SIGTERM)
+        for _ in range(150):
             if running_pid(env, proc.name) is None:
                 break
             time.sleep(0.1)
         else:
-            os.killpg(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
         pid_file(env, proc.name).unlink(missing_ok=True)
         log(f"{proc.name} stopped")
+
+
+def signal_group(pid: int, signum: int) -> None:
+    """Signal a process and its children (each process is started in its own session)."""
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def status(env: dict[str, str]) -> int:

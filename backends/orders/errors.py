@@ -35,3 +35,17 @@ class Invalid(DomainError):
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
+
+
+class BadRequest(DomainError):
+    """The body is not JSON at all (HTTP 400)."""
+
+    status = 400
+    code = "malformed_json"
+
+
+class Unavailable(DomainError):
+    """The database cannot be reached (HTTP 503); clients may retry reads."""
+
+    status = 503
+    code = "database_unavailable"

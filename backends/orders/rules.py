@@ -68,9 +68,7 @@ def has_return(order: Order) -> bool:
 
 def returnable(order: Order, now: datetime) -> bool:
     deadline = return_deadline(order)
-    return (
-        order.status == Status.DELIVERED and deadline is not None and now <= deadline and not has_return(order)
-    )
+    return order.status == Status.DELIVERED and deadline is not None and now <= deadline and not has_return(order)
 
 
 def address_changeable(order: Order) -> bool:

@@ -188,3 +188,22 @@ def test_measure_own_process() -> None:
     assert report.error is None and report.rss_mib and report.rss_mib > 1
     missing = process_memory.measure("gone", 2**22 + 12345)
     assert missing.error is not None
+
+
+def test_best_level_with_and_without_p95_limit() -> None:
+    levels = [
+        {"clients": 1, "turns_per_s": 40.0, "p95": 30.0},
+        {"clients": 4, "turns_per_s": 45.0, "p95": 160.0},
+        {"clients": 8, "turns_per_s": 0.0, "p95": math.nan},
+    ]
+    assert turn_latency.best_level(levels)["clients"] == 4
+    assert turn_latency.best_level(levels, 150.0)["clients"] == 1
+    assert turn_latency.best_level(levels[1:], 150.0) is None
+
+
+def test_orders_by_status_reads_the_seed_index_and_plain_maps() -> None:
+    seed_index = {"statuses": {"shipped": [ORDER], "packed": []}, "scenarios": {"late": [ORDER]}}
+    assert turn_latency.orders_by_status(seed_index) == {"shipped": [ORDER], "packed": []}
+    assert turn_latency.orders_by_status({"shipped": [ORDER]}) == {"shipped": [ORDER]}
+    with pytest.raises(TypeError):
+        turn_latency.orders_by_status([ORDER])

@@ -37,6 +37,7 @@ class Stack:
     env: dict[str, str]
     secrets: dict[str, str]
     demo_orders: dict[str, list[dict]] = field(default_factory=dict)
+    scenarios: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
     def rasa_url(self) -> str:
@@ -109,7 +110,9 @@ def start_stack(var: Path, env: dict[str, str]) -> Stack:
     )
     stack.env.update(stack.secrets)
     demo = var / "demo-orders.json"
-    stack.demo_orders = json.loads(demo.read_text()) if demo.exists() else {}
+    demo_data = json.loads(demo.read_text()) if demo.exists() else {}
+    stack.demo_orders = demo_data.get("statuses", {})
+    stack.scenarios = demo_data.get("scenarios", {})
     try:
         stack.launcher("start")
     except subprocess.CalledProcessError:

@@ -1,0 +1,1 @@
+"""Typed clients of the commerce backends, used by the action server."""

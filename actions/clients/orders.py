@@ -1,0 +1,480 @@
+"""Typed async client of the order-tracking backend (backends/orders, see its /openapi.json).
+
+Errors are translated into a few exceptions the actions can answer in words: OrderNotFound,
+ChangeRefused (with the backend's human reason), InvalidRequest, BackendUnavailable. Only idempotent
+GETs are retried (connection errors and 5xx, with a short backoff); a timeout is not retried, so a
+slow backend costs the shopper at most about `timeout_s`. POST/PUT are never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "http://127.0.0.1:8101"
+
+
+class OrderStatus(str, Enum):
+    PENDING_PAYMENT = "pending_payment"
+    PAYMENT_FAILED = "payment_failed"
+    PROCESSING = "processing"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class OrdersError(Exception):
+    """Base of every error this client raises."""
+
+
+class OrderNotFound(OrdersError):
+    """Unknown order (or customer / refund), or not the given customer's order."""
+
+
+class ChangeRefused(OrdersError):
+    """HTTP 409: the order's state does not allow the change; `reason` is a sentence for humans."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class InvalidRequest(OrdersError):
+    """HTTP 422 (or 400): the request data was wrong; `fields` maps a field to what is wrong with it."""
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+class BackendUnavailable(OrdersError):
+    """Connection refused, timeout, 5xx or an unexpected answer: tell the shopper to try later."""
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postcode: str
+    country: str
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    product_name: str
+    colour: str | None
+    size: str | None
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class Order:
+    number: str
+    customer_id: str
+    email: str
+    status: OrderStatus
+    placed_at: datetime
+    paid_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    currency: str
+    subtotal: Decimal
+    shipping_cost: Decimal
+    tax: Decimal
+    total: Decimal
+    payment_method: str
+    delivery_option: str
+    shipping_address: Address
+    lines: tuple[OrderLine, ...]
+    eta: date | None
+    cancellable: bool
+    cancellation_fee: Decimal | None
+    address_changeable: bool
+    returnable: bool
+    return_deadline: date | None
+    invoice_available: bool
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    email: str
+    postcode: str
+    tier: str
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    occurred_at: datetime
+    location: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Shipment:
+    carrier: str
+    tracking_number: str
+    tracking_url: str | None
+    shipped_at: datetime
+    eta: date | None
+    delivered_at: datetime | None
+    events: tuple[TrackingEvent, ...]
+
+
+@dataclass(frozen=True)
+class Tracking:
+    order_number: str
+    status: OrderStatus
+    eta: date | None
+    delivery_option: str
+    shipments: tuple[Shipment, ...]
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: int
+    order_number: str
+    kind: str  # return | cancellation
+    amount: Decimal
+    currency: str
+    status: str  # requested | approved | refunded | rejected
+    reason: str
+    requested_at: datetime
+    decided_at: datetime | None
+    refunded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    order: Order
+    fee: Decimal
+    refund: Refund | None
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    description: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    order_number: str
+    issued_at: datetime
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    subtotal: Decimal
+    shipping_cost: Decimal
+    tax: Decimal
+    total: Decimal
+    download_path: str
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _order(data: Mapping[str, Any]) -> Order:
+    return Order(
+        number=data["order_number"],
+        customer_id=data["customer_id"],
+        email=data["email"],
+        status=OrderStatus(data["status"]),
+        placed_at=_dt(data["placed_at"]),
+        paid_at=_dt(data["paid_at"]),
+        delivered_at=_dt(data["delivered_at"]),
+        cancelled_at=_dt(data["cancelled_at"]),
+        currency=data["currency"],
+        subtotal=Decimal(data["subtotal"]),
+        shipping_cost=Decimal(data["shipping_cost"]),
+        tax=Decimal(data["tax"]),
+        total=Decimal(data["total"]),
+        payment_method=data["payment_method"],
+        delivery_option=data["delivery_option"],
+        shipping_address=Address(**data["shipping_address"]),
+        lines=tuple(
+            OrderLine(**{**line, "unit_price": Decimal(line["unit_price"]), "line_total": Decimal(line["line_total"])})
+            for line in data["lines"]
+        ),
+        eta=_day(data["eta"]),
+        cancellable=data["cancellable"],
+        cancellation_fee=_money(data["cancellation_fee"]),
+        address_changeable=data["address_changeable"],
+        returnable=data["returnable"],
+        return_deadline=_day(data["return_deadline"]),
+        invoice_available=data["invoice_available"],
+    )
+
+
+def _refund(data: Mapping[str, Any]) -> Refund:
+    return Refund(
+        **{
+            **data,
+            "amount": Decimal(data["amount"]),
+            "requested_at": _dt(data["requested_at"]),
+            "decided_at": _dt(data["decided_at"]),
+            "refunded_at": _dt(data["refunded_at"]),
+        }
+    )
+
+
+def _shipment(data: Mapping[str, Any]) -> Shipment:
+    return Shipment(
+        carrier=data["carrier"],
+        tracking_number=data["tracking_number"],
+        tracking_url=data["tracking_url"],
+        shipped_at=_dt(data["shipped_at"]),
+        eta=_day(data["eta"]),
+        delivered_at=_dt(data["delivered_at"]),
+        events=tuple(TrackingEvent(_dt(e["occurred_at"]), e["location"], e["description"]) for e in data["events"]),
+    )
+
+
+def _invoice(data: Mapping[str, Any]) -> Invoice:
+    money = {key: Decimal(data[key]) for key in ("subtotal", "shipping_cost", "tax", "total")}
+    lines = tuple(
+        InvoiceLine(line["description"], line["quantity"], Decimal(line["unit_price"]), Decimal(line["amount"]))
+        for line in data["lines"]
+    )
+    return Invoice(
+        number=data["number"],
+        order_number=data["order_number"],
+        issued_at=_dt(data["issued_at"]),
+        currency=data["currency"],
+        lines=lines,
+        download_path=data["download_path"],
+        **money,
+    )
+
+
+# -- the client --------------------------------------------------------------------------------
+
+
+class OrdersClient:
+    """One shared aiohttp session per client; use `async with` or call `close()` on shutdown."""
+
+    def __init__(self, base_url: str, token: str, timeout_s: float = 2.0, get_retries: int = 2) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}", "X-Actor": "action-server"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._get_retries = get_retries
+        self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_env(cls) -> OrdersClient:
+        token = os.environ.get("ORDERS_API_TOKEN", "")
+        if not token:
+            logger.error("ORDERS_API_TOKEN is not set: every call to the order backend will be refused")
+        return cls(os.environ.get("ORDERS_URL", DEFAULT_URL), token)
+
+    async def __aenter__(self) -> OrdersClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    # -- operations ----------------------------------------------------------------------------
+
+    async def get_order(self, number: int | str, customer_id: str | None = None) -> Order:
+        """With `customer_id`, raises OrderNotFound unless the order is that customer's."""
+        params = {"customer_id": customer_id} if customer_id is not None else None
+        return _order(await self._get(f"/orders/{_number(number)}", params))
+
+    async def verify_owner(self, number: int | str, email: str | None = None, postcode: str | None = None) -> bool:
+        body = {key: value for key, value in (("email", email), ("postcode", postcode)) if value}
+        if not body:
+            raise InvalidRequest("give an email or a postcode", {"email": "or postcode required"})
+        return bool((await self._send("POST", f"/orders/{_number(number)}/verify", body))["verified"])
+
+    async def list_customer_orders(self, customer_id: str, limit: int = 5) -> list[Order]:
+        """Newest first."""
+        data = await self._get(f"/customers/{_segment(customer_id)}/orders", {"limit": str(limit)})
+        return [_order(item) for item in data["orders"]]
+
+    async def customer(self, customer_id: str) -> Customer:
+        return Customer(**await self._get(f"/customers/{_segment(customer_id)}"))
+
+    async def track(self, number: int | str) -> Tracking:
+        data = await self._get(f"/orders/{_number(number)}/tracking")
+        return Tracking(
+            order_number=data["order_number"],
+            status=OrderStatus(data["status"]),
+            eta=_day(data["eta"]),
+            delivery_option=data["delivery_option"],
+            shipments=tuple(_shipment(s) for s in data["shipments"]),
+        )
+
+    async def cancel(self, number: int | str, reason: str) -> Cancellation:
+        data = await self._send("POST", f"/orders/{_number(number)}/cancel", {"reason": reason})
+        refund = _refund(data["refund"]) if data["refund"] else None
+        return Cancellation(order=_order(data["order"]), fee=Decimal(data["cancellation_fee"]), refund=refund)
+
+    async def change_shipping_address(self, number: int | str, address: Address | Mapping[str, Any]) -> Order:
+        body = asdict(address) if isinstance(address, Address) else dict(address)
+        return _order(await self._send("PUT", f"/orders/{_number(number)}/shipping-address", body))
+
+    async def start_return(self, number: int | str, reason: str) -> Refund:
+        return _refund(await self._send("POST", f"/orders/{_number(number)}/returns", {"reason": reason}))
+
+    async def refunds(self, number: int | str) -> list[Refund]:
+        data = await self._get(f"/orders/{_number(number)}/refunds")
+        return [_refund(item) for item in data["refunds"]]
+
+    async def invoice(self, number: int | str) -> Invoice:
+        """Raises ChangeRefused(code='not_paid') for unpaid orders."""
+        return _invoice(await self._get(f"/orders/{_number(number)}/invoice"))
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        return self._session
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._get_retries + 1),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._request("GET", path, params=params, retryable=True)
+        except _Retryable as error:
+            raise BackendUnavailable(str(error)) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return await self._request(method, path, json=body, retryable=False)
+        except _Retryable as error:
+            raise BackendUnavailable(str(error)) from error
+
+    async def _request(self, method: str, path: str, *, retryable: bool, **kwargs: Any) -> dict[str, Any]:
+        url = self._base_url + path
+        try:
+            async with self._http().request(method, url, **kwargs) as response:
+                data = await _json(response)
+                status = response.status
+        except asyncio.TimeoutError as error:  # aiohttp's timeouts; builtin TimeoutError on 3.11
+            logger.warning("order backend timed out: %s %s", method, path)
+            raise BackendUnavailable(f"order backend timed out ({method} {path})") from error
+        except aiohttp.ClientError as error:
+            logger.warning("order backend unreachable: %s %s: %s", method, path, error)
+            raise _Retryable(f"order backend unreachable ({method} {path}): {error}") from error
+        if status < 300:
+            return data
+        _raise_for(status, data, method, path)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Retryable(Exception):
+    """Connection errors and 5xx; GETs retry them, then they become BackendUnavailable."""
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        data = await response.json(content_type=None)
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else {}
+
+
+def _raise_for(status: int, data: Mapping[str, Any], method: str, path: str) -> None:
+    error = data.get("error") or {}
+    code, message = error.get("code", "unknown"), error.get("message", f"HTTP {status}")
+    if status == 404:
+        raise OrderNotFound(message)
+    if status == 409:
+        raise ChangeRefused(code, message)
+    if status in (400, 413, 422):
+        raise InvalidRequest(message, error.get("fields"))
+    if status >= 500:
+        logger.warning("order backend error %s on %s %s: %s", status, method, path, message)
+        raise _Retryable(f"order backend answered {status} ({method} {path})")
+    # 401 and anything else unexpected: a configuration problem, not the shopper's.
+    logger.error("order backend refused %s %s with %s: %s", method, path, status, message)
+    raise BackendUnavailable(f"order backend answered {status}: {message}")
+
+
+def _number(number: int | str) -> str:
+    text = str(number).strip().lstrip("#")
+    if not (text.isdigit() and len(text) == 6):
+        raise InvalidRequest("Order numbers have 6 digits, like 104532.", {"order_number": "must be 6 digits"})
+    return text
+
+
+def _segment(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+__all__ = [
+    "Address",
+    "BackendUnavailable",
+    "Cancellation",
+    "ChangeRefused",
+    "Customer",
+    "InvalidRequest",
+    "Invoice",
+    "InvoiceLine",
+    "Order",
+    "OrderLine",
+    "OrderNotFound",
+    "OrderStatus",
+    "OrdersClient",
+    "OrdersError",
+    "Refund",
+    "Shipment",
+    "Tracking",
+    "TrackingEvent",
+]

@@ -1,0 +1,157 @@
+"""REST input channel for the mobile app: ``POST /webhooks/app/webhook`` with a signed JWT.
+
+Why not plain ``rest``: the app's user is logged in, so the conversation must belong to the
+verified customer. The channel checks ``Authorization: Bearer <JWT>`` (HS256, ``exp`` and ``sub``
+required), derives the sender id from the customer id (the body cannot choose it) and forwards the
+raw token as ``app_jwt`` in the message metadata so the action server can verify it again.
+
+It reuses Rasa's ``RestInput`` (same replies, same ``?stream=true``); a blueprint middleware does
+the checks first and refuses bad requests with a JSON 400/401/413 instead of reaching Rasa.
+
+credentials.yml::
+
+    channels.app_rest.AppRestInput:
+      jwt_secret: ${APP_JWT_SECRET}   # unquoted: Rasa expands ${VARS} only in plain scalars
+      # optional: jwt_issuer, jwt_audience, jwt_leeway_seconds (30),
+      #           max_message_chars (5000), max_body_bytes (65536), sender_id_key (= jwt_secret)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.app_auth import TokenError, TokenPolicy, bearer_token, sender_id_for, verify_token
+from channels.guard import RefusedRequest, answer_every_message, json_object_body, refusal_response
+
+logger = logging.getLogger(__name__)
+
+MIN_SECRET_CHARS = 32
+RESERVED_METADATA = ("app_jwt", "customer_id")
+
+
+@dataclass(frozen=True)
+class AppRequest:
+    """A request that passed every check; stored on ``request.ctx`` for RestInput's hooks."""
+
+    sender_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+class AppRestInput(RestInput):
+    """Rasa's REST channel, behind JWT authentication and input limits."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "app"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        secret = str(credentials.get("jwt_secret") or "")
+        if not secret or secret.startswith("${"):
+            raise RasaException(
+                "The app channel needs 'jwt_secret' in credentials.yml: write it unquoted, "
+                "'jwt_secret: ${APP_JWT_SECRET}' (Rasa expands ${VARS} only in unquoted values), "
+                "and set APP_JWT_SECRET (bot/launcher.py does)."
+            )
+        return cls(
+            policy=TokenPolicy(
+                secret=secret,
+                issuer=credentials.get("jwt_issuer") or None,
+                audience=credentials.get("jwt_audience") or None,
+                leeway_seconds=int(credentials.get("jwt_leeway_seconds", 30)),
+            ),
+            max_message_chars=int(credentials.get("max_message_chars", 5000)),
+            max_body_bytes=int(credentials.get("max_body_bytes", 65536)),
+            sender_id_key=credentials.get("sender_id_key") or None,
+        )
+
+    def __init__(
+        self,
+        policy: TokenPolicy,
+        max_message_chars: int = 5000,
+        max_body_bytes: int = 65536,
+        sender_id_key: str | None = None,
+    ) -> None:
+        if len(policy.secret) < MIN_SECRET_CHARS:
+            logger.warning(
+                "app channel: jwt_secret is shorter than %d characters; use a longer random secret",
+                MIN_SECRET_CHARS,
+            )
+        self.policy = policy
+        self.max_message_chars = max_message_chars
+        self.max_body_bytes = max_body_bytes
+        self.sender_id_key = sender_id_key or policy.secret
+
+    # ------------------------------------------------------------------ checks
+
+    def check_request(self, request: Request) -> AppRequest:
+        """Authenticate and validate one webhook call, or raise RefusedRequest."""
+        try:
+            customer = verify_token(bearer_token(request.headers.get("Authorization")), self.policy)
+        except TokenError as error:
+            raise RefusedRequest(401, "unauthorized", str(error)) from error
+
+        payload = json_object_body(request, self.max_body_bytes)
+
+        text = payload.get("message")
+        if not isinstance(text, str) or not text.strip():
+            raise RefusedRequest(400, "bad_request", "'message' must be a non-empty string")
+        if len(text) > self.max_message_chars:
+            raise RefusedRequest(
+                400,
+                "bad_request",
+                f"'message' is {len(text)} characters; the limit is {self.max_message_chars}",
+            )
+
+        extra = payload.get("metadata") or {}
+        if not isinstance(extra, dict):
+            raise RefusedRequest(400, "bad_request", "'metadata' must be a JSON object")
+        metadata = {k: v for k, v in extra.items() if k not in RESERVED_METADATA}
+        metadata.update(app_jwt=customer.token, customer_id=customer.customer_id)
+        return AppRequest(
+            sender_id=sender_id_for(customer.customer_id, self.sender_id_key),
+            text=text,
+            metadata=metadata,
+        )
+
+    # ------------------------------------------------------------------ RestInput hooks
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        return req.ctx.app_request.sender_id
+
+    def _extract_message(self, req: Request) -> str | None:
+        return req.ctx.app_request.text
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return request.ctx.app_request.metadata
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """RestInput's blueprint with a request middleware that guards the webhook."""
+        webhook = super().blueprint(answer_every_message(on_new_message, self.max_message_chars))
+
+        @webhook.middleware("request")
+        async def guard(request: Request) -> HTTPResponse | None:
+            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+                return None
+            try:
+                request.ctx.app_request = self.check_request(request)
+            except RefusedRequest as refusal:
+                return refusal_response(self.name(), request, refusal)
+            return None
+
+        return webhook

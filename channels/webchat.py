@@ -1,0 +1,122 @@
+"""socket.io channel for the rasa-webchat widget: Rasa's ``SocketIOInput``, fixed.
+
+1. With ``session_persistence: true`` Rasa 3.6 calls ``sio.enter_room(sid, session_id)`` without
+   ``await``. Since python-socketio 5.10 ``AsyncServer.enter_room`` is a coroutine, so the socket
+   never joins the session's room and every bot reply (emitted to that room) is lost: the widget
+   connects but never shows an answer (Rasa only logs "coroutine 'AsyncServer.enter_room' was never
+   awaited"). The lock pins python-socketio 5.18, so the ``session_request`` handler is replaced
+   with one that awaits it (and still works with the older, synchronous API).
+2. Session ids must look like the ones the server issues (32 hex digits), so a client cannot
+   write into a conversation id of its choice (e.g. another channel's sender id).
+3. ``SocketIOOutput.send_custom_json`` passes the custom payload as keyword arguments to
+   ``sio.emit`` (a TypeError for any ordinary custom payload); it is sent as the event's data.
+
+Name, URL (``/webhooks/socketio/``, socket.io path ``/socket.io``) and credentials keys are those
+of Rasa's channel, so the widget and other socket.io clients need no change.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+from socketio import AsyncServer
+
+from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message
+
+logger = logging.getLogger(__name__)
+
+# Session ids are issued by the server (uuid4 hex). A client may offer one back to resume its
+# conversation, but not choose an arbitrary id (e.g. another channel's sender id).
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class WebchatOutput(SocketIOOutput):
+    """Rasa's socket.io output, sending custom JSON as the event payload."""
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
+
+
+async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None) -> None:
+    """Enter a room with either python-socketio API (coroutine since 5.10, plain call before)."""
+    result = sio.enter_room(sid, room, namespace=namespace)
+    if inspect.isawaitable(result):
+        await result
+
+
+class WebchatInput(SocketIOInput):
+    """Rasa's socket.io input channel whose replies reach persistent sessions."""
+
+    max_message_chars = DEFAULT_MAX_MESSAGE_CHARS
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        channel = super().from_credentials(credentials)
+        channel.max_message_chars = int((credentials or {}).get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS))
+        return channel
+
+    def get_output_channel(self) -> OutputChannel | None:
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebchatOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answer_every_message(on_new_message, self.max_message_chars)
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by SocketIOInput.blueprint
+
+        # Registering again for the same event replaces Rasa's handler.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            offered = data.get("session_id")
+            session_id = offered if isinstance(offered, str) and SESSION_ID.match(offered) else None
+            session_id = session_id or uuid.uuid4().hex
+            if self.session_persistence:
+                await join_room(sio, sid, session_id, self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            logger.debug("socket %s confirmed session %s", sid, session_id)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                logger.warning("socket.io message from %s ignored: payload is not an object", sid)
+                return
+            if self.session_persistence:
+                session_id = data.get("session_id")
+                if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+                    logger.warning(
+                        "socket.io message from %s ignored: no valid session_id (send `session_request` first)",
+                        sid,
+                    )
+                    return
+                sender_id = session_id
+            else:
+                sender_id = sid
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    logger.warning("socket.io message from %s: metadata is not JSON", sid)
+                    metadata = {}
+            message = UserMessage(
+                str(data.get("message", "")),
+                WebchatOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else {},
+            )
+            await on_new_message(message)
+
+        return webhook

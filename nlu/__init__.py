@@ -1,0 +1,1 @@
+"""Custom Rasa graph components for the shop assistant's NLU pipeline (see docs/nlu.md)."""

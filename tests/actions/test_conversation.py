@@ -1,0 +1,14 @@
+from actions.conversation import consecutive_fallbacks
+
+
+def user(intent: str) -> dict:
+    return {"event": "user", "parse_data": {"intent": {"name": intent}}}
+
+
+def test_counts_only_the_latest_run_of_fallbacks(tracker_factory):
+    events = [user("nlu_fallback"), user("greet"), {"event": "bot"}, user("nlu_fallback"), user("nlu_fallback")]
+    assert consecutive_fallbacks(tracker_factory(events=events)) == 2
+
+
+def test_no_fallback(tracker_factory):
+    assert consecutive_fallbacks(tracker_factory(events=[user("greet")])) == 0

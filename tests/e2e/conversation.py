@@ -1,0 +1,31 @@
+"""A shopper talking to the running assistant over the REST (or app) channel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import requests
+
+
+class Conversation:
+    def __init__(self, rasa_url: str, channel: str = "rest", token: str | None = None, sender: str | None = None):
+        self.url = f"{rasa_url}/webhooks/{channel}/webhook"
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.sender = sender or f"e2e-{uuid.uuid4().hex[:12]}"
+        self.replies: list[dict[str, Any]] = []
+
+    def send(self, message: str, **body: Any) -> requests.Response:
+        return requests.post(
+            self.url, json={"sender": self.sender, "message": message, **body}, headers=self.headers, timeout=30
+        )
+
+    def say(self, message: str) -> str:
+        """Sends a message and returns the bot's replies as one text (asserting there is one)."""
+        response = self.send(message)
+        assert response.status_code == 200, f"{response.status_code}: {response.text[:300]}"
+        replies = response.json()
+        self.replies = replies
+        text = "\n".join(reply.get("text", "") for reply in replies if reply.get("text"))
+        assert text, f"no reply to {message!r}: {replies}"
+        return text

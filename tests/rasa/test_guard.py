@@ -1,0 +1,64 @@
+"""channels.guard: every message gets an answer, bad input never reaches Rasa (Rasa venv)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from actions.shop_policies import shop_policies
+from channels.guard import answer_every_message, clean_text
+
+
+class Agent:
+    def __init__(self, reply: str | None = "ok", fail: bool = False) -> None:
+        self.reply, self.fail, self.seen = reply, fail, []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.seen.append(message.text)
+        if self.fail:
+            raise RuntimeError("action server unreachable")
+        if self.reply:
+            await message.output_channel.send_response(message.sender_id, {"text": self.reply})
+
+
+async def run(agent: Agent, text: str, limit: int = 50) -> list[str]:
+    collector = CollectingOutputChannel()
+    await answer_every_message(agent, limit)(UserMessage(text, collector, "s1"))
+    return [m["text"] for m in collector.messages]
+
+
+async def test_normal_reply_passes_through_once():
+    agent = Agent("hello")
+    assert await run(agent, "hi") == ["hello"]
+    assert agent.seen == ["hi"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01"])
+async def test_empty_message_is_answered_without_processing(text):
+    agent = Agent()
+    assert await run(agent, text) == [shop_policies().message("empty_message")]
+    assert agent.seen == []
+
+
+async def test_too_long_message_is_answered_without_processing():
+    agent = Agent()
+    replies = await run(agent, "x" * 51, limit=50)
+    assert agent.seen == []
+    assert "too long" in replies[0] and "under 50 characters" in replies[0]
+
+
+async def test_silence_gets_an_apology():
+    assert await run(Agent(reply=None), "where is my order") == [shop_policies().message("assistant_error")]
+
+
+async def test_a_failure_gets_an_apology_not_an_exception():
+    assert await run(Agent(fail=True), "where is my order") == [shop_policies().message("assistant_error")]
+
+
+async def test_restart_command_may_be_silent():
+    assert await run(Agent(reply=None), "/restart") == []
+
+
+def test_control_characters_are_dropped():
+    assert clean_text(" hi\x00 there\n ") == "hi there"
+    assert clean_text(b"bytes") == ""

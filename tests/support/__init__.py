@@ -1,0 +1,1 @@
+"""Shared test helpers: throwaway PostgreSQL and Redis servers on free 127.0.0.1 ports."""
