@@ -3,6 +3,10 @@
 Identity is decided on every turn from signed data only: a logged-in app user's JWT (forwarded by
 the app channel in the message metadata and verified again here), or, for anonymous visitors, the
 list of order numbers they proved to own in this conversation (a slot only actions can set).
+
+A token counts only when the message came in on the app channel AND the conversation is the one
+the app channel derives from the token's customer: metadata can be written by other channels'
+clients, so a token replayed through REST or socket.io proves nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import os
 import jwt
 from rasa_sdk import Tracker
 
+from channels.app_auth import sender_id_for
+
 logger = logging.getLogger(__name__)
 
 VERIFIED_ORDERS_SLOT = "verified_orders"
+APP_CHANNEL = "app"
 
 
 def app_customer_id(tracker: Tracker) -> str | None:
@@ -33,7 +40,18 @@ def app_customer_id(tracker: Tracker) -> str | None:
     except jwt.PyJWTError as error:
         logger.warning("rejected app token for sender %s: %s", tracker.sender_id, error)
         return None
-    return str(claims["sub"])
+    customer_id = str(claims["sub"])
+    sender_key = os.environ.get("APP_SENDER_ID_KEY") or secret
+    channel = tracker.get_latest_input_channel()
+    if channel != APP_CHANNEL or tracker.sender_id != sender_id_for(customer_id, sender_key):
+        logger.warning(
+            "ignored an app token replayed on channel %s by sender %s (customer %s)",
+            channel,
+            tracker.sender_id,
+            customer_id,
+        )
+        return None
+    return customer_id
 
 
 def verified_orders(tracker: Tracker) -> list[str]:

@@ -153,10 +153,9 @@ class RasaParser:
 
     def parse(self, texts: Sequence[str], batch_size: int = 128) -> list[dict[str, Any]]:
         from rasa.core.channels.channel import UserMessage
+        from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
         from rasa.shared.core.trackers import DialogueStateTracker
         from rasa.shared.nlu.constants import TEXT
-
-        from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 
         target = self.processor.model_metadata.nlu_target
         tracker = DialogueStateTracker.from_events("nlu-benchmark", [])
@@ -282,9 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("no trained model found (train one or pass --model)", file=sys.stderr)
             return 2
 
-    result = run_benchmark(
-        model_path, args.bitext, args.nlu, not args.no_baseline, args.limit, args.confusions
-    )
+    result = run_benchmark(model_path, args.bitext, args.nlu, not args.no_baseline, args.limit, args.confusions)
     print(markdown(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ Standard library only, so it runs before the venvs exist. Each process gets its 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import secrets
@@ -22,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -175,6 +176,7 @@ class Process:
     name: str
     command: list[str]
     health_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 def processes(env: dict[str, str]) -> list[Process]:
@@ -193,6 +195,9 @@ def processes(env: dict[str, str]) -> list[Process]:
             "actions",
             [services, "-m", "rasa_sdk", "--actions", "actions", "--port", env["ACTIONS_PORT"]],
             f"{local}:{env['ACTIONS_PORT']}/health",
+            # rasa_sdk has no --interface option and would listen on 0.0.0.0: it trusts the
+            # conversation state it is sent, so it must only be reachable from this machine.
+            extra_env={"SANIC_HOST": "127.0.0.1"},
         ),
         Process(
             "rasa",
@@ -253,7 +258,12 @@ def start(env: dict[str, str], timeout_s: float = 240.0) -> None:
             continue
         with open(var / "logs" / f"{proc.name}.log", "ab") as out:
             child = subprocess.Popen(
-                proc.command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                proc.command,
+                cwd=REPO,
+                env={**env, **proc.extra_env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         pid_file(env, proc.name).write_text(str(child.pid))
     for proc in processes(env):
@@ -297,10 +307,8 @@ def stop(env: dict[str, str]) -> None:
 
 def signal_group(pid: int, signum: int) -> None:
     """Signal a process and its children (each process is started in its own session)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def status(env: dict[str, str]) -> int:

@@ -31,12 +31,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.app_auth import TokenError, TokenPolicy, bearer_token, sender_id_for, verify_token
-from channels.guard import RefusedRequest, answer_every_message, json_object_body, refusal_response
+from channels.guard import RefusedRequest, answer_every_message, json_object_body, refusal_response, without_identity
 
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_CHARS = 32
-RESERVED_METADATA = ("app_jwt", "customer_id")
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class AppRestInput(RestInput):
         extra = payload.get("metadata") or {}
         if not isinstance(extra, dict):
             raise RefusedRequest(400, "bad_request", "'metadata' must be a JSON object")
-        metadata = {k: v for k, v in extra.items() if k not in RESERVED_METADATA}
+        metadata = without_identity(extra)
         metadata.update(app_jwt=customer.token, customer_id=customer.customer_id)
         return AppRequest(
             sender_id=sender_id_for(customer.customer_id, self.sender_id_key),

@@ -51,7 +51,7 @@ def json_object_body(request: Request, max_body_bytes: int) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
-        raise RefusedRequest(400, "bad_request", "body must be valid JSON (UTF-8)") from error
+        raise RefusedRequest(400, "bad_request", "body must be valid JSON") from error
     if not isinstance(payload, dict):
         raise RefusedRequest(400, "bad_request", "body must be a JSON object")
     return payload
@@ -63,6 +63,17 @@ def refusal_response(channel: str, request: Request, refusal: RefusedRequest) ->
     )
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if refusal.status == 401 else {}
     return response.json({"error": refusal.error, "message": refusal.message}, status=refusal.status, headers=headers)
+
+
+# Metadata keys only the app channel may set (after verifying the shopper's token).
+IDENTITY_METADATA = ("app_jwt", "customer_id")
+
+
+def without_identity(metadata: Any) -> dict[str, Any]:
+    """Client-supplied metadata minus identity claims that an anonymous client must not make."""
+    if not isinstance(metadata, dict):
+        return {}
+    return {key: value for key, value in metadata.items() if key not in IDENTITY_METADATA}
 
 
 def clean_text(text: Any) -> str:

@@ -24,6 +24,7 @@ from channels.guard import (
     answer_every_message,
     json_object_body,
     refusal_response,
+    without_identity,
 )
 
 MAX_SENDER_CHARS = 128
@@ -47,6 +48,13 @@ class ShopRestInput(RestInput):
     ) -> None:
         self.max_message_chars = max_message_chars
         self.max_body_bytes = max_body_bytes
+
+    def _extract_input_channel(self, req: Request) -> str:
+        """Always "rest": Rasa would let the body claim another channel."""
+        return self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return without_identity((request.json or {}).get("metadata"))
 
     def check_request(self, request: Request) -> None:
         payload = json_object_body(request, self.max_body_bytes)

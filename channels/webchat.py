@@ -30,7 +30,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message
+from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message, without_identity
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class WebchatInput(SocketIOInput):
                 WebchatOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else {},
+                metadata=without_identity(metadata),
             )
             await on_new_message(message)
 

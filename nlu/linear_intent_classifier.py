@@ -37,7 +37,9 @@ def _vectorizers(config: dict[str, Any]) -> tuple[Any, Any]:
     word = TfidfVectorizer(
         lowercase=True, ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
     )
-    char = TfidfVectorizer(lowercase=True, analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True)
+    char = TfidfVectorizer(
+        lowercase=True, analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True
+    )
     return word, char
 
 
@@ -56,9 +58,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "ranking_length": 10,
         }
 
-    def __init__(
-        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, name: str
-    ) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, name: str) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource

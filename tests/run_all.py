@@ -68,7 +68,8 @@ def main() -> None:
     launcher.install_widget()
     env = launcher.environment(launcher.var_dir())
     model = launcher.train(env)
-    test_env = {**env, "RASA_MODEL": str(model), "PYTHONPATH": str(REPO)}
+    # NLU_GATE_REQUIRED: the Bitext quality gate must run, never skip, in this suite.
+    test_env = {**env, "RASA_MODEL": str(model), "PYTHONPATH": str(REPO), "NLU_GATE_REQUIRED": "1"}
 
     step("ruff lint", [str(SERVICES_BIN / "ruff"), "check", "."])
     step("ruff format", [str(SERVICES_BIN / "ruff"), "format", "--check", "."])

@@ -15,6 +15,8 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     events: list[dict[str, Any]] | None = None,
+    sender_id: str = "unit-test",
+    input_channel: str = "rest",
 ) -> Tracker:
     latest = {
         "text": text,
@@ -22,11 +24,12 @@ def make_tracker(
         "entities": entities or [],
         "metadata": metadata or {},
     }
+    user_event = {"event": "user", "text": text, "input_channel": input_channel, "parse_data": latest}
     return Tracker(
-        sender_id="unit-test",
+        sender_id=sender_id,
         slots=slots or {},
         latest_message=latest,
-        events=events or [],
+        events=events if events is not None else [user_event],
         paused=False,
         followup_action=None,
         active_loop={},

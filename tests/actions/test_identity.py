@@ -4,6 +4,7 @@ import jwt
 import pytest
 
 from actions.identity import app_customer_id, may_see
+from channels.app_auth import sender_id_for
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 
@@ -17,8 +18,30 @@ def token(sub: str = "42", secret: str = SECRET, exp_in: int = 600, **extra) -> 
     return jwt.encode({"sub": sub, "exp": int(time.time()) + exp_in, **extra}, secret, algorithm="HS256")
 
 
+def app_tracker(tracker_factory, customer_id: str = "42", **kwargs):
+    """A message as the app channel delivers it: its channel, its sender id, the customer's token."""
+    return tracker_factory(
+        metadata={"app_jwt": token(customer_id)},
+        input_channel="app",
+        sender_id=sender_id_for(customer_id, SECRET),
+        **kwargs,
+    )
+
+
 def test_valid_app_token_gives_customer_id(tracker_factory):
-    assert app_customer_id(tracker_factory(metadata={"app_jwt": token("42")})) == "42"
+    assert app_customer_id(app_tracker(tracker_factory)) == "42"
+
+
+def test_token_replayed_on_another_channel_proves_nothing(tracker_factory):
+    replayed = tracker_factory(metadata={"app_jwt": token("42")}, input_channel="rest", sender_id="attacker")
+    assert app_customer_id(replayed) is None
+
+
+def test_token_in_another_conversation_of_the_app_channel_proves_nothing(tracker_factory):
+    other = tracker_factory(
+        metadata={"app_jwt": token("42")}, input_channel="app", sender_id=sender_id_for("7", SECRET)
+    )
+    assert app_customer_id(other) is None
 
 
 @pytest.mark.parametrize(
@@ -32,7 +55,8 @@ def test_valid_app_token_gives_customer_id(tracker_factory):
     ],
 )
 def test_invalid_tokens_are_anonymous(tracker_factory, bad):
-    assert app_customer_id(tracker_factory(metadata={"app_jwt": bad})) is None
+    tracker = tracker_factory(metadata={"app_jwt": bad}, input_channel="app", sender_id=sender_id_for("42", SECRET))
+    assert app_customer_id(tracker) is None
 
 
 def test_unsigned_customer_id_in_metadata_is_ignored(tracker_factory):
@@ -40,7 +64,7 @@ def test_unsigned_customer_id_in_metadata_is_ignored(tracker_factory):
 
 
 def test_app_user_sees_only_own_orders(tracker_factory):
-    tracker = tracker_factory(metadata={"app_jwt": token("42")}, slots={"verified_orders": ["104532"]})
+    tracker = app_tracker(tracker_factory, slots={"verified_orders": ["104532"]})
     assert may_see(tracker, "111111", "42")
     # a proof made earlier in the conversation does not widen what an app user sees
     assert not may_see(tracker, "104532", "7")

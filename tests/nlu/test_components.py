@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("rasa")
 
-from nlu.entity_normalizer import normalize_entities, normalize_value  # noqa: E402
+from nlu.entity_normalizer import normalize_entities, normalize_value
 
 
 def _e(entity, value, start, end, extractor="DIETClassifier"):
