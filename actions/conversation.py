@@ -14,6 +14,8 @@ from actions.shop_policies import shop_policies
 logger = logging.getLogger(__name__)
 
 FAILURES_BEFORE_HUMAN_OFFER = 2
+# Messages the assistant could not help with: not understood, or understood as off-topic.
+NOT_HELPED_INTENTS = ("nlu_fallback", "out_of_scope")
 
 
 class ActionAnswerPolicy(Action):
@@ -31,19 +33,20 @@ class ActionAnswerPolicy(Action):
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row the NLU could not understand."""
+    """How many of the latest user messages in a row the assistant could not help with."""
     count = 0
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") not in NOT_HELPED_INTENTS:
             break
         count += 1
     return count
 
 
 class ActionFallbackRephrase(Action):
-    """Asks to rephrase; after repeated failure offers a person instead of looping."""
+    """Asks to rephrase (or says what it can do, for off-topic messages); after repeated failure
+    offers a person instead of looping."""
 
     def name(self) -> str:
         return "action_fallback_rephrase"
@@ -53,6 +56,8 @@ class ActionFallbackRephrase(Action):
         logger.info("NLU fallback %d in a row for sender %s", failures, tracker.sender_id)
         if failures >= FAILURES_BEFORE_HUMAN_OFFER:
             dispatcher.utter_message(text=shop_policies().message("human_offer"))
+        elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
         else:
             dispatcher.utter_message(
                 text="Sorry, I didn't quite get that. Could you say it another way? For example: "

@@ -12,3 +12,8 @@ def test_counts_only_the_latest_run_of_fallbacks(tracker_factory):
 
 def test_no_fallback(tracker_factory):
     assert consecutive_fallbacks(tracker_factory(events=[user("greet")])) == 0
+
+
+def test_off_topic_messages_count_as_not_helped(tracker_factory):
+    events = [user("greet"), user("out_of_scope"), user("nlu_fallback")]
+    assert consecutive_fallbacks(tracker_factory(events=events)) == 2

@@ -140,5 +140,5 @@ def test_fallback_twice_offers_a_person(stack):
     chat = Conversation(stack.rasa_url)
     first = chat.say("blorf snickety wub")
     second = chat.say("zzqx plonk vrrp")
-    assert "another way" in first
+    assert "another way" in first or "can't help with that" in first
     assert "talk to a person" in second
