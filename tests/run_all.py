@@ -100,6 +100,8 @@ def main() -> None:
             "nlu",
             "--nlu",
             "tests/nlu/test_nlu.yml",
+            "--domain",
+            "bot/domain.yml",
             "--model",
             str(model),
             "--out",
