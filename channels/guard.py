@@ -23,8 +23,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.shop_policies import shop_policies
+from channels import rasa_runtime
 
 logger = logging.getLogger(__name__)
+rasa_runtime.apply()
 
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 DEFAULT_MAX_MESSAGE_CHARS = 5000
