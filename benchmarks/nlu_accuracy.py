@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The model refers to the repo's own graph components (nlu.*) by module path.
+sys.path.insert(0, str(REPO_ROOT))
 DEFAULT_BITEXT = REPO_ROOT.parent / "shared" / "data" / "bitext" / "customer_service_training.csv"
 DEFAULT_NLU_DIR = REPO_ROOT / "bot" / "data" / "nlu"
 MODEL_DIRS = (REPO_ROOT / "var" / "models", REPO_ROOT / "var" / "models-nlu")
