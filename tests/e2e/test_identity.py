@@ -10,25 +10,20 @@ Orders used here are ones other tests leave alone: "shipped" and "delivered" fro
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import jwt
 import pytest
 import requests
-import socketio
 
 from tests.e2e.conversation import Conversation
+from tests.e2e.socketio_client import texts, widget_client
 
 ORDER_NUMBER = re.compile(r"(?<!\d)\d{6}(?!\d)")
-REPLY_TIMEOUT = 30.0
-QUIET = 1.5
 
 
 # --------------------------------------------------------------------------- helpers
@@ -212,57 +207,14 @@ def test_rest_visitor_replaying_an_app_token_proves_nothing(stack: Any) -> None:
     rest_visitor_with_token(stack, app_token(stack, stack.order("shipped", 3)["customer_id"]))
 
 
-class SocketVisitor:
-    def __init__(self, sio: socketio.AsyncClient) -> None:
-        self.sio = sio
-        self.confirmations: asyncio.Queue = asyncio.Queue()
-        self.replies: asyncio.Queue = asyncio.Queue()
-        self.session_id = ""
-
-    async def start(self) -> None:
-        await self.sio.emit("session_request", {"session_id": None})
-        self.session_id = await asyncio.wait_for(self.confirmations.get(), 10)
-
-    async def say(self, text: str, custom_data: dict[str, Any]) -> str:
-        # Rasa's socket.io channel reads `metadata` (metadata_key); the widget sends `customData`.
-        payload = {"message": text, "session_id": self.session_id, "customData": custom_data, "metadata": custom_data}
-        await self.sio.emit("user_uttered", payload)
-        replies = [await asyncio.wait_for(self.replies.get(), REPLY_TIMEOUT)]
-        while True:
-            try:
-                replies.append(await asyncio.wait_for(self.replies.get(), QUIET))
-            except TimeoutError:
-                return "\n".join(r.get("text", "") for r in replies if isinstance(r, dict))
-
-
-@asynccontextmanager
-async def socket_visitor(rasa_url: str) -> AsyncIterator[SocketVisitor]:
-    sio = socketio.AsyncClient(reconnection=False)
-    visitor = SocketVisitor(sio)
-
-    @sio.on("session_confirm")
-    async def on_confirm(data: Any) -> None:
-        await visitor.confirmations.put(data["session_id"] if isinstance(data, dict) else data)
-
-    @sio.on("bot_uttered")
-    async def on_bot(data: Any) -> None:
-        await visitor.replies.put(data)
-
-    await sio.connect(rasa_url, socketio_path="/socket.io", transports=["polling", "websocket"], wait_timeout=10)
-    try:
-        await visitor.start()
-        yield visitor
-    finally:
-        await sio.disconnect()
-
-
 async def socket_visitor_with_token(stack: Any, token: str) -> None:
     own = stack.order("shipped", 3)
     custom_data = {"customer_id": own["customer_id"], "app_jwt": token}
-    async with socket_visitor(stack.rasa_url) as visitor:
-        asked = await visitor.say("where is my order?", custom_data)
+    async with widget_client(stack.rasa_url) as visitor:
+        await visitor.start_session()
+        asked = texts(await visitor.say("where is my order?", custom_data))
         assert "Your recent orders" not in asked and not ORDER_NUMBER.search(asked), asked
-        proof = await visitor.say(own["order_number"], custom_data)
+        proof = texts(await visitor.say(own["order_number"], custom_data))
         assert "email" in proof.lower() and "zip" in proof.lower(), proof
         assert_nothing_about(stack, own["order_number"], proof)
     user_events = [e for e in tracker(stack, visitor.session_id)["events"] if e["event"] == "user"]
