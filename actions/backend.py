@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from actions.clients.orders import OrdersClient
-
-logger = logging.getLogger(__name__)
 
 _client: OrdersClient | None = None
 

@@ -58,6 +58,17 @@ def verified_orders(tracker: Tracker) -> list[str]:
     return list(tracker.get_slot(VERIFIED_ORDERS_SLOT) or [])
 
 
+def needs_no_proof(tracker: Tracker, order_number: str | None) -> bool:
+    """True when the shopper may ask about this order without proving ownership (again).
+
+    App users need none (the backend scopes their lookups to their own orders); anonymous
+    visitors need none for orders they already proved. `may_see` still checks the real order.
+    """
+    if app_customer_id(tracker) is not None:
+        return True
+    return bool(order_number) and order_number in verified_orders(tracker)
+
+
 def may_see(tracker: Tracker, order_number: str, order_customer_id: str) -> bool:
     """App users see only their own orders; anonymous visitors only orders they proved to own."""
     customer_id = app_customer_id(tracker)

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import orders_client
 from actions.clients.orders import BackendUnavailable, OrderNotFound
-from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, verified_orders
+from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, needs_no_proof, verified_orders
 from actions.order_texts import describe_recent_orders
 
 logger = logging.getLogger(__name__)
@@ -87,8 +87,7 @@ class ValidateOrderAccessForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("order_access_problem"):
             return []
-        number = tracker.get_slot("order_number")
-        if app_customer_id(tracker) is not None or (number and number in verified_orders(tracker)):
+        if needs_no_proof(tracker, tracker.get_slot("order_number")):
             return ["order_number"]
         return ["order_number", "order_proof"]
 

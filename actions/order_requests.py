@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import order_texts as texts
 from actions.backend import orders_client
 from actions.clients.orders import BackendUnavailable, ChangeRefused, Order, OrderNotFound, OrdersError
-from actions.identity import app_customer_id, may_see
+from actions.identity import app_customer_id, may_see, needs_no_proof
 from actions.order_form import BACKEND_DOWN, TOO_MANY_ATTEMPTS, ZIP_CODE
 from actions.shop_policies import shop_policies
 
@@ -274,7 +274,7 @@ class ActionDeliveryPeriod(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         number = tracker.get_slot("order_number")
-        if number and (app_customer_id(tracker) or number in (tracker.get_slot("verified_orders") or [])):
+        if number and needs_no_proof(tracker, number):
             return await run_request(dispatcher, tracker, "delivery_period")
         dispatcher.utter_message(text=shop_policies().answer("delivery_period"))
         return []

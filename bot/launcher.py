@@ -77,7 +77,7 @@ def environment(var: Path) -> dict[str, str]:
         "SHOP_POLICIES": str(REPO / "bot" / "shop_policies.yml"),
     }
     env.update(load_secrets(var))
-    env.update({k: v for k, v in os.environ.items()})
+    env.update(os.environ)
     env.setdefault("ORDERS_DB_URL", f"sqlite+aiosqlite:///{var / 'orders.sqlite'}")
     env.setdefault("ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")
     env.setdefault("ACTIONS_URL", f"http://127.0.0.1:{env['ACTIONS_PORT']}/webhook")

@@ -3,7 +3,7 @@ import time
 import jwt
 import pytest
 
-from actions.identity import app_customer_id, may_see
+from actions.identity import app_customer_id, may_see, needs_no_proof
 from channels.app_auth import sender_id_for
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
@@ -74,3 +74,11 @@ def test_anonymous_visitor_sees_only_proven_orders(tracker_factory):
     tracker = tracker_factory(slots={"verified_orders": ["104532"]})
     assert may_see(tracker, "104532", "7")
     assert not may_see(tracker, "118204", "7")
+
+
+def test_proof_is_needed_only_for_orders_not_yet_proven(tracker_factory):
+    anonymous = tracker_factory(slots={"verified_orders": ["104532"]})
+    assert needs_no_proof(anonymous, "104532")
+    assert not needs_no_proof(anonymous, "118204")
+    assert not needs_no_proof(anonymous, None)
+    assert needs_no_proof(app_tracker(tracker_factory), "118204")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCHER = [sys.executable if sys.version_info[:2] == (3, 11) else "python3", str(REPO / "bot" / "launcher.py")]
+LAUNCHER = [sys.executable, str(REPO / "bot" / "launcher.py")]  # the launcher is standard-library only
 BASE_PORT = int(os.environ.get("E2E_BASE_PORT", "17000"))
 
 
