@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import environments
 
 REPO = environments.REPO
-SECRET_NAMES = ("APP_JWT_SECRET", "RASA_API_TOKEN", "ORDERS_API_TOKEN")
+SECRET_NAMES = ("APP_JWT_SECRET", "RASA_API_TOKEN", "ORDERS_API_TOKEN", "KG_API_TOKEN")
 TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data")
 
 
@@ -73,6 +74,7 @@ def environment(var: Path) -> dict[str, str]:
         "RASA_PORT": "5005",
         "ACTIONS_PORT": "5055",
         "ORDERS_PORT": "8101",
+        "KG_PORT": "8102",
         "WEB_PORT": "8080",
         "SHOP_POLICIES": str(REPO / "bot" / "shop_policies.yml"),
     }
@@ -80,6 +82,7 @@ def environment(var: Path) -> dict[str, str]:
     env.update(os.environ)
     env.setdefault("ORDERS_DB_URL", f"sqlite+aiosqlite:///{var / 'orders.sqlite'}")
     env.setdefault("ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")
+    env.setdefault("KG_URL", f"http://127.0.0.1:{env['KG_PORT']}")
     env.setdefault("ACTIONS_URL", f"http://127.0.0.1:{env['ACTIONS_PORT']}/webhook")
     env.setdefault("RASA_PUBLIC_URL", f"http://{_public_host(env)}:{env['RASA_PORT']}")
     env.setdefault("ASSISTANT_MODEL", str(var / "models" / "shop-assistant.tar.gz"))
@@ -192,6 +195,11 @@ def processes(env: dict[str, str]) -> list[Process]:
             f"{local}:{env['ORDERS_PORT']}/health",
         ),
         Process(
+            "graph",
+            [services, "-m", "knowledge_graph.service"],
+            f"{local}:{env['KG_PORT']}/health",
+        ),
+        Process(
             "actions",
             [services, "-m", "rasa_sdk", "--actions", "actions", "--port", env["ACTIONS_PORT"]],
             f"{local}:{env['ACTIONS_PORT']}/health",
@@ -252,6 +260,7 @@ def start(env: dict[str, str], timeout_s: float = 240.0) -> None:
     (var / "logs").mkdir(parents=True, exist_ok=True)
     (var / "run").mkdir(parents=True, exist_ok=True)
     env = {**env, "ORDERS_HOST": "127.0.0.1", "WEB_HOST": env["ASSISTANT_HOST"]}
+    check_stores_reachable(env)
     for proc in processes(env):
         if running_pid(env, proc.name):
             log(f"{proc.name} already running")
@@ -271,13 +280,33 @@ def start(env: dict[str, str], timeout_s: float = 240.0) -> None:
     print_where_to_chat(env)
 
 
+def log_tail(env: dict[str, str], name: str, chars: int = 4000) -> str:
+    """The end of a process's log, printed when it fails to start so the cause is on screen."""
+    log_path = Path(env["ASSISTANT_VAR"]) / "logs" / f"{name}.log"
+    return log_path.read_text(errors="replace")[-chars:] if log_path.exists() else "(no log written)"
+
+
+def check_stores_reachable(env: dict[str, str], timeout_s: float = 5.0) -> None:
+    """Rasa retries an unreachable SQL tracker store forever without answering: say so up front."""
+    if env["ASSISTANT_STORE"] != "postgres":
+        return
+    stores = {
+        "PostgreSQL tracker store (TRACKER_PG_HOST/TRACKER_PG_PORT)": ("TRACKER_PG_HOST", "TRACKER_PG_PORT", "5432"),
+        "Redis lock store (LOCK_REDIS_HOST/LOCK_REDIS_PORT)": ("LOCK_REDIS_HOST", "LOCK_REDIS_PORT", "6379"),
+    }
+    for what, (host_var, port_var, default_port) in stores.items():
+        host, port = env.get(host_var, "localhost"), int(env.get(port_var, default_port))
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError as error:
+            raise SystemExit(f"{what} at {host}:{port} is not reachable ({error}); see docs/operations.md") from None
+
+
 def wait_healthy(env: dict[str, str], proc: Process, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if running_pid(env, proc.name) is None:
-            log_path = Path(env["ASSISTANT_VAR"]) / "logs" / f"{proc.name}.log"
-            tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
-            raise SystemExit(f"{proc.name} exited during start-up. Last log lines:\n{tail}")
+            raise SystemExit(f"{proc.name} exited during start-up. Last log lines:\n{log_tail(env, proc.name)}")
         try:
             with urllib.request.urlopen(proc.health_url, timeout=2) as response:
                 if response.status == 200:
@@ -286,7 +315,10 @@ def wait_healthy(env: dict[str, str], proc: Process, timeout_s: float) -> None:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.5)
-    raise SystemExit(f"{proc.name} did not answer {proc.health_url.split('?')[0]} within {timeout_s:.0f} s")
+    url = proc.health_url.split("?")[0]
+    raise SystemExit(
+        f"{proc.name} did not answer {url} within {timeout_s:.0f} s. Last log lines:\n{log_tail(env, proc.name)}"
+    )
 
 
 def stop(env: dict[str, str]) -> None:
@@ -330,6 +362,8 @@ def print_where_to_chat(env: dict[str, str]) -> None:
     App channel (JWT):     POST http://{host}:{env["RASA_PORT"]}/webhooks/app/webhook
     Rasa HTTP API token:   RASA_API_TOKEN in {Path(env["ASSISTANT_VAR"]) / "secrets.env"}
     Demo orders to ask about: {Path(env["ASSISTANT_VAR"]) / "demo-orders.json"}
+    Product catalogue:     {env.get("KG_STORE", "embedded")} graph; demo products in knowledge_graph/demo/catalogue.csv
+    Import your catalogue: .venv-services/bin/python -m knowledge_graph.importers products_export.csv
     Logs: {Path(env["ASSISTANT_VAR"]) / "logs"}    Stop: python3 bot/launcher.py stop
 """,
         flush=True,

@@ -32,6 +32,9 @@ SYSTEM_PACKAGES = {
     "postgresql": lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")),
     "redis-server": lambda: shutil.which("redis-server") is not None,
     "chromium": lambda: Path("/usr/bin/chromium").exists(),
+    # The Neo4j dev server (knowledge_graph/neo4j_server) is compiled from Maven Central artifacts.
+    "openjdk-17-jdk-headless": lambda: shutil.which("javac") is not None,
+    "maven": lambda: shutil.which("mvn") is not None,
 }
 
 

@@ -8,7 +8,6 @@ slow backend costs the shopper at most about `timeout_s`. POST/PUT are never ret
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -19,8 +18,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from actions.clients.http import JsonServiceClient
 
 logger = logging.getLogger(__name__)
 
@@ -293,15 +291,9 @@ def _invoice(data: Mapping[str, Any]) -> Invoice:
 # -- the client --------------------------------------------------------------------------------
 
 
-class OrdersClient:
-    """One shared aiohttp session per client; use `async with` or call `close()` on shutdown."""
-
-    def __init__(self, base_url: str, token: str, timeout_s: float = 2.0, get_retries: int = 2) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {token}", "X-Actor": "action-server"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._get_retries = get_retries
-        self._session: aiohttp.ClientSession | None = None
+class OrdersClient(JsonServiceClient):
+    service = "order backend"
+    unavailable = BackendUnavailable
 
     @classmethod
     def from_env(cls) -> OrdersClient:
@@ -309,17 +301,6 @@ class OrdersClient:
         if not token:
             logger.error("ORDERS_API_TOKEN is not set: every call to the order backend will be refused")
         return cls(os.environ.get("ORDERS_URL", DEFAULT_URL), token)
-
-    async def __aenter__(self) -> OrdersClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -372,79 +353,16 @@ class OrdersClient:
         """Raises ChangeRefused(code='not_paid') for unpaid orders."""
         return _invoice(await self._get(f"/orders/{_number(number)}/invoice"))
 
-    # -- transport -----------------------------------------------------------------------------
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
-        return self._session
-
-    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._get_retries + 1),
-            wait=wait_exponential(multiplier=0.05, max=0.5),
-            retry=retry_if_exception_type(_Retryable),
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._request("GET", path, params=params, retryable=True)
-        except _Retryable as error:
-            raise BackendUnavailable(str(error)) from error
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return await self._request(method, path, json=body, retryable=False)
-        except _Retryable as error:
-            raise BackendUnavailable(str(error)) from error
-
-    async def _request(self, method: str, path: str, *, retryable: bool, **kwargs: Any) -> dict[str, Any]:
-        url = self._base_url + path
-        try:
-            async with self._http().request(method, url, **kwargs) as response:
-                data = await _json(response)
-                status = response.status
-        except asyncio.TimeoutError as error:  # aiohttp's timeouts; builtin TimeoutError on 3.11
-            logger.warning("order backend timed out: %s %s", method, path)
-            raise BackendUnavailable(f"order backend timed out ({method} {path})") from error
-        except aiohttp.ClientError as error:
-            logger.warning("order backend unreachable: %s %s: %s", method, path, error)
-            raise _Retryable(f"order backend unreachable ({method} {path}): {error}") from error
-        if status < 300:
-            return data
-        _raise_for(status, data, method, path)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-class _Retryable(Exception):
-    """Connection errors and 5xx; GETs retry them, then they become BackendUnavailable."""
-
-
-async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        data = await response.json(content_type=None)
-    except ValueError:
-        data = None
-    return data if isinstance(data, dict) else {}
-
-
-def _raise_for(status: int, data: Mapping[str, Any], method: str, path: str) -> None:
-    error = data.get("error") or {}
-    code, message = error.get("code", "unknown"), error.get("message", f"HTTP {status}")
-    if status == 404:
-        raise OrderNotFound(message)
-    if status == 409:
-        raise ChangeRefused(code, message)
-    if status in (400, 413, 422):
-        raise InvalidRequest(message, error.get("fields"))
-    if status >= 500:
-        logger.warning("order backend error %s on %s %s: %s", status, method, path, message)
-        raise _Retryable(f"order backend answered {status} ({method} {path})")
-    # 401 and anything else unexpected: a configuration problem, not the shopper's.
-    logger.error("order backend refused %s %s with %s: %s", method, path, status, message)
-    raise BackendUnavailable(f"order backend answered {status}: {message}")
+    def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
+        error = data.get("error") or {}
+        code, message = error.get("code", "unknown"), error.get("message", f"HTTP {status}")
+        if status == 404:
+            raise OrderNotFound(message)
+        if status == 409:
+            raise ChangeRefused(code, message)
+        if status in (400, 413, 422):
+            raise InvalidRequest(message, error.get("fields"))
+        super()._raise_for(status, data, method, path)
 
 
 def _number(number: int | str) -> str:

@@ -95,6 +95,7 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         RASA_PORT=str(BASE_PORT + port_offset + 5),
         ACTIONS_PORT=str(BASE_PORT + port_offset + 55),
         ORDERS_PORT=str(BASE_PORT + port_offset + 101),
+        KG_PORT=str(BASE_PORT + port_offset + 102),
         WEB_PORT=str(BASE_PORT + port_offset + 80),
         **extra,
     )

@@ -1,0 +1,112 @@
+"""The transport every backend client shares: one aiohttp session, JSON, timeouts, safe retries.
+
+Only idempotent reads are retried (connection errors and 5xx, with a short backoff); a timeout is
+not retried, so a slow backend costs the shopper at most about `timeout_s`. Writes are never
+retried. Subclasses name their service and map HTTP errors to their own exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+logger = logging.getLogger(__name__)
+
+
+class Retryable(Exception):
+    """Connection errors and 5xx; reads retry them, then they become the client's `unavailable` error."""
+
+
+class JsonServiceClient:
+    """Use `async with` or call `close()` on shutdown."""
+
+    service = "backend"  # for log lines and error texts
+    unavailable: type[Exception] = ConnectionError  # raised when the service cannot answer
+
+    def __init__(self, base_url: str, token: str, timeout_s: float = 2.0, get_retries: int = 2) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}", "X-Actor": "action-server"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._get_retries = get_retries
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> JsonServiceClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        return self._session
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        return await self._read("GET", path, params=params)
+
+    async def _read(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """An idempotent request (a GET, or a POST that only reads): retried on transient failures."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._get_retries + 1),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            retry=retry_if_exception_type(Retryable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._request(method, path, **kwargs)
+        except Retryable as error:
+            raise self.unavailable(str(error)) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return await self._request(method, path, json=body)
+        except Retryable as error:
+            raise self.unavailable(str(error)) from error
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        url = self._base_url + path
+        try:
+            async with self._http().request(method, url, **kwargs) as response:
+                data = await _json(response)
+                status = response.status
+        except asyncio.TimeoutError as error:  # aiohttp's timeouts; builtin TimeoutError on 3.11
+            logger.warning("%s timed out: %s %s", self.service, method, path)
+            raise self.unavailable(f"{self.service} timed out ({method} {path})") from error
+        except aiohttp.ClientError as error:
+            logger.warning("%s unreachable: %s %s: %s", self.service, method, path, error)
+            raise Retryable(f"{self.service} unreachable ({method} {path}): {error}") from error
+        if status < 300:
+            return data
+        self._raise_for(status, data, method, path)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
+        """Subclasses map their 4xx answers first and call this for the rest."""
+        message = (data.get("error") or {}).get("message", f"HTTP {status}")
+        if status >= 500:
+            logger.warning("%s error %s on %s %s: %s", self.service, status, method, path, message)
+            raise Retryable(f"{self.service} answered {status} ({method} {path})")
+        # 401 and anything else unexpected: a configuration problem, not the shopper's.
+        logger.error("%s refused %s %s with %s: %s", self.service, method, path, status, message)
+        raise self.unavailable(f"{self.service} answered {status}: {message}")
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        data = await response.json(content_type=None)
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,122 @@
+"""The production graph store: Neo4j 5.x (a server, a cluster or Aura) through the official driver.
+
+Reads are the shared Cypher in knowledge_graph/queries.py, sent as read transactions (routed to
+followers in a cluster). Writes are batched `UNWIND ... MERGE` in write transactions, so a
+re-import updates nodes in place and never duplicates them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import neo4j
+
+from knowledge_graph import schema
+from knowledge_graph.model import Catalogue
+from knowledge_graph.rows import CatalogueRows, Row, batches, catalogue_rows
+from knowledge_graph.store import GraphStore, ProgressCallback, WriteReport
+
+logger = logging.getLogger(__name__)
+
+WRITE_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Neo4jSettings:
+    uri: str = "bolt://127.0.0.1:7687"
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None  # None: the server's default database
+    connection_timeout_s: float = 5.0
+
+    def auth(self) -> tuple[str, str] | None:
+        return (self.user, self.password or "") if self.user else None
+
+
+class Neo4jGraphStore(GraphStore):
+    name = "neo4j"
+
+    def __init__(self, settings: Neo4jSettings) -> None:
+        self.settings = settings
+        self._driver = neo4j.AsyncGraphDatabase.driver(
+            settings.uri, auth=settings.auth(), connection_timeout=settings.connection_timeout_s
+        )
+
+    async def _read(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        records, _, _ = await self._driver.execute_query(
+            query, params or {}, database_=self.settings.database, routing_=neo4j.RoutingControl.READ
+        )
+        return [record.data() for record in records]
+
+    async def _write(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        records, _, _ = await self._driver.execute_query(query, params or {}, database_=self.settings.database)
+        return [record.data() for record in records]
+
+    async def ensure_schema(self) -> None:
+        for table in schema.NODE_TABLES:
+            await self._write(
+                f"CREATE CONSTRAINT {table.name.lower()}_{table.key} IF NOT EXISTS "
+                f"FOR (n:{table.name}) REQUIRE n.{table.key} IS UNIQUE"
+            )
+
+    async def write_catalogue(self, catalogue: Catalogue, progress: ProgressCallback | None = None) -> WriteReport:
+        known = await self.categories() if catalogue.products else []
+        return await self._write_rows(catalogue_rows(catalogue, known), progress)
+
+    async def _write_rows(self, rows: CatalogueRows, progress: ProgressCallback | None) -> WriteReport:
+        report = WriteReport()
+        for table in schema.NODE_TABLES:
+            created, updated = await self._upsert_nodes(table, rows.nodes.get(table.name, []))
+            report.created[table.name], report.updated[table.name] = created, updated
+            if progress:
+                progress(table.name, created + updated)
+        for rel in schema.REL_TABLES:
+            owners, edges = rows.edge_owners.get(rel.name, []), rows.edges.get(rel.name, [])
+            report.edges[rel.name] = await self._replace_edges(rel, owners, edges)
+            if progress:
+                progress(rel.name, report.edges[rel.name])
+        return report
+
+    async def _upsert_nodes(self, table: schema.NodeTable, rows: list[Row]) -> tuple[int, int]:
+        unique = list({row[table.key]: row for row in rows}.values())
+        created = 0
+        query = (
+            f"UNWIND $rows AS r MERGE (n:{table.name} {{{table.key}: r.{table.key}}}) "
+            "ON CREATE SET n._new = true SET n += r "
+            "WITH n, coalesce(n._new, false) AS new REMOVE n._new "
+            "RETURN sum(CASE WHEN new THEN 1 ELSE 0 END) AS created"
+        )
+        for batch in batches(unique, WRITE_BATCH):
+            created += (await self._write(query, {"rows": batch}))[0]["created"]
+        return created, len(unique) - created
+
+    async def _replace_edges(self, rel: schema.RelTable, owners: list[str], edges: list[Row]) -> int:
+        source, target = schema.NODE_BY_NAME[rel.source], schema.NODE_BY_NAME[rel.target]
+        delete = f"UNWIND $ids AS i MATCH (a:{rel.source} {{{source.key}: i}})-[r:{rel.name}]->() DELETE r"
+        for batch in batches(owners, WRITE_BATCH):
+            await self._write(delete, {"ids": batch})
+        unique = list({(e["source"], e["target"]): e for e in edges}.values())
+        properties = ", ".join(f"{name}: r.{name}" for name, _ in rel.columns)
+        properties = f" {{{properties}}}" if properties else ""
+        create = (
+            f"UNWIND $rows AS r MATCH (a:{rel.source} {{{source.key}: r.source}}) "
+            f"MATCH (b:{rel.target} {{{target.key}: r.target}}) "
+            f"CREATE (a)-[:{rel.name}{properties}]->(b) RETURN count(*) AS n"
+        )
+        written = 0
+        for batch in batches(unique, WRITE_BATCH):
+            written += (await self._write(create, {"rows": batch}))[0]["n"]
+        if written < len(unique):
+            logger.warning("%s: %d link(s) point at unknown nodes and were skipped", rel.name, len(unique) - written)
+        return written
+
+    async def clear(self) -> None:
+        # Batched deletes need an auto-commit transaction, which execute_query does not give.
+        async with self._driver.session(database=self.settings.database) as session:
+            result = await session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+            await result.consume()
+
+    async def close(self) -> None:
+        await self._driver.close()
