@@ -21,6 +21,7 @@ from actions.backend import orders_client
 from actions.clients.orders import BackendUnavailable, ChangeRefused, Order, OrderNotFound, OrdersError
 from actions.identity import app_customer_id, may_see, needs_no_proof
 from actions.order_form import BACKEND_DOWN, TOO_MANY_ATTEMPTS, ZIP_CODE
+from actions.product_questions import answer_product_followup, is_product_followup
 from actions.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
@@ -246,7 +247,8 @@ def switch_order(tracker: Tracker) -> list[EventType]:
 
 
 class ActionHandleInform(Action):
-    """A bare value outside a form: an order number starts (or redirects) an order question."""
+    """A bare value outside a form: an order number starts (or redirects) an order question; a product,
+    size, colour or list pick ("the second one") continues the product conversation."""
 
     def name(self) -> str:
         return "action_handle_inform"
@@ -254,10 +256,10 @@ class ActionHandleInform(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if next(tracker.get_latest_entity_values("order_number"), None):
             return switch_order(tracker)
+        if is_product_followup(tracker):
+            return await answer_product_followup(dispatcher, tracker)
         entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
-        if entities & {"product", "colour", "size", "quantity"}:
-            dispatcher.utter_message(response="utter_shopping_soon")
-        elif entities & {"email", "postcode"}:
+        if entities & {"email", "postcode"}:
             dispatcher.utter_message(
                 text="Thanks! What can I do for you: track an order, a return or refund, an invoice, or something else?"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class ShopPolicies:
     facts: dict[str, Any]
     answers: dict[str, Any]
     messages: dict[str, Any]
+    product_answers: dict[str, Any] = field(default_factory=dict)
 
     def answer(self, intent: str) -> str | None:
         """The policy answer for an intent, or None when the operator wrote none."""
@@ -40,6 +41,10 @@ class ShopPolicies:
         if text is None:
             raise KeyError(f"shop_policies.yml has no message '{key}'")
         return text
+
+    def product_answer(self, topic: str) -> str | None:
+        """The shop's general answer on a product topic (sizing, warranty, care...), or None."""
+        return self._render(self.product_answers.get(topic))
 
     def fact(self, key: str) -> Any:
         return self.facts.get(key)
@@ -73,6 +78,7 @@ class PolicyFile:
             facts=data.get("facts") or {},
             answers=data.get("answers") or {},
             messages=data.get("messages") or {},
+            product_answers=data.get("product_answers") or {},
         )
 
 

@@ -25,6 +25,9 @@ class Match:
     product_id: str
     score: float
     how: str = "fuzzy"  # verbatim | fuzzy | semantic: each has its own bar for "this is the one"
+    # Every word the shopper used is in this title ("trailblazer boots" in "Trailblazer 2 Hiking Boots").
+    contains_query: bool = False
+    words: int = 0  # how many words the shopper's query had (one word alone is weak evidence)
 
     @property
     def accepted(self) -> bool:
@@ -88,13 +91,17 @@ class ProductResolver:
         for _, score, i in process.extract(query, self._titles, scorer=fuzz.WRatio, processor=None, limit=limit * 2):
             scores[i] = score / 100.0
         query_words = set(query.split())
+        containing: set[int] = set()
         for _, score, i in process.extract(
             query, self._titles, scorer=fuzz.token_set_ratio, processor=None, limit=limit * 4
         ):
             title_words = set(_without_filler(self._titles[i]).split()) or {""}
             coverage = len(query_words & title_words) / len(title_words)
             scores[i] = max(scores.get(i, 0.0), score / 100.0 * (0.7 + 0.3 * coverage))
-        return [Match(self._ids[i], score, "fuzzy") for i, score in scores.items()]
+            if query_words <= title_words:
+                containing.add(i)
+        words = len(query_words)
+        return [Match(self._ids[i], score, "fuzzy", i in containing, words) for i, score in scores.items()]
 
     def _semantic(self, text: str, limit: int) -> list[Match]:
         if self._index is None or len(self._index) == 0:
@@ -120,6 +127,13 @@ def _rank(match: Match) -> tuple[float, str]:
 def _decide(ranked: list[Match]) -> NameMatch:
     if not ranked:
         return NameMatch(None, [], False)
+    # Titles holding every word the shopper used decide first: one is the product, several are a choice.
+    containing = [m for m in ranked if m.contains_query]
+    if len(containing) == 1 and (containing[0].accepted or containing[0].words > 1):
+        chosen = containing[0]
+        return NameMatch(chosen.product_id, [chosen, *(m for m in ranked if m is not chosen)], False)
+    if len(containing) > 1:
+        return NameMatch(None, containing, True)
     top = ranked[0]
     if not top.accepted:
         return NameMatch(None, ranked, False)

@@ -55,3 +55,14 @@ def test_missing_answer_is_none(tmp_path: Path):
     path = tmp_path / "policies.yml"
     path.write_text("answers: {}\n")
     assert PolicyFile(path).get().answer("review") is None
+
+
+def test_product_answers_and_catalogue_message_have_no_missing_placeholders(caplog):
+    policies = PolicyFile(DEFAULT_PATH).get()
+    for topic in ("sizing", "warranty", "care", "discounts", "prices"):
+        text = policies.product_answer(topic)
+        assert text, topic
+        assert "{" not in text, f"{topic}: unfilled placeholder in {text!r}"
+    assert "{" not in policies.message("catalogue_down")
+    assert policies.product_answer("no-such-topic") is None
+    assert "unknown placeholder" not in caplog.text

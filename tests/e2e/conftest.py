@@ -88,7 +88,7 @@ class Stack:
 
 
 def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RASA_", "ORDERS_", "ACTIONS_", "WEB_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RASA_", "ORDERS_", "ACTIONS_", "WEB_", "KG_"))}
     env.update(
         ASSISTANT_VAR=str(var),
         ASSISTANT_MODEL=str(trained_model()),

@@ -1,0 +1,492 @@
+"""Product questions against an in-memory catalogue (tests/actions/fake_catalogue.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import backend
+from actions.order_requests import ActionHandleInform
+from actions.product_questions import (
+    ActionCompareProducts,
+    ActionCompatibleProducts,
+    ActionProductAvailability,
+    ActionProductInfo,
+    ActionProductPolicy,
+    ActionProductPrice,
+    ActionProductSearch,
+    ActionRecommendProducts,
+    ActionSimilarProducts,
+    ProductAction,
+)
+from actions.shop_policies import shop_policies
+from tests.actions.conftest import make_tracker
+from tests.actions.fake_catalogue import FakeCatalogue, demo_catalogue
+
+SHIRTS = ["ocean-blue-shirt", "classic-oxford-shirt"]
+
+
+@pytest.fixture
+def catalogue() -> FakeCatalogue:
+    return demo_catalogue()
+
+
+def entity(text: str, name: str, said: str, value: str | None = None) -> dict[str, Any]:
+    """An entity as the NLU returns it, with its position in the text."""
+    start = text.lower().index(said.lower())
+    return {"entity": name, "value": value or said, "start": start, "end": start + len(said)}
+
+
+def ask(
+    text: str,
+    intent: str = "product_info",
+    entities: list[tuple] = (),
+    last: str | None = None,
+    listed: list[str] | None = None,
+    **slots: Any,
+):
+    """A tracker for one message; entities as (name, said[, value])."""
+    found = [entity(text, *spec) for spec in entities]
+    return make_tracker(
+        text=text,
+        intent=intent,
+        entities=found,
+        slots={
+            "knowledge_base_last_object": last,
+            "knowledge_base_last_object_type": "product" if last else None,
+            "knowledge_base_listed_objects": listed,
+            "mention": None,
+            "product_question": None,
+            **slots,
+        },
+    )
+
+
+async def run(action: ProductAction | ActionHandleInform, tracker) -> tuple[str, dict[str, Any]]:
+    """The answer's text and the slots the action set."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages), slots
+
+
+# --------------------------------------------------------------------------- availability
+
+
+async def test_a_sold_out_size_is_said_with_the_sizes_in_stock(catalogue):
+    text, slots = await run(
+        ActionProductAvailability(catalogue),
+        ask(
+            "does the Ocean Blue Shirt come in large?",
+            "product_availability",
+            [("product", "Ocean Blue Shirt"), ("size", "large", "L")],
+        ),
+    )
+    assert text == "Sorry, the Ocean Blue Shirt in size L is sold out. Still in stock: sizes S, M and XL."
+    assert slots["knowledge_base_last_object"] == "ocean-blue-shirt"
+    assert slots["knowledge_base_last_object_type"] == "product"
+
+
+async def test_a_size_in_stock_is_yes_with_the_stock(catalogue):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask("do you have the ocean blue shirt in M", "product_availability", [("product", "ocean blue shirt")]),
+    )
+    assert text == "Yes, the Ocean Blue Shirt in size M is in stock (9 in stock)."
+
+
+@pytest.mark.parametrize("said", ["lg", "a large", "size L", "L"])
+async def test_sizes_are_normalised_even_without_an_entity(catalogue, said):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask(f"is it in stock in {said}?", "product_availability", last="ocean-blue-shirt"),
+    )
+    assert "in size L is sold out" in text
+
+
+async def test_a_size_the_product_does_not_come_in(catalogue):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask("got it in xxl?", "product_availability", [("size", "xxl", "XXL")], last="ocean-blue-shirt"),
+    )
+    assert text.startswith("The Ocean Blue Shirt doesn't come in size XXL. It comes in sizes S, M, L and XL.")
+
+
+async def test_it_follow_up_uses_the_product_of_the_last_question(catalogue):
+    text, slots = await run(
+        ActionProductAvailability(catalogue),
+        ask("is it in stock?", "product_availability", last="summit-down-jacket"),
+    )
+    assert text == "Yes, the Summit Down Jacket is in stock: size M in black; size L in red."
+    assert slots["knowledge_base_last_object"] == "summit-down-jacket"
+
+
+async def test_the_red_one_is_the_red_variant_of_the_product_in_context(catalogue):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask("is the red one in stock?", "product_availability", [("colour", "red")], last="summit-down-jacket"),
+    )
+    assert text == "Yes, the Summit Down Jacket in red is in stock (7 in stock)."
+
+
+async def test_a_colour_in_the_products_name_is_not_a_colour_choice(catalogue):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask(
+            "is the Ocean Blue Shirt in stock in XL",
+            "product_availability",
+            [("product", "Ocean Blue Shirt"), ("colour", "Blue", "blue"), ("size", "XL")],
+        ),
+    )
+    assert text == "Yes, the Ocean Blue Shirt in size XL is in stock (11 in stock)."
+
+
+async def test_sold_out_product_points_to_its_successor(catalogue):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask("are the Trailblazer Hiking Boots available", "product_availability"),
+    )
+    assert "Trailblazer Hiking Boots is sold out" in text
+    assert "replaced by the Trailblazer 2 Hiking Boots" in text
+
+
+# --------------------------------------------------------------------------- which product
+
+
+async def test_the_second_one_after_a_list(catalogue):
+    listed = ["summit-down-jacket", "ocean-blue-shirt", "storm-rain-jacket"]
+    text, slots = await run(
+        ActionProductInfo(catalogue),
+        ask("tell me more about the second one", entities=[("mention", "second one", "2")], listed=listed),
+    )
+    assert text.startswith("Ocean Blue Shirt by Tidewater Apparel")
+    assert slots["knowledge_base_last_object"] == "ocean-blue-shirt"
+    assert slots["mention"] is None
+
+
+async def test_a_list_pick_without_an_entity_and_the_last_one(catalogue):
+    listed = ["summit-down-jacket", "ocean-blue-shirt", "storm-rain-jacket"]
+    text, _ = await run(
+        ActionProductPrice(catalogue), ask("how much is the last one?", "price_question", listed=listed)
+    )
+    assert text == "The Storm Rain Jacket costs $89.00."
+
+
+async def test_a_pick_beyond_the_list_asks_again(catalogue):
+    text, slots = await run(
+        ActionProductInfo(catalogue),
+        ask("the fifth one", entities=[("mention", "fifth one", "5")], listed=SHIRTS),
+    )
+    assert text.startswith("I only showed you 2 products. Which one do you mean?")
+    assert "1. Ocean Blue Shirt" in text
+    assert slots["product_question"] == "action_product_info"
+
+
+async def test_an_ambiguous_name_asks_which_one_with_a_numbered_list(catalogue):
+    text, slots = await run(
+        ActionProductInfo(catalogue), ask("tell me about the shirt", entities=[("product", "shirt")])
+    )
+    assert text.splitlines()[0] == "Which one do you mean?"
+    assert "1. Classic Oxford Shirt by Tidewater Apparel ($59.00)" in text
+    assert "2. Ocean Blue Shirt by Tidewater Apparel ($49.00)" in text
+    assert slots["knowledge_base_listed_objects"] == ["classic-oxford-shirt", "ocean-blue-shirt"]
+    assert slots["product_question"] == "action_product_info"
+
+
+async def test_the_answer_to_which_one_answers_the_waiting_question(catalogue, monkeypatch):
+    monkeypatch.setattr(backend, "catalogue_client", lambda: catalogue)
+    tracker = ask(
+        "the second one",
+        "inform",
+        [("mention", "second one", "2")],
+        listed=["classic-oxford-shirt", "ocean-blue-shirt"],
+        product_question="action_product_price",
+    )
+    text, slots = await run(ActionHandleInform(), tracker)
+    assert text == "The Ocean Blue Shirt costs $49.00."
+    assert slots["product_question"] is None
+    assert slots["knowledge_base_last_object"] == "ocean-blue-shirt"
+
+
+async def test_an_ambiguous_name_prefers_the_product_already_discussed(catalogue):
+    text, _ = await run(
+        ActionProductAvailability(catalogue),
+        ask("is the shirt in stock in M", "product_availability", [("product", "shirt")], last="ocean-blue-shirt"),
+    )
+    assert text.startswith("Yes, the Ocean Blue Shirt in size M")
+
+
+async def test_an_unknown_name_says_so_and_offers_search(catalogue):
+    text, slots = await run(
+        ActionProductInfo(catalogue), ask("tell me about the Zorblax 3000", entities=[("product", "Zorblax 3000")])
+    )
+    assert text.startswith("I couldn't find a product called 'Zorblax 3000'.")
+    assert "search the shop" in text
+    assert slots["product_question"] == "action_product_info"
+
+
+async def test_no_product_at_all_asks_which(catalogue):
+    text, slots = await run(ActionProductAvailability(catalogue), ask("is it in stock?", "product_availability"))
+    assert text.startswith("Which product do you mean?")
+    assert slots == {"mention": None, "product_question": "action_product_availability"}
+
+
+async def test_a_bare_size_continues_the_product_conversation(catalogue, monkeypatch):
+    monkeypatch.setattr(backend, "catalogue_client", lambda: catalogue)
+    tracker = ask("and in medium?", "inform", [("size", "medium", "M")], last="ocean-blue-shirt")
+    text, _ = await run(ActionHandleInform(), tracker)
+    assert text == "Yes, the Ocean Blue Shirt in size M is in stock (9 in stock)."
+
+
+async def test_inform_without_product_context_is_unchanged(tracker_factory):
+    dispatcher = CollectingDispatcher()
+    await ActionHandleInform().run(dispatcher, tracker_factory(text="hmm", intent="inform"), {})
+    assert dispatcher.messages[0]["text"] == "Could you tell me a bit more about what you need?"
+
+
+# --------------------------------------------------------------------------- info and price
+
+
+async def test_a_specific_attribute_is_answered(catalogue):
+    text, _ = await run(
+        ActionProductInfo(catalogue),
+        ask("is the Storm Rain Jacket waterproof?", entities=[("product", "Storm Rain Jacket")]),
+    )
+    assert text == "Yes, the Storm Rain Jacket is waterproof."
+    text, _ = await run(ActionProductInfo(catalogue), ask("what is it made of", last="ocean-blue-shirt"))
+    assert text == "Ocean Blue Shirt: material: cotton."
+
+
+async def test_an_attribute_the_product_lacks_is_looked_up_in_the_description(catalogue):
+    text, _ = await run(ActionProductInfo(catalogue), ask("is it warm?", last="trailhead-fleece-jacket"))
+    assert text == (
+        "From the description of the Trailhead Fleece Jacket: Warm recycled fleece for hiking and cool evenings."
+    )
+
+
+async def test_overview_of_a_product(catalogue):
+    text, _ = await run(ActionProductInfo(catalogue), ask("tell me about the Summit Down Jacket"))
+    assert text.startswith("Summit Down Jacket by Ridgeback Outdoor, jackets, $229.00. Warm 700-fill down jacket")
+    assert "Details: material: nylon, down; waterproof: no; warmth: very warm." in text
+
+
+async def test_price_with_the_saving_of_a_sale(catalogue):
+    text, _ = await run(ActionProductPrice(catalogue), ask("how much is the Trailhead Fleece Jacket", "price_question"))
+    assert text == "The Trailhead Fleece Jacket costs $69.00 (on sale, down from $89.00: you save $20.00)."
+
+
+async def test_price_per_variant(catalogue):
+    text, _ = await run(
+        ActionProductPrice(catalogue),
+        ask("how much is the Aero 12 in silver", "price_question", [("colour", "silver")]),
+    )
+    assert text == "The Aero 12 in silver costs $799.00."
+    text, _ = await run(ActionProductPrice(catalogue), ask("how much is it", "price_question", last="aero-12"))
+    assert text.startswith("The Aero 12 costs $699.00–$799.00 depending on the option: $699.00 for midnight;")
+
+
+async def test_policy_questions_use_the_graph_faq_first(catalogue):
+    text, _ = await run(ActionProductInfo(catalogue), ask("do you have a size guide"))
+    assert text.startswith("Our tops run true to size")
+
+
+async def test_policy_questions_fall_back_to_the_shop_policy_file():
+    empty = FakeCatalogue()
+    text, _ = await run(ActionProductPolicy(empty), ask("how long is the warranty"))
+    assert text == shop_policies().product_answer("warranty")
+    text, _ = await run(ActionProductPrice(empty), ask("do you have any discounts", "price_question"))
+    assert text == shop_policies().product_answer("discounts")
+
+
+# --------------------------------------------------------------------------- related products
+
+
+async def test_which_cases_fit_this_phone(catalogue):
+    tracker = ask(
+        "which cases fit this phone?",
+        "compatibility_question",
+        [("product", "cases"), ("product", "phone")],
+        last="aero-12",
+    )
+    text, slots = await run(ActionCompatibleProducts(catalogue), tracker)
+    assert text == "These cases fit the Aero 12:\n1. Aero 12 Clear Case by Shellguard ($19.00)"
+    assert slots["knowledge_base_listed_objects"] == ["aero-12-clear-case"]
+    # the one product listed becomes "it" ("how much is it?" is about the case now)
+    assert slots["knowledge_base_last_object"] == "aero-12-clear-case"
+    related = [args[:3] for name, args in catalogue.calls if name == "related"]
+    assert ("aero-12", "COMPATIBLE_WITH", True) in related
+
+
+async def test_this_case_is_the_case_in_the_conversation_not_the_phone(catalogue):
+    tracker = ask(
+        "does this case fit the Aero 12?",
+        "compatibility_question",
+        [("product", "case"), ("product", "Aero 12")],
+        last="voltpath-charger",
+        listed=["aero-12-clear-case", "voltpath-charger"],
+    )
+    text, _ = await run(ActionCompatibleProducts(catalogue), tracker)
+    assert text == "Yes, the Aero 12 Clear Case fits the Aero 12."
+
+
+async def test_does_this_case_fit_the_phone(catalogue):
+    yes, _ = await run(
+        ActionCompatibleProducts(catalogue),
+        ask(
+            "does this case fit the Aero 12?",
+            "compatibility_question",
+            [("product", "Aero 12")],
+            last="aero-12-clear-case",
+        ),
+    )
+    assert yes == "Yes, the Aero 12 Clear Case fits the Aero 12."
+    no, slots = await run(
+        ActionCompatibleProducts(catalogue),
+        ask(
+            "will the Kestrel K5 Rugged Case fit an Aero 12",
+            "compatibility_question",
+            [("product", "Kestrel K5 Rugged Case"), ("product", "Aero 12")],
+        ),
+    )
+    assert no.startswith("No, the Kestrel K5 Rugged Case isn't listed as compatible with the Aero 12.")
+    assert "1. Aero 12 Clear Case" in no
+    assert slots["knowledge_base_listed_objects"] == ["aero-12-clear-case"]
+
+
+async def test_something_like_this_but_cheaper(catalogue):
+    tracker = ask("something like this but cheaper", "recommendation_request", last="summit-down-jacket")
+    text, slots = await run(ActionRecommendProducts(catalogue), tracker)
+    assert text.splitlines()[0] == "Here are cheaper alternatives to the Summit Down Jacket ($229.00):"
+    assert "1. Trailhead Fleece Jacket by Northwind ($69.00)" in text
+    assert "2. Storm Rain Jacket by Ridgeback Outdoor ($89.00)" in text
+    assert slots["knowledge_base_listed_objects"] == ["trailhead-fleece-jacket", "storm-rain-jacket"]
+    assert slots["knowledge_base_last_object"] == "summit-down-jacket"  # several listed: "it" stays the jacket
+    similar = [args for name, args in catalogue.calls if name == "related" and args[1] == "SIMILAR_TO"]
+    assert similar[0][3].max_price < 229.0
+
+
+async def test_cheaper_search_words_are_a_search_not_similar_products(catalogue):
+    tracker = ask("show me cheaper shirts", "product_search", [("product", "shirts")], last="summit-down-jacket")
+    text, _ = await run(ActionProductSearch(catalogue), tracker)
+    assert text.startswith("Here's what I found:")
+    assert not any(name == "related" for name, _ in catalogue.calls)
+
+
+async def test_the_successor_of_a_replaced_product(catalogue):
+    text, _ = await run(
+        ActionSimilarProducts(catalogue),
+        ask("what replaced the Trailblazer Hiking Boots", "recommendation_request"),
+    )
+    assert text.startswith("The Trailblazer Hiking Boots has been replaced by the Trailblazer 2 Hiking Boots")
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+async def test_compare_these_two(catalogue):
+    text, slots = await run(
+        ActionCompareProducts(catalogue),
+        ask("what's the difference between these two", "product_comparison", listed=SHIRTS),
+    )
+    lines = text.splitlines()
+    assert lines[0] == "Ocean Blue Shirt vs Classic Oxford Shirt:"
+    assert "• Price: $49.00 | $59.00" in lines
+    assert "• Material: cotton | cotton oxford" in lines
+    assert "• In stock: sizes S, M and XL | sizes M and L in white" in lines
+    assert lines[-1] == (
+        "The difference: the Ocean Blue Shirt is $10.00 cheaper; material cotton vs cotton oxford; "
+        "only the Ocean Blue Shirt has size S and XL in stock; only the Classic Oxford Shirt has size L in stock."
+    )
+    assert slots["knowledge_base_listed_objects"] == SHIRTS
+
+
+async def test_compare_by_position_and_by_name(catalogue):
+    listed = ["summit-down-jacket", "ocean-blue-shirt", "storm-rain-jacket"]
+    text, _ = await run(
+        ActionCompareProducts(catalogue),
+        ask("compare the first and the third one", "product_comparison", listed=listed),
+    )
+    assert text.startswith("Summit Down Jacket vs Storm Rain Jacket:")
+    text, _ = await run(
+        ActionCompareProducts(catalogue),
+        ask(
+            "how does it compare to the Storm Rain Jacket",
+            "product_comparison",
+            [("product", "Storm Rain Jacket")],
+            last="trailhead-fleece-jacket",
+        ),
+    )
+    assert text.startswith("Trailhead Fleece Jacket vs Storm Rain Jacket:")
+
+
+async def test_compare_with_one_product_asks_for_the_other(catalogue):
+    text, slots = await run(
+        ActionCompareProducts(catalogue), ask("compare it", "product_comparison", last="ocean-blue-shirt")
+    )
+    assert text == "Which product should I compare the Ocean Blue Shirt with?"
+    assert slots["product_question"] == "action_compare_products"
+
+
+# --------------------------------------------------------------------------- search
+
+
+async def test_search_with_a_price_limit(catalogue):
+    text, slots = await run(
+        ActionProductSearch(catalogue), ask("something warm for hiking under $100", "product_search")
+    )
+    assert text.splitlines()[0] == "Here's what I found (up to $100.00):"
+    assert "1. Trailhead Fleece Jacket by Northwind ($69.00)" in text
+    assert "Summit Down Jacket" not in text
+    assert "Storm Rain Jacket" not in text  # a much weaker match than the best one
+    assert slots["knowledge_base_listed_objects"] == ["trailhead-fleece-jacket"]
+    assert slots["knowledge_base_last_object"] == "trailhead-fleece-jacket"  # the one result is "it"
+
+
+async def test_several_results_are_listed_and_none_is_it(catalogue):
+    text, slots = await run(ActionProductSearch(catalogue), ask("show me jackets", "product_search", last="aero-12"))
+    assert text.splitlines()[1:5] == [
+        "1. Storm Rain Jacket by Ridgeback Outdoor ($89.00)",
+        "2. Summit Down Jacket by Ridgeback Outdoor ($229.00)",
+        "3. Trailhead Fleece Jacket by Northwind ($69.00)",
+        "Ask me about any of them, for example 'tell me about the first one' or 'is the second one in stock?'",
+    ]
+    assert slots["knowledge_base_listed_objects"] == [
+        "storm-rain-jacket",
+        "summit-down-jacket",
+        "trailhead-fleece-jacket",
+    ]
+    assert slots["knowledge_base_last_object"] is None
+
+
+async def test_search_without_results(catalogue):
+    text, _ = await run(ActionProductSearch(catalogue), ask("unicorn saddles", "product_search"))
+    assert text.startswith("I couldn't find anything for 'unicorn saddles'")
+
+
+async def test_a_vague_recommendation_request_asks_what_for(catalogue):
+    text, _ = await run(ActionRecommendProducts(catalogue), ask("what do you recommend?", "recommendation_request"))
+    assert text.startswith("Happy to help you choose!")
+    assert catalogue.calls == []
+
+
+# --------------------------------------------------------------------------- service down
+
+
+@pytest.mark.parametrize(
+    "action",
+    [ActionProductInfo, ActionProductAvailability, ActionProductPrice, ActionProductSearch, ActionCompareProducts],
+)
+async def test_service_down_apologises_with_the_policy_file_message(action, catalogue):
+    catalogue.down = True
+    text, slots = await run(action(catalogue), ask("is the ocean blue shirt in stock", last="ocean-blue-shirt"))
+    assert text == shop_policies().message("catalogue_down")
+    assert slots == {"mention": None}
+
+
+async def test_every_product_action_resets_the_mention(catalogue):
+    dispatcher = CollectingDispatcher()
+    events = await ActionProductInfo(catalogue).run(dispatcher, ask("tell me about it", last="aero-12"), {})
+    assert events[0] == SlotSet("mention", None)

@@ -1,0 +1,78 @@
+"""Product conversations over REST against the real stack: Rasa, actions, the knowledge-graph service
+with the demo catalogue in the embedded graph, and the real MiniLM semantic index."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conversation import Conversation
+
+REPO = Path(__file__).resolve().parents[2]
+SHOPIFY_SAMPLE = REPO.parent / "shared" / "data" / "shopify" / "apparel.csv"
+
+
+def test_size_availability_names_the_sold_out_size_and_what_is_left(stack):
+    answer = Conversation(stack.rasa_url).say("does the Ocean Blue Shirt come in large?").lower()
+    assert "ocean blue shirt" in answer
+    assert "sold out" in answer or "out of stock" in answer
+    for size in ("s", "m", "xl"):
+        assert f" {size}" in answer.replace(",", " ")
+
+
+def test_context_follow_up_uses_the_product_already_named(stack):
+    chat = Conversation(stack.rasa_url)
+    chat.say("tell me about the Trailhead Fleece Jacket")
+    price = chat.say("how much is it?")
+    assert "69" in price
+
+
+def test_cases_that_fit_a_phone(stack):
+    answer = Conversation(stack.rasa_url).say("which cases fit the Kestrel K5?")
+    assert "Kestrel K5 Rugged Case" in answer
+    assert "Aero 12 Clear Case" not in answer
+
+
+def test_semantic_search_with_budget_then_an_ordinal_mention(stack):
+    chat = Conversation(stack.rasa_url)
+    results = chat.say("I need something warm for hiking under $100")
+    assert "Trailhead Fleece Jacket" in results or "Polar Fleece Vest" in results
+    assert "Summit Down Jacket" not in results, "the $229 jacket breaks the budget"
+    first_listed = next(line for line in results.splitlines() if line.strip().startswith("1."))
+    follow_up = chat.say("is the first one in stock in medium?")
+    title = first_listed.split("1.", 1)[1].strip().split(" (")[0].split(" —")[0].split(" - ")[0].strip()
+    assert title.split()[0] in follow_up, (first_listed, follow_up)
+
+
+def test_cheaper_alternative(stack):
+    chat = Conversation(stack.rasa_url)
+    chat.say("tell me about the Summit Down Jacket")
+    answer = chat.say("show me something like this but cheaper")
+    assert "Ridge Insulated Jacket" in answer or "Trailhead Fleece Jacket" in answer
+    assert "Summit Down Jacket" not in answer.split("\n", 1)[-1]
+
+
+def test_comparison_of_two_named_products(stack):
+    answer = Conversation(stack.rasa_url).say("what's the difference between the Aero 12 and the Aero 12 Pro?")
+    assert "699" in answer and "999" in answer
+
+
+def test_ambiguous_name_gets_a_clarifying_question_and_the_choice_is_understood(stack):
+    chat = Conversation(stack.rasa_url)
+    question = chat.say("how much are the trailblazer boots?")
+    assert "Trailblazer Hiking Boots" in question and "Trailblazer 2 Hiking Boots" in question
+    answer = chat.say("the second one")
+    assert "139" in answer
+
+
+def test_catalogue_imported_into_the_running_assistant_is_answered_at_once(stack):
+    kg_url = f"http://127.0.0.1:{stack.env['KG_PORT']}"
+    env = {**os.environ, **stack.env, "KG_URL": kg_url, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "knowledge_graph.importers", str(SHOPIFY_SAMPLE)]
+    imported = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert imported.returncode == 0, imported.stderr
+    assert f"via {kg_url}" in imported.stdout, "the running service must take the import"
+    answer = Conversation(stack.rasa_url).say("how much is the Classic Varsity Top?")
+    assert "Classic Varsity Top" in answer and "60" in answer
