@@ -17,6 +17,7 @@ from knowledge_graph import queries, schema
 from knowledge_graph.model import Attribute, Catalogue, Category, Policy, Variant
 
 Row = dict[str, Any]
+PER_ID_LOOKUPS = 20  # up to this many products, one indexed query each beats one scan
 # (stage, rows done in this step): how writers report progress to a progress bar.
 ProgressCallback = Callable[[str, int], None]
 
@@ -158,7 +159,7 @@ class GraphStore(abc.ABC):
 
     async def _variants(self, ids: list[str]) -> dict[str, list[Variant]]:
         found: dict[str, list[Variant]] = defaultdict(list)
-        for row in await self._read(queries.VARIANTS_OF, {"ids": ids}):
+        for row in await self._per_product(queries.variants_of, ids):
             found[row["product_id"]].append(
                 Variant(
                     sku=row["sku"],
@@ -177,9 +178,18 @@ class GraphStore(abc.ABC):
 
     async def _attributes(self, ids: list[str]) -> dict[str, list[Attribute]]:
         found: dict[str, list[Attribute]] = defaultdict(list)
-        for row in await self._read(queries.ATTRIBUTES_OF, {"ids": ids}):
+        for row in await self._per_product(queries.attributes_of, ids):
             found[row["product_id"]].append(Attribute(row["name"], row["value"]))
         return found
+
+    async def _per_product(self, query: Callable[[str], str], ids: list[str]) -> list[Row]:
+        """A few ids one indexed lookup each; many ids in one scan (see queries.ONE_PRODUCT)."""
+        if len(ids) > PER_ID_LOOKUPS:
+            return await self._read(query(queries.SOME_PRODUCTS), {"ids": ids})
+        rows: list[Row] = []
+        for product_id in ids:
+            rows += await self._read(query(queries.ONE_PRODUCT), {"id": product_id})
+        return rows
 
     async def list_products(self, filters: ProductFilter = ProductFilter(), limit: int = 20) -> list[ProductSummary]:
         params = filters.params()

@@ -1,8 +1,10 @@
-"""The production configuration end to end: PostgreSQL tracker store, Redis lock store, PostgreSQL orders.
+"""The production configuration end to end: PostgreSQL tracker store, Redis lock store, PostgreSQL orders,
+and the product graph on a real Neo4j 5.26.
 
 A second stack (its own ports and state directory) is started with ``ASSISTANT_STORE=postgres``
 against a throwaway PostgreSQL server (one database for Rasa's tracker store, one for the order
-backend) and a throwaway redis-server (Rasa's lock store), both from ``tests/support``. The tests
+backend), a throwaway redis-server (Rasa's lock store) and a throwaway Neo4j (the product graph),
+all from ``tests/support``. The tests
 talk to it over the REST channel and then look into PostgreSQL and Redis themselves.
 """
 
@@ -16,11 +18,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 
+import neo4j
 import pytest
 import requests
 
 from tests.e2e.conftest import Stack, stack_env, start_stack
 from tests.e2e.conversation import Conversation
+from tests.support.neo4j import Neo4jServer, running_neo4j
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.redis import RedisServer, running_redis
 
@@ -45,6 +49,7 @@ class ProductionStack:
     redis: RedisServer
     tracker_db: str
     orders_db: str
+    neo4j: Neo4jServer
 
     def tracker_events(self, sender: str) -> list[tuple[str, str, str]]:
         """(type_name, intent_name, action_name) of the sender's rows in Rasa's `events` table."""
@@ -74,6 +79,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionS
     with ExitStack() as resources:
         pg = resources.enter_context(running_postgres())
         redis = resources.enter_context(running_redis())
+        graph_db = resources.enter_context(running_neo4j())
         tracker_db = _database_name(pg.create_database("rasa_tracker"))
         orders_url = pg.create_database("orders")
         var = tmp_path_factory.mktemp("production-stack")
@@ -90,11 +96,13 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionS
             LOCK_REDIS_HOST=redis.host,
             LOCK_REDIS_PORT=str(redis.port),
             ORDERS_DB_URL=orders_url,
+            KG_STORE="neo4j",
+            NEO4J_URI=graph_db.uri,
         )
         stack = start_stack(var, env)
         # Registered last, so it runs first: the stack stops before its databases do.
         resources.callback(stack.launcher, "stop")
-        yield ProductionStack(stack, pg, redis, tracker_db, _database_name(orders_url))
+        yield ProductionStack(stack, pg, redis, tracker_db, _database_name(orders_url), graph_db)
 
 
 def track(stack: Stack, order: dict) -> tuple[Conversation, str]:
@@ -231,3 +239,16 @@ def test_conversation_survives_a_rasa_crash(production: ProductionStack) -> None
     texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
     assert texts == ["where is my order?", order["order_number"], order["email"], "and when will it arrive?"]
     assert order["order_number"] in tracker["slots"]["verified_orders"]
+
+
+def test_product_questions_are_answered_from_neo4j(production: ProductionStack) -> None:
+    with neo4j.GraphDatabase.driver(production.neo4j.uri, auth=None) as driver:
+        records, _, _ = driver.execute_query(
+            "MATCH (p:Product {id: $id})-[:HAS_VARIANT]->(v:Variant) RETURN v.size AS size, v.stock AS stock",
+            {"id": "ocean-blue-shirt"},
+        )
+    stock = {r["size"]: r["stock"] for r in records}
+    assert stock["L"] == 0 and stock["M"] > 0, "the demo catalogue was loaded into Neo4j"
+    answer = Conversation(production.stack.rasa_url).say("does the Ocean Blue Shirt come in large?").lower()
+    assert "ocean blue shirt" in answer and ("sold out" in answer or "out of stock" in answer)
+    assert not (production.stack.var / "graph" / "catalogue.lbdb").exists(), "no embedded graph on the side"

@@ -21,6 +21,7 @@ from tests.knowledge_graph.sample_shop import case, shop
 from tests.support.neo4j import Neo4jServer, running_neo4j
 
 BACKENDS = ["embedded", "neo4j"]
+SHOP_COUNTS = {"Product": 7, "Variant": 10, "Category": 5, "Brand": 2, "Attribute": 2, "Policy": 1}
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +46,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 async def test_counts(store: GraphStore) -> None:
-    assert await store.counts() == {
-        "Product": 7,
-        "Variant": 10,
-        "Category": 5,
-        "Brand": 2,
-        "Attribute": 2,
-        "Policy": 1,
-    }
+    assert await store.counts() == SHOP_COUNTS
 
 
 async def test_product_details_round_trip(store: GraphStore) -> None:
@@ -133,14 +127,7 @@ async def test_names_categories_brands_policies(store: GraphStore) -> None:
 async def test_reimport_updates_stock_and_prices_without_duplicates(store: GraphStore) -> None:
     report = await store.write_catalogue(shop(shirt_price=21.0, large_stock=6))
     assert report.created["Product"] == 0 and report.updated["Product"] == 7
-    assert await store.counts() == {
-        "Product": 7,
-        "Variant": 10,
-        "Category": 5,
-        "Brand": 2,
-        "Attribute": 2,
-        "Policy": 1,
-    }
+    assert await store.counts() == SHOP_COUNTS
     details = await store.product("ocean-blue-shirt")
     assert details is not None
     assert [(v.size, v.stock, v.price) for v in details.variants][2] == ("L", 6, 21.0)
