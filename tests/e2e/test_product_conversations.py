@@ -76,3 +76,12 @@ def test_catalogue_imported_into_the_running_assistant_is_answered_at_once(stack
     assert f"via {kg_url}" in imported.stdout, "the running service must take the import"
     answer = Conversation(stack.rasa_url).say("how much is the Classic Varsity Top?")
     assert "Classic Varsity Top" in answer and "60" in answer
+
+
+def test_product_question_inside_the_order_form_then_the_form_goes_on(stack):
+    chat = Conversation(stack.rasa_url)
+    assert "order number" in chat.say("where is my order?").lower()
+    replies = chat.send("does the Ocean Blue Shirt come in large?").json()
+    texts = [r.get("text", "") for r in replies]
+    assert any("Ocean Blue Shirt" in t for t in texts), texts
+    assert "order number" in texts[-1].lower(), "the form asks again for what it was missing"
