@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         issues = report.get("issues", [])
         print(f"imported {report['products']} products / {report['variants']} variants via {env['KG_URL']}")
     else:
-        result = parse_file(args.file, kind)
+        result = parse_file(args.file, kind, progress=True)
         report = asyncio.run(import_directly(result, env))
         issues = result.issues
         print(f"imported {len(result.catalogue.products)} products / {result.catalogue.variant_count()} variants")

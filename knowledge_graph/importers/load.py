@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
 
+from tqdm import tqdm
+
 from knowledge_graph.importers.feed import parse_feed, parse_feed_csv, parse_feed_jsonl
-from knowledge_graph.importers.result import ImportResult
+from knowledge_graph.importers.result import ImportResult, TextSource
 from knowledge_graph.importers.shopify_csv import parse_shopify_csv
 
 # format name -> file suffix of an upload
@@ -24,12 +28,25 @@ def guess_format(path: Path) -> str:
     return "shopify" if "handle" in header.lower().split(",")[0] else "csv"
 
 
-def parse_file(path: Path, kind: str | None = None) -> ImportResult:
+def parse_file(path: Path, kind: str | None = None, *, progress: bool = False) -> ImportResult:
+    """`progress` shows a bar of bytes read (plain files; a .gz or a feed directory reads without one)."""
     kind = kind or guess_format(path)
-    if kind == "shopify":
-        return parse_shopify_csv(path)
-    if kind == "jsonl":
-        return parse_feed_jsonl(path)
-    if kind == "csv":
-        return parse_feed(path) if path.is_dir() else parse_feed_csv(path)
-    raise ValueError(f"unknown catalogue format {kind!r}; expected one of {', '.join(FORMATS)}")
+    if kind not in FORMATS:
+        raise ValueError(f"unknown catalogue format {kind!r}; expected one of {', '.join(FORMATS)}")
+    if kind == "csv" and path.is_dir():
+        return parse_feed(path)
+    if not progress or path.suffix == ".gz":
+        return PARSERS[kind](path)
+    size = path.stat().st_size
+    with (
+        tqdm.wrapattr(path.open("rb"), "read", total=size, desc="read", unit="B", unit_scale=True) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text,
+    ):
+        return PARSERS[kind](text)
+
+
+PARSERS: dict[str, Callable[[TextSource], ImportResult]] = {
+    "shopify": parse_shopify_csv,
+    "jsonl": parse_feed_jsonl,
+    "csv": parse_feed_csv,
+}
