@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions.clients.catalogue import CatalogueClient
 from actions.clients.orders import OrdersClient
+from actions.clients.recommendations import RecommendationsClient
 
 _client: OrdersClient | None = None
 
@@ -23,3 +24,13 @@ def catalogue_client() -> CatalogueClient:
     if _catalogue is None:
         _catalogue = CatalogueClient.from_env()
     return _catalogue
+
+
+_recommendations: RecommendationsClient | None = None
+
+
+def recommendations_client() -> RecommendationsClient:
+    global _recommendations
+    if _recommendations is None:
+        _recommendations = RecommendationsClient.from_env()
+    return _recommendations

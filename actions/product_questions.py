@@ -42,6 +42,8 @@ from rasa_sdk.types import DomainDict
 from actions import backend
 from actions import product_texts as texts
 from actions.clients.catalogue import CatalogueUnavailable
+from actions.clients.recommendations import RecommendationsUnavailable
+from actions.identity import app_customer_id
 from actions.knowledge_base import (
     OBJECT_TYPE,
     Catalogue,
@@ -806,11 +808,42 @@ class ActionRecommendProducts(ProductAction):
         return await self.recommend(turn)
 
     async def recommend(self, turn: Turn) -> list[EventType]:
-        """Replace this with the recommendations backend; it keeps the same slot contract (listed objects)."""
-        if is_vague_request(turn.text):
-            turn.say(texts.what_to_recommend())
-            return [SlotSet(SLOT_PENDING_QUESTION, None)]
-        return await search(turn)
+        """A described need is searched ("a warm jacket for hiking"); 'what do you recommend?' gets the
+        recommendations backend's list for this shopper, or a question about what they need."""
+        if not is_vague_request(turn.text):
+            return await search(turn)
+        personal = await personal_recommendations(turn)
+        if personal is not None:
+            return personal
+        turn.say(texts.what_to_recommend())
+        return [SlotSet(SLOT_PENDING_QUESTION, None)]
+
+
+async def personal_recommendations(turn: Turn) -> list[EventType] | None:
+    """The backend's picks with their reasons; None when it is down, has capped this shopper or has nothing."""
+    tracker = turn.tracker
+    try:
+        found = await backend.recommendations_client().recommend(
+            app_customer_id(tracker),
+            product_id=last_product_id(tracker),
+            conversation_id=conversation_key(tracker),
+            k=MAX_LISTED,
+        )
+    except RecommendationsUnavailable:
+        return None
+    if found.capped or not found.items:
+        return None
+    products = [d.summary for d in await turn.client.products([item.product_id for item in found.items])]
+    if not products:
+        return None
+    turn.say(texts.recommended(products, {item.product_id: item.reason for item in found.items}))
+    return listing(products)
+
+
+def conversation_key(tracker: Tracker) -> str | None:
+    """The sender id as the backend's conversation id (its ids are 1-64 of [A-Za-z0-9_.:@/-])."""
+    sender = tracker.sender_id or ""
+    return sender if re.fullmatch(r"[A-Za-z0-9_.:@/-]{1,64}", sender) else None
 
 
 # --------------------------------------------------------------------------- follow-ups without a question

@@ -375,6 +375,14 @@ def price_limits(min_price: float | None, max_price: float | None, currency: str
     return ", ".join(parts)
 
 
+def recommended(products: Sequence[ProductSummary], reasons: dict[str, str]) -> str:
+    lines = []
+    for i, product in enumerate(products[:MAX_LISTED], start=1):
+        reason = reasons.get(product.id)
+        lines.append(f"{i}. {product_line(product)}" + (f" — {reason}" if reason else ""))
+    return "Here are some picks for you:\n" + "\n".join(lines) + "\nAsk me about any of them, e.g. 'the first one'."
+
+
 def what_to_recommend() -> str:
     return (
         "Happy to help you choose! What are you shopping for? Tell me what it's for, who it's for and a "

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import environments
 
 REPO = environments.REPO
-SECRET_NAMES = ("APP_JWT_SECRET", "RASA_API_TOKEN", "ORDERS_API_TOKEN", "KG_API_TOKEN")
+SECRET_NAMES = ("APP_JWT_SECRET", "RASA_API_TOKEN", "ORDERS_API_TOKEN", "KG_API_TOKEN", "RECS_API_TOKEN")
 TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data")
 
 
@@ -75,6 +75,7 @@ def environment(var: Path) -> dict[str, str]:
         "ACTIONS_PORT": "5055",
         "ORDERS_PORT": "8101",
         "KG_PORT": "8102",
+        "RECS_PORT": "8104",
         "WEB_PORT": "8080",
         "SHOP_POLICIES": str(REPO / "bot" / "shop_policies.yml"),
     }
@@ -83,6 +84,8 @@ def environment(var: Path) -> dict[str, str]:
     env.setdefault("ORDERS_DB_URL", f"sqlite+aiosqlite:///{var / 'orders.sqlite'}")
     env.setdefault("ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")
     env.setdefault("KG_URL", f"http://127.0.0.1:{env['KG_PORT']}")
+    env.setdefault("RECS_URL", f"http://127.0.0.1:{env['RECS_PORT']}")
+    env.setdefault("RECS_DB_URL", f"sqlite+aiosqlite:///{var / 'recommendations.sqlite'}")
     env.setdefault("ACTIONS_URL", f"http://127.0.0.1:{env['ACTIONS_PORT']}/webhook")
     env.setdefault("RASA_PUBLIC_URL", f"http://{_public_host(env)}:{env['RASA_PORT']}")
     env.setdefault("ASSISTANT_MODEL", str(var / "models" / "shop-assistant.tar.gz"))
@@ -169,6 +172,7 @@ def train(env: dict[str, str], force: bool = False) -> Path:
 def seed_demo_data(env: dict[str, str]) -> None:
     python = str(REPO / ".venv-services" / "bin" / "python")
     subprocess.run([python, "-m", "backends.orders.seed"], cwd=REPO, env=env, check=True)
+    subprocess.run([python, "-m", "backends.recommendations.seed", "--if-empty"], cwd=REPO, env=env, check=True)
 
 
 # --------------------------------------------------------------------------- processes
@@ -198,6 +202,11 @@ def processes(env: dict[str, str]) -> list[Process]:
             "graph",
             [services, "-m", "knowledge_graph.service"],
             f"{local}:{env['KG_PORT']}/health",
+        ),
+        Process(
+            "recommendations",
+            [services, "-m", "backends.recommendations"],
+            f"{local}:{env['RECS_PORT']}/health",
         ),
         Process(
             "actions",

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend
+from actions.clients.recommendations import RecommendationList, RecommendationsUnavailable, RecommendedItem
 from actions.order_requests import ActionHandleInform
 from actions.product_questions import (
     ActionCompareProducts,
@@ -466,10 +467,66 @@ async def test_search_without_results(catalogue):
     assert text.startswith("I couldn't find anything for 'unicorn saddles'")
 
 
-async def test_a_vague_recommendation_request_asks_what_for(catalogue):
+class FakeRecommendations:
+    """The recommendations backend as the action sees it: a list, a capped answer, or down."""
+
+    def __init__(self, items: list[RecommendedItem] | None = None, capped: bool = False) -> None:
+        self.items, self.capped = items, capped
+        self.asked: list[dict[str, Any]] = []
+
+    async def recommend(self, customer_id: str | None, **context: Any) -> RecommendationList:
+        self.asked.append({"customer_id": customer_id, **context})
+        if self.items is None:
+            raise RecommendationsUnavailable("down")
+        return RecommendationList(self.items, self.capped, "hybrid")
+
+
+def use_recommendations(monkeypatch, fake: FakeRecommendations) -> FakeRecommendations:
+    monkeypatch.setattr(backend, "recommendations_client", lambda: fake)
+    return fake
+
+
+@pytest.mark.parametrize(
+    "fake",
+    [
+        FakeRecommendations(None),
+        FakeRecommendations([], False),
+        FakeRecommendations(
+            [RecommendedItem("aero-12-clear-case", "Aero 12 Clear Case", 0.9, "goes with Aero 12")], capped=True
+        ),
+    ],
+)
+async def test_a_vague_recommendation_request_asks_what_for_without_picks(catalogue, monkeypatch, fake):
+    use_recommendations(monkeypatch, fake)
     text, _ = await run(ActionRecommendProducts(catalogue), ask("what do you recommend?", "recommendation_request"))
     assert text.startswith("Happy to help you choose!")
-    assert catalogue.calls == []
+
+
+async def test_a_vague_recommendation_request_gets_the_backends_picks_with_reasons(catalogue, monkeypatch):
+    fake = use_recommendations(
+        monkeypatch,
+        FakeRecommendations(
+            [
+                RecommendedItem("aero-12-clear-case", "Aero 12 Clear Case", 0.9, "goes with Aero 12"),
+                RecommendedItem("no-longer-sold", "Gone", 0.8, "popular"),
+                RecommendedItem("voltpath-charger", "Charger", 0.7, "people who bought Aero 12 also bought"),
+            ]
+        ),
+    )
+    tracker = ask("what do you recommend?", "recommendation_request", last="aero-12")
+    text, slots = await run(ActionRecommendProducts(catalogue), tracker)
+    assert fake.asked[0]["product_id"] == "aero-12", "what the shopper looked at shapes the picks"
+    assert "1. Aero 12 Clear Case" in text and "goes with Aero 12" in text
+    assert "Gone" not in text, "an item the catalogue no longer has is left out"
+    assert slots["knowledge_base_listed_objects"] == ["aero-12-clear-case", "voltpath-charger"]
+
+
+async def test_a_described_need_is_searched_not_recommended(catalogue, monkeypatch):
+    fake = use_recommendations(monkeypatch, FakeRecommendations([]))
+    text, _ = await run(
+        ActionRecommendProducts(catalogue), ask("recommend a warm jacket for hiking", "recommendation_request")
+    )
+    assert fake.asked == [] and "1." in text
 
 
 # --------------------------------------------------------------------------- service down

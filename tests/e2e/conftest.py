@@ -87,8 +87,12 @@ class Stack:
         return orders[index]
 
 
+# A developer's own settings for these must not leak into the test stack.
+STACK_VARIABLE_PREFIXES = ("RASA_", "ORDERS_", "ACTIONS_", "WEB_", "KG_", "RECS_", "PRICING_", "NEO4J_")
+
+
 def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RASA_", "ORDERS_", "ACTIONS_", "WEB_", "KG_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(STACK_VARIABLE_PREFIXES)}
     env.update(
         ASSISTANT_VAR=str(var),
         ASSISTANT_MODEL=str(trained_model()),
@@ -96,6 +100,7 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         ACTIONS_PORT=str(BASE_PORT + port_offset + 55),
         ORDERS_PORT=str(BASE_PORT + port_offset + 101),
         KG_PORT=str(BASE_PORT + port_offset + 102),
+        RECS_PORT=str(BASE_PORT + port_offset + 104),
         WEB_PORT=str(BASE_PORT + port_offset + 80),
         **extra,
     )

@@ -85,3 +85,15 @@ def test_product_question_inside_the_order_form_then_the_form_goes_on(stack):
     texts = [r.get("text", "") for r in replies]
     assert any("Ocean Blue Shirt" in t for t in texts), texts
     assert "order number" in texts[-1].lower(), "the form asks again for what it was missing"
+
+
+def test_open_request_gets_personal_recommendations_with_reasons(stack):
+    chat = Conversation(stack.rasa_url)
+    chat.say("tell me about the Aero 12")
+    picks = chat.say("what would you recommend?")
+    assert "picks for you" in picks, picks
+    numbered = [line for line in picks.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert numbered and all(" — " in line for line in numbered), "every pick says why it is recommended"
+    follow_up = chat.say("how much is the first one?")
+    first_title = numbered[0].split("1.", 1)[1].split(" (")[0].split(" by ")[0].strip()
+    assert first_title in follow_up, (numbered[0], follow_up)

@@ -1,0 +1,1 @@
+"""Pricing backend: quotes with sales, stock rules, tiers, coupons, goodwill offers and guardrails."""

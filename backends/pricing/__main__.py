@@ -1,0 +1,3 @@
+from backends.pricing.app import main
+
+main()

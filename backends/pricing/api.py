@@ -1,0 +1,288 @@
+"""HTTP routes: parse and validate the request, call the service, map errors to JSON responses.
+Same error shape and auth as the orders backend: {"error": {"code", "message", "fields"?}}."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from sqlalchemy.exc import DBAPIError
+
+from backends.pricing import rules
+from backends.pricing.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
+from backends.pricing.openapi import CODE_PATTERN, KEY_PATTERN, REQUEST_BODIES, schema_for
+from backends.pricing.service import PricingService
+
+logger = logging.getLogger(__name__)
+
+SERVICE = web.AppKey("pricing_service", PricingService)
+SPEC = web.AppKey("openapi_spec", dict)
+TOKEN = web.AppKey("api_token", str)
+VALIDATORS = web.AppKey("body_validators", dict)
+
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+MAX_ID = 2**31 - 1
+CUSTOMER_ID = r"[^\x00-\x1f\x7f]{1,64}"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+routes = web.RouteTableDef()
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return web.json_response({"error": error}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as {"error": {"code", "message"}}; nothing escapes as a bare 500."""
+    try:
+        return await handler(request)
+    except DomainError as error:
+        return error_response(error.status, error.code, error.message, getattr(error, "fields", None))
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = HTTP_CODES.get(error.status, "http_error")
+        message = "Request body too large (limit 64 KiB)." if error.status == 413 else error.reason
+        response = error_response(error.status, code, message)
+        for header in ("Allow", "WWW-Authenticate"):
+            if header in error.headers:
+                response.headers[header] = error.headers[header]
+        return response
+    except (DBAPIError, OSError) as error:
+        logger.error("database unavailable for %s %s: %s", request.method, request.path, error)
+        unavailable = Unavailable("The pricing database is unavailable; please try again shortly.")
+        return error_response(unavailable.status, unavailable.code, unavailable.message)
+    except Exception:
+        logger.exception("unexpected error for %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path in PUBLIC_PATHS:
+        return await handler(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    expected = request.app[TOKEN]
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        response = error_response(401, "unauthorized", "A valid bearer token is required.")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return await handler(request)
+
+
+def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
+    return {
+        name: Draft202012Validator(schema_for(spec, name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+        for name in REQUEST_BODIES
+    }
+
+
+async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
+    """Reads and validates the body; aiohttp itself refuses bodies above client_max_size (413)."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest(f"The request body is not valid JSON: {error}.") from None
+    problem = best_match(request.app[VALIDATORS][schema].iter_errors(data))
+    if problem is not None:
+        where = "/".join(str(p) for p in problem.absolute_path) or "body"
+        message = problem.message
+        if where == "body" and problem.validator == "anyOf" and schema == "QuoteRequest":
+            where, message = "sku", "give a sku or a product_id"
+        raise Invalid(f"Invalid {where}: {message}", fields={where: message})
+    return data
+
+
+def price(value: Any) -> Decimal:
+    """Prices arrive as "59.90" or 59.9; Decimal(str(...)) keeps 59.9 from becoming 59.899999..."""
+    return rules.cents(Decimal(str(value)))
+
+
+def whole_number(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise Invalid(f"{name} must be a whole number.", fields={name: "must be a number"})
+    if int(raw) > MAX_ID:  # a valid-looking id that no row can have (PostgreSQL ids are 32-bit)
+        raise NotFound(f"There is no {name.replace('_id', '')} {int(raw)}.")
+    return int(raw)
+
+
+def path_match(request: web.Request, name: str, pattern: str, hint: str) -> str:
+    raw = request.match_info[name]
+    if not re.fullmatch(pattern, raw):
+        raise Invalid(f"{name} {hint}.", fields={name: hint})
+    return raw
+
+
+def service(request: web.Request) -> PricingService:
+    return request.app[SERVICE]
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "database": await service(request).ping()})
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SPEC])
+
+
+@routes.post("/quotes")
+async def quote(request: web.Request) -> web.Response:
+    body = await json_body(request, "QuoteRequest")
+    quote_request = rules.QuoteRequest(
+        base_price=price(body["base_price"]),
+        quantity=int(body.get("quantity", 1)),
+        currency=body.get("currency", "USD"),
+        sku=body.get("sku"),
+        product_id=body.get("product_id"),
+        category=body.get("category"),
+        customer_id=body.get("customer_id"),
+        tier=body.get("customer_tier"),
+        stock=None if body.get("stock") is None else int(body["stock"]),
+    )
+    return web.json_response(await service(request).quote(quote_request, body.get("coupon_code")))
+
+
+@routes.get("/quotes/{quote_id}")
+async def quote_audit(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).quote_audit(whole_number(request, "quote_id")))
+
+
+@routes.get("/sales")
+async def list_sales(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).list_sales())
+
+
+@routes.post("/sales")
+async def create_sale(request: web.Request) -> web.Response:
+    body = await json_body(request, "SaleRequest")
+    return web.json_response(await service(request).create_sale(body), status=201)
+
+
+@routes.delete("/sales/{sale_id}")
+async def delete_sale(request: web.Request) -> web.Response:
+    await service(request).delete_sale(whole_number(request, "sale_id"))
+    return web.Response(status=204)
+
+
+@routes.get("/stock-rules")
+async def list_stock_rules(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).list_stock_rules())
+
+
+@routes.post("/stock-rules")
+async def create_stock_rule(request: web.Request) -> web.Response:
+    body = await json_body(request, "StockRuleRequest")
+    return web.json_response(await service(request).create_stock_rule(body), status=201)
+
+
+@routes.delete("/stock-rules/{rule_id}")
+async def delete_stock_rule(request: web.Request) -> web.Response:
+    await service(request).delete_stock_rule(whole_number(request, "rule_id"))
+    return web.Response(status=204)
+
+
+@routes.get("/tiers")
+async def list_tiers(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).list_tiers())
+
+
+@routes.put("/tiers/{tier}")
+async def set_tier(request: web.Request) -> web.Response:
+    tier = request.match_info["tier"]
+    if tier not in rules.TIERS:
+        raise Invalid(f"tier must be one of {', '.join(rules.TIERS)}.", fields={"tier": "new, regular or vip"})
+    body = await json_body(request, "TierRequest")
+    return web.json_response(await service(request).set_tier(tier, Decimal(str(body["percent"]))))
+
+
+@routes.get("/customers/{customer_id}/tier")
+async def customer_tier(request: web.Request) -> web.Response:
+    customer_id = path_match(request, "customer_id", CUSTOMER_ID, "must be 1-64 characters, no control characters")
+    return web.json_response(await service(request).customer_tier(customer_id))
+
+
+@routes.put("/customers/{customer_id}/tier")
+async def set_customer_tier(request: web.Request) -> web.Response:
+    customer_id = path_match(request, "customer_id", CUSTOMER_ID, "must be 1-64 characters, no control characters")
+    body = await json_body(request, "CustomerTierRequest")
+    return web.json_response(await service(request).set_customer_tier(customer_id, body["tier"]))
+
+
+@routes.get("/guardrails")
+async def list_guardrails(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).list_guardrails())
+
+
+@routes.put("/guardrails/{key}")
+async def set_guardrail(request: web.Request) -> web.Response:
+    key = path_match(request, "key", KEY_PATTERN, "must be a SKU, a product id or default")
+    body = await json_body(request, "GuardrailRequest")
+    return web.json_response(await service(request).set_guardrail(key, body))
+
+
+@routes.get("/coupons")
+async def list_coupons(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).list_coupons())
+
+
+@routes.post("/coupons")
+async def create_coupon(request: web.Request) -> web.Response:
+    body = await json_body(request, "CouponRequest")
+    return web.json_response(await service(request).create_coupon(body), status=201)
+
+
+@routes.get("/coupons/{code}")
+async def get_coupon(request: web.Request) -> web.Response:
+    code = path_match(request, "code", CODE_PATTERN, "must be 3-32 letters, digits, - or _")
+    return web.json_response(await service(request).get_coupon(code))
+
+
+@routes.post("/coupons/{code}/redeem")
+async def redeem(request: web.Request) -> web.Response:
+    code = path_match(request, "code", CODE_PATTERN, "must be 3-32 letters, digits, - or _")
+    body = await json_body(request, "RedeemRequest")
+    result = await service(request).redeem(
+        code, body["customer_id"], price(body["order_value"]), body.get("order_number")
+    )
+    return web.json_response(result)
+
+
+@routes.post("/goodwill")
+async def goodwill(request: web.Request) -> web.Response:
+    body = await json_body(request, "GoodwillRequest")
+    amount = price(body["amount"]) if "amount" in body else None
+    result = await service(request).goodwill(body["customer_id"], body["reason"], body.get("order_number"), amount)
+    return web.json_response(result, status=201)
+
+
+@routes.get("/goodwill/budget")
+async def get_budget(request: web.Request) -> web.Response:
+    return web.json_response(await service(request).budget())
+
+
+@routes.put("/goodwill/budget")
+async def set_budget(request: web.Request) -> web.Response:
+    body = await json_body(request, "GoodwillBudgetRequest")
+    return web.json_response(await service(request).set_budget(body))

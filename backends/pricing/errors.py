@@ -1,0 +1,7 @@
+"""Domain errors; the same classes (and JSON error shape) as the orders backend."""
+
+from __future__ import annotations
+
+from backends.orders.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
+
+__all__ = ["BadRequest", "DomainError", "Invalid", "NotFound", "Refused", "Unavailable"]

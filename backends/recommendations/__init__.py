@@ -1,0 +1,1 @@
+"""Product recommendations: collaborative filtering, content similarity, context, capping and A/B tests."""

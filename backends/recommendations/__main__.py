@@ -1,0 +1,3 @@
+from backends.recommendations.app import main
+
+main()

@@ -1,0 +1,69 @@
+"""Tables: the interaction log, the exposure log (lists and their items) and attributed conversions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Interaction(Base):
+    __tablename__ = "rec_interactions"
+    __table_args__ = (Index("ix_rec_interactions_customer_time", "customer_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[float | None] = mapped_column(Float, nullable=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecList(Base):
+    """One recommendation list shown (an exposure of the shopper to a variant)."""
+
+    __tablename__ = "rec_lists"
+    __table_args__ = (
+        Index("ix_rec_lists_conversation_time", "conversation_id", "shown_at"),
+        Index("ix_rec_lists_customer_time", "customer_id", "shown_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecItem(Base):
+    __tablename__ = "rec_list_items"
+    __table_args__ = (Index("ix_rec_items_customer_product", "customer_id", "product_id", "shown_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("rec_lists.id", ondelete="CASCADE"))
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    product_id: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer)
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Conversion(Base):
+    """A purchase of a recommended item, attributed to the list (and variant) that showed it."""
+
+    __tablename__ = "rec_conversions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[str] = mapped_column(String(128))
+    list_id: Mapped[int] = mapped_column(ForeignKey("rec_lists.id", ondelete="CASCADE"))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
