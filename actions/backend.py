@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions.clients.catalogue import CatalogueClient
 from actions.clients.orders import OrdersClient
+from actions.clients.pricing import PricingClient
 from actions.clients.recommendations import RecommendationsClient
 
 _client: OrdersClient | None = None
@@ -34,3 +35,13 @@ def recommendations_client() -> RecommendationsClient:
     if _recommendations is None:
         _recommendations = RecommendationsClient.from_env()
     return _recommendations
+
+
+_pricing: PricingClient | None = None
+
+
+def pricing_client() -> PricingClient:
+    global _pricing
+    if _pricing is None:
+        _pricing = PricingClient.from_env()
+    return _pricing

@@ -42,6 +42,7 @@ from rasa_sdk.types import DomainDict
 from actions import backend
 from actions import product_texts as texts
 from actions.clients.catalogue import CatalogueUnavailable
+from actions.clients.pricing import PricingUnavailable, Quote
 from actions.clients.recommendations import RecommendationsUnavailable
 from actions.identity import app_customer_id
 from actions.knowledge_base import (
@@ -78,6 +79,7 @@ from actions.product_words import (
     requested_options,
 )
 from actions.shop_policies import shop_policies
+from knowledge_graph.model import Variant
 from knowledge_graph.store import ProductDetails, ProductFilter, ProductSummary
 from knowledge_graph.wire import Candidate
 
@@ -511,7 +513,31 @@ class ActionProductPrice(ProductAction):
             turn.say(texts.option_price(details, options.label, chosen))
         else:
             turn.say(texts.product_price(details))
+        quote = await personal_quote(turn, details, chosen)
+        if quote is not None and (quote.adjusted or quote.guardrail):
+            turn.say(texts.personal_price(quote))
         return remember(details.id)
+
+
+async def personal_quote(turn: Turn, details: ProductDetails, chosen: Sequence[Variant]) -> Quote | None:
+    """Sales, tier and guardrails from the pricing backend for the variant asked about (or the cheapest
+    in stock); None when it is down: the catalogue price already given stands."""
+    variants = list(chosen) or sorted(details.variants, key=lambda v: (not v.in_stock, v.price))
+    if not variants:
+        return None
+    variant = variants[0]
+    try:
+        return await backend.pricing_client().quote(
+            sku=variant.sku,
+            product_id=details.id,
+            base_price=variant.price,
+            currency=details.summary.currency,
+            category=details.summary.category_path[-1] if details.summary.category_path else None,
+            stock=max(variant.stock, 0),
+            customer_id=app_customer_id(turn.tracker),
+        )
+    except PricingUnavailable:
+        return None
 
 
 # --------------------------------------------------------------------------- related products

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from actions.clients.pricing import Quote
 from actions.order_texts import money
 from knowledge_graph.model import Attribute, Variant
 from knowledge_graph.store import ProductDetails, ProductSummary
@@ -373,6 +374,13 @@ def price_limits(min_price: float | None, max_price: float | None, currency: str
     if in_stock_only:
         parts.append("in stock")
     return ", ".join(parts)
+
+
+def personal_price(quote: Quote) -> str:
+    steps = "; ".join(quote.explanations)
+    guardrail = f" ({quote.guardrail})" if quote.guardrail else ""
+    why = f": {steps}" if steps else ""
+    return f"Your price today is {money(quote.unit_price, quote.currency)}{why}{guardrail}."
 
 
 def recommended(products: Sequence[ProductSummary], reasons: dict[str, str]) -> str:

@@ -110,6 +110,10 @@ class ShelfPrice(Base):
     price: Mapped[Decimal | None] = mapped_column(Money)  # None: a placeholder, never quoted yet
     changed_at: Mapped[datetime] = mapped_column(DateTime)
     quoted_at: Mapped[datetime] = mapped_column(DateTime)
+    # The daily change limit is measured from the price a 24-hour window opened with, so a series
+    # of small steps cannot add up to more than the limit within a day.
+    day_price: Mapped[Decimal | None] = mapped_column(Money)
+    day_started_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class GoodwillBudget(Base):

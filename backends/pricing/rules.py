@@ -82,8 +82,16 @@ class Limits:
 
 @dataclass(frozen=True)
 class LastShelfPrice:
+    """The SKU's last quoted shelf price, when it last changed, and the price the current 24-hour
+    window opened with (the reference for the daily change limit; default: the last price)."""
+
     price: Decimal
     changed_at: datetime
+    day_price: Decimal | None = None
+
+    @property
+    def reference(self) -> Decimal:
+        return self.price if self.day_price is None else self.day_price
 
 
 @dataclass(frozen=True)
@@ -207,13 +215,13 @@ def change_guardrail(
         )
     pct = limits.max_daily_change_percent
     if pct is not None:
-        step = cents(last.price * pct / HUNDRED)
-        low, high = last.price - step, last.price + step
+        step = cents(last.reference * pct / HUNDRED)
+        low, high = last.reference - step, last.reference + step
         if not low <= shelf <= high:
             bound = low if shelf < low else high
             return bound, (
                 f"held at {fmt_money(bound, currency)}: prices move at most {fmt_percent(pct)} a day "
-                f"from {fmt_money(last.price, currency)}"
+                f"from {fmt_money(last.reference, currency)}"
             )
     return shelf, None
 

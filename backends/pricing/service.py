@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -179,9 +180,9 @@ class PricingService:
             now = self._clock()
             shelf_row = await self._lock_shelf(session, key, now)
             tier, tier_source = await self._tier(session, request)
-            request = rules.QuoteRequest(**{**request.__dict__, "tier": tier})
-            ruleset = await self._ruleset(session, request)
-            last = None if shelf_row.price is None else rules.LastShelfPrice(shelf_row.price, shelf_row.changed_at)
+            request = replace(request, tier=tier)
+            ruleset = await self._ruleset(session, request, now)
+            last = self._last_shelf(shelf_row, now)
             coupon, uses = await self._coupon_for_quote(session, code, request.customer_id)
             decision = rules.decide(
                 request, ruleset, now, last_shelf=last, coupon=coupon, coupon_code=code, coupon_customer_uses=uses
@@ -231,8 +232,9 @@ class PricingService:
         row = await session.get(CustomerTier, request.customer_id)
         return (row.tier, "recorded") if row else ("new", "derived")
 
-    async def _ruleset(self, session: AsyncSession, request: rules.QuoteRequest) -> rules.RuleSet:
-        sales = (await session.scalars(select(Sale))).all()
+    async def _ruleset(self, session: AsyncSession, request: rules.QuoteRequest, now: datetime) -> rules.RuleSet:
+        """The rules that can apply now (past and future sales stay in the database, unread)."""
+        sales = (await session.scalars(select(Sale).where(Sale.starts_at <= now, Sale.ends_at > now))).all()
         stock_rules = (await session.scalars(select(StockRule))).all()
         tiers = {t.tier: t.percent for t in (await session.scalars(select(TierDiscount))).all()}
         guard = await self._guardrail_for(session, request)
@@ -277,7 +279,7 @@ class PricingService:
         Written first on purpose: on SQLite the insert takes the write lock before anything is read,
         so concurrent quotes wait instead of failing; on PostgreSQL concurrent first quotes of a
         new SKU do not collide on the primary key, and the row lock orders quotes of one SKU."""
-        placeholder = {"key": key, "price": None, "changed_at": now, "quoted_at": now}
+        placeholder = {"key": key, "price": None, "changed_at": now, "quoted_at": now, "day_price": None}
         dialect = session.get_bind().dialect.name
         if dialect in ("postgresql", "sqlite"):
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -290,7 +292,18 @@ class PricingService:
         return row
 
     @staticmethod
+    def _last_shelf(row: ShelfPrice, now: datetime) -> rules.LastShelfPrice | None:
+        """None for a SKU never quoted; opens a new 24-hour window (at the last price) when due."""
+        if row.price is None:
+            return None
+        if row.day_started_at is None or now - row.day_started_at >= timedelta(days=1):
+            row.day_price, row.day_started_at = row.price, now
+        return rules.LastShelfPrice(row.price, row.changed_at, row.day_price)
+
+    @staticmethod
     def _remember_shelf(row: ShelfPrice, price: Decimal, now: datetime) -> None:
+        if row.price is None:
+            row.day_price, row.day_started_at = price, now
         if row.price != price:
             row.price, row.changed_at = price, now
         row.quoted_at = now

@@ -40,3 +40,28 @@ def make_tracker(
 @pytest.fixture
 def tracker_factory():
     return make_tracker
+
+
+class _Down:
+    """A backend client whose every call fails the way a stopped service does."""
+
+    def __init__(self, error: type[Exception]) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str):
+        async def fail(*args, **kwargs):
+            raise self.error(f"{name}: not running in unit tests")
+
+        return fail
+
+
+@pytest.fixture(autouse=True)
+def optional_backends_down(monkeypatch):
+    """Unit tests never reach a real pricing or recommendations service (one may run on this machine);
+    a test that wants one patches `actions.backend` itself."""
+    from actions import backend
+    from actions.clients.pricing import PricingUnavailable
+    from actions.clients.recommendations import RecommendationsUnavailable
+
+    monkeypatch.setattr(backend, "pricing_client", lambda: _Down(PricingUnavailable))
+    monkeypatch.setattr(backend, "recommendations_client", lambda: _Down(RecommendationsUnavailable))

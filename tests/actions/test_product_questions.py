@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend
+from actions.clients.pricing import Quote
 from actions.clients.recommendations import RecommendationList, RecommendationsUnavailable, RecommendedItem
 from actions.order_requests import ActionHandleInform
 from actions.product_questions import (
@@ -547,3 +549,31 @@ async def test_every_product_action_resets_the_mention(catalogue):
     dispatcher = CollectingDispatcher()
     events = await ActionProductInfo(catalogue).run(dispatcher, ask("tell me about it", last="aero-12"), {})
     assert events[0] == SlotSet("mention", None)
+
+
+class FakePricing:
+    def __init__(self, quote: Quote) -> None:
+        self.result = quote
+        self.asked: list[dict[str, Any]] = []
+
+    async def quote(self, **request: Any) -> Quote:
+        self.asked.append(request)
+        return self.result
+
+
+async def test_price_answer_adds_the_personal_price_with_its_explanation(catalogue, monkeypatch):
+    sale = Quote(Decimal("49.00"), Decimal("41.65"), "USD", ("Outerwear sale: 15% off",), None)
+    pricing = FakePricing(sale)
+    monkeypatch.setattr(backend, "pricing_client", lambda: pricing)
+    tracker = ask("how much is the ocean blue shirt in medium", "price_question", [("product", "ocean blue shirt")])
+    text, _ = await run(ActionProductPrice(catalogue), tracker)
+    assert "Your price today is $41.65: Outerwear sale: 15% off." in text
+    assert pricing.asked[0]["product_id"] == "ocean-blue-shirt" and pricing.asked[0]["base_price"] == 49.0
+
+
+async def test_price_answer_without_adjustments_or_backend_is_the_catalogue_price(catalogue, monkeypatch):
+    unchanged = Quote(Decimal("49.00"), Decimal("49.00"), "USD", (), None)
+    monkeypatch.setattr(backend, "pricing_client", lambda: FakePricing(unchanged))
+    tracker = ask("how much is the ocean blue shirt", "price_question", [("product", "ocean blue shirt")])
+    text, _ = await run(ActionProductPrice(catalogue), tracker)
+    assert "$49.00" in text and "Your price today" not in text

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from backends.pricing.app import create_app
+from backends.pricing.db import default_db_url
 from backends.pricing.service import when
 
 pytestmark = pytest.mark.asyncio
@@ -222,3 +223,10 @@ async def test_goodwill(api: TestClient) -> None:
 async def test_unknown_route_and_method(api: TestClient) -> None:
     assert error_of(await call(api, "GET", "/nope", 404))["code"] == "not_found"
     assert error_of(await call(api, "DELETE", "/quotes", 405))["code"] == "method_not_allowed"
+
+
+async def test_token_required_and_default_database_under_assistant_var() -> None:
+    with pytest.raises(ValueError, match="token"):
+        create_app("sqlite+aiosqlite:///:memory:", "")
+    assert default_db_url({"ASSISTANT_VAR": "/srv/shop"}) == "sqlite+aiosqlite:////srv/shop/pricing.sqlite"
+    assert default_db_url({}) == "sqlite+aiosqlite:///var/pricing.sqlite"

@@ -201,6 +201,14 @@ def test_max_daily_change_vs_the_last_quoted_price() -> None:
     assert within.unit_price == D("46.00") and within.guardrail is None
 
 
+def test_daily_change_is_measured_from_the_price_the_day_opened_with() -> None:
+    limits = Limits(max_daily_change_percent=D(10))
+    last = LastShelfPrice(D("45.00"), NOW - timedelta(hours=3), day_price=D("50.00"))
+    decision = rules.decide(SHIRT, RuleSet(limits=limits), NOW, last_shelf=last)
+    assert decision.unit_price == D("45.00")
+    assert decision.guardrail == "held at $45.00: prices move at most 10% a day from $50.00"
+
+
 def test_min_interval_between_changes_holds_the_current_price() -> None:
     limits = Limits(min_change_interval_minutes=1440)
     recent = LastShelfPrice(D("50.00"), NOW - timedelta(hours=2))

@@ -1,6 +1,6 @@
 """Property-based API tests: schemathesis generates requests from /openapi.json and checks that the
 live service never fails with a 5xx and answers with the statuses, content types and bodies the spec
-declares. Skipped where schemathesis is not installed (it is a test-only dependency)."""
+declares. schemathesis is in the services lock: this never skips."""
 
 from __future__ import annotations
 
@@ -10,18 +10,17 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
+import schemathesis
+from aiohttp import web
+from hypothesis.configuration import set_hypothesis_home_dir
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-schemathesis = pytest.importorskip("schemathesis")
-hypothesis = pytest.importorskip("hypothesis")
-from aiohttp import web  # noqa: E402
-from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
-from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
-
-from backends.pricing.app import create_app  # noqa: E402
-from backends.pricing.openapi import build_spec  # noqa: E402
-from tests.support.postgres import postgres_server  # noqa: E402, F401 - session fixture
-from tests.support.servers import free_port  # noqa: E402
+from backends.pricing.app import create_app
+from backends.pricing.openapi import build_spec
+from tests.support.postgres import postgres_server  # noqa: F401 - session fixture
+from tests.support.servers import free_port
 
 TOKEN = "pricing-test-token-0123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -127,7 +127,12 @@ async def test_shelf_price_is_remembered_for_the_change_guardrails(pricing: Pric
     assert held["unit_price"] == "36.00"
     assert held["guardrail"] == "held at the current price of $36.00: prices change at most every 1 h"
     clock.advance(hours=1)
-    assert (await pricing.quote(shirt(base_price=D("20.00"))))["unit_price"] == "32.40"
+    later = await pricing.quote(shirt(base_price=D("20.00")))
+    assert later["unit_price"] == "36.00", "small steps must not add up to more than 10% within a day"
+    clock.advance(hours=22)
+    next_day = await pricing.quote(shirt(base_price=D("20.00")))
+    assert next_day["unit_price"] == "32.40"
+    assert next_day["guardrail"] == "held at $32.40: prices move at most 10% a day from $36.00"
 
 
 async def test_concurrent_quotes_for_one_sku_all_succeed_and_are_audited(pricing: PricingService) -> None:

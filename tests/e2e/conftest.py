@@ -100,6 +100,7 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         ACTIONS_PORT=str(BASE_PORT + port_offset + 55),
         ORDERS_PORT=str(BASE_PORT + port_offset + 101),
         KG_PORT=str(BASE_PORT + port_offset + 102),
+        PRICING_PORT=str(BASE_PORT + port_offset + 103),
         RECS_PORT=str(BASE_PORT + port_offset + 104),
         WEB_PORT=str(BASE_PORT + port_offset + 80),
         **extra,

@@ -97,3 +97,9 @@ def test_open_request_gets_personal_recommendations_with_reasons(stack):
     follow_up = chat.say("how much is the first one?")
     first_title = numbered[0].split("1.", 1)[1].split(" (")[0].split(" by ")[0].strip()
     assert first_title in follow_up, (numbered[0], follow_up)
+
+
+def test_price_answer_explains_a_running_sale(stack):
+    answer = Conversation(stack.rasa_url).say("how much is the Trailhead Fleece Jacket?")
+    assert "$69.00" in answer, "the catalogue price first"
+    assert "Your price today is $58.65" in answer and "15% off" in answer, answer
