@@ -287,6 +287,7 @@ def start(env: dict[str, str], timeout_s: float = 240.0) -> None:
     (var / "run").mkdir(parents=True, exist_ok=True)
     env = {**env, "ORDERS_HOST": "127.0.0.1", "WEB_HOST": env["ASSISTANT_HOST"]}
     check_stores_reachable(env)
+    children: dict[str, subprocess.Popen] = {}
     for proc in processes(env):
         if running_pid(env, proc.name):
             log(f"{proc.name} already running")
@@ -301,8 +302,9 @@ def start(env: dict[str, str], timeout_s: float = 240.0) -> None:
                 start_new_session=True,
             )
         pid_file(env, proc.name).write_text(str(child.pid))
+        children[proc.name] = child
     for proc in processes(env):
-        wait_healthy(env, proc, timeout_s)
+        wait_healthy(env, proc, timeout_s, children.get(proc.name))
     print_where_to_chat(env)
 
 
@@ -328,10 +330,13 @@ def check_stores_reachable(env: dict[str, str], timeout_s: float = 5.0) -> None:
             raise SystemExit(f"{what} at {host}:{port} is not reachable ({error}); see docs/operations.md") from None
 
 
-def wait_healthy(env: dict[str, str], proc: Process, timeout_s: float) -> None:
+def wait_healthy(env: dict[str, str], proc: Process, timeout_s: float, child: subprocess.Popen | None = None) -> None:
+    """`child`: the process this launcher just started. A child that exited stays a zombie until we
+    reap it, and a zombie still answers `kill(pid, 0)`: poll() reaps it and says it exited."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if running_pid(env, proc.name) is None:
+        exited = child.poll() is not None if child is not None else running_pid(env, proc.name) is None
+        if exited:
             raise SystemExit(f"{proc.name} exited during start-up. Last log lines:\n{log_tail(env, proc.name)}")
         try:
             with urllib.request.urlopen(proc.health_url, timeout=2) as response:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bot"))
@@ -35,3 +39,15 @@ def test_every_service_has_a_health_url_on_its_own_port(tmp_path: Path) -> None:
     env = launcher.environment(tmp_path)
     ports = [p.health_url.split(":")[2].split("/")[0] for p in launcher.processes(env)]
     assert len(ports) == len(set(ports)) == 7
+
+
+def test_a_service_that_dies_at_start_is_reported_at_once_not_after_the_timeout(tmp_path: Path) -> None:
+    env = launcher.environment(tmp_path)
+    dying = launcher.Process("dying", [sys.executable, "-c", "raise SystemExit(3)"], "http://127.0.0.1:9/health")
+    child = subprocess.Popen(dying.command)
+    launcher.pid_file(env, "dying").parent.mkdir(parents=True, exist_ok=True)
+    launcher.pid_file(env, "dying").write_text(str(child.pid))
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="dying exited during start-up"):
+        launcher.wait_healthy(env, dying, timeout_s=60, child=child)
+    assert time.monotonic() - started < 10, "an exited (zombie) child must not count as running"
