@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -87,6 +88,7 @@ logger = logging.getLogger(__name__)
 
 # Which product question is waiting for the shopper to say which product ("which one do you mean?").
 SLOT_PENDING_QUESTION = "product_question"
+SLOT_COUPON = "coupon_code"  # a code the shopper gave, used in later price answers
 
 MAX_LISTED = texts.MAX_LISTED
 RELATED_POOL = 20  # related products fetched before filtering by kind ("cases") or price
@@ -513,13 +515,15 @@ class ActionProductPrice(ProductAction):
             turn.say(texts.option_price(details, options.label, chosen))
         else:
             turn.say(texts.product_price(details))
-        quote = await personal_quote(turn, details, chosen)
+        quote = await personal_quote(turn, details, chosen, turn.tracker.get_slot(SLOT_COUPON))
         if quote is not None and (quote.adjusted or quote.guardrail):
             turn.say(texts.personal_price(quote))
         return remember(details.id)
 
 
-async def personal_quote(turn: Turn, details: ProductDetails, chosen: Sequence[Variant]) -> Quote | None:
+async def personal_quote(
+    turn: Turn, details: ProductDetails, chosen: Sequence[Variant], coupon: str | None = None
+) -> Quote | None:
     """Sales, tier and guardrails from the pricing backend for the variant asked about (or the cheapest
     in stock); None when it is down: the catalogue price already given stands."""
     variants = list(chosen) or sorted(details.variants, key=lambda v: (not v.in_stock, v.price))
@@ -535,9 +539,51 @@ async def personal_quote(turn: Turn, details: ProductDetails, chosen: Sequence[V
             category=details.summary.category_path[-1] if details.summary.category_path else None,
             stock=max(variant.stock, 0),
             customer_id=app_customer_id(turn.tracker),
+            coupon_code=coupon,
         )
     except PricingUnavailable:
         return None
+
+
+class ActionApplyCoupon(ProductAction):
+    """'I have a coupon WELCOME10': checks the code's terms, remembers it for later prices in this
+    conversation and, with a product in context, shows that product's price with the code. Codes are
+    redeemed at checkout, not here."""
+
+    def name(self) -> str:
+        return "action_apply_coupon"
+
+    async def answer(self, turn: Turn) -> list[EventType]:
+        code = coupon_said(turn.tracker)
+        if code is None:
+            turn.say(texts.ask_coupon_code())
+            return []
+        try:
+            coupon = await backend.pricing_client().coupon(code)
+        except PricingUnavailable:
+            turn.say(texts.coupon_check_down(code))
+            return []
+        customer = app_customer_id(turn.tracker)
+        problem = "unknown" if coupon is None else coupon.problem(datetime.now(UTC), customer)
+        if problem is not None:
+            turn.say(texts.coupon_refused(code, problem))
+            return [SlotSet(SLOT_COUPON, None)]
+        turn.say(texts.coupon_accepted(coupon))
+        events: list[EventType] = [SlotSet(SLOT_COUPON, coupon.code)]
+        last = last_product_id(turn.tracker)
+        details = await turn.client.product(last) if last else None
+        if details is not None:
+            quote = await personal_quote(turn, details, [], coupon.code)
+            if quote is not None:
+                turn.say(texts.price_with_coupon(details, quote))
+        return events
+
+
+def coupon_said(tracker: Tracker) -> str | None:
+    """The code in this message (entity), else one given earlier in the conversation."""
+    codes = [e.get("value") for e in latest_entities(tracker, "coupon_code") if e.get("value")]
+    code = codes[0] if codes else tracker.get_slot(SLOT_COUPON)
+    return str(code).strip().upper() if code else None
 
 
 # --------------------------------------------------------------------------- related products

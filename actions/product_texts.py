@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from actions.clients.pricing import Quote
+from actions.clients.pricing import Coupon, Quote
 from actions.order_texts import money
 from knowledge_graph.model import Attribute, Variant
 from knowledge_graph.store import ProductDetails, ProductSummary
@@ -381,6 +381,48 @@ def personal_price(quote: Quote) -> str:
     guardrail = f" ({quote.guardrail})" if quote.guardrail else ""
     why = f": {steps}" if steps else ""
     return f"Your price today is {money(quote.unit_price, quote.currency)}{why}{guardrail}."
+
+
+COUPON_PROBLEMS = {
+    "unknown": "I couldn't find the code {code}. Please check the spelling (codes look like WELCOME10).",
+    "expired": "Sorry, the code {code} has expired.",
+    "not_yet": "The code {code} isn't active yet.",
+    "used_up": "Sorry, the code {code} has been used up.",
+    "personal": "The code {code} belongs to another account, so I can't apply it here.",
+}
+
+
+def ask_coupon_code() -> str:
+    return "Sure! What's the code? Type it like 'WELCOME10'."
+
+
+def coupon_check_down(code: str) -> str:
+    return f"I can't check the code {code} right now. It will still be checked at checkout."
+
+
+def coupon_refused(code: str, problem: str) -> str:
+    return COUPON_PROBLEMS[problem].format(code=code)
+
+
+def coupon_accepted(coupon: Coupon) -> str:
+    off = f"{coupon.value.normalize():f}% off" if coupon.kind == "percent" else f"{money(coupon.value, 'USD')} off"
+    limits = []
+    if coupon.max_uses_per_customer == 1:
+        limits.append("once per customer")
+    if coupon.min_order_value:
+        limits.append(f"on orders from {money(coupon.min_order_value, 'USD')}")
+    terms = f" ({', '.join(limits)})" if limits else ""
+    return (
+        f"{coupon.code} gives {off}{terms}, valid until {coupon.valid_to:%d %B %Y}. "
+        "I'll use it in the prices I give you; it is applied at checkout."
+    )
+
+
+def price_with_coupon(details: ProductDetails, quote: Quote) -> str:
+    steps = "; ".join(quote.explanations)
+    return f"With it, the {details.title} comes to {money(quote.unit_price, quote.currency)}" + (
+        f" ({steps})." if steps else "."
+    )
 
 
 def recommended(products: Sequence[ProductSummary], reasons: dict[str, str]) -> str:

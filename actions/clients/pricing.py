@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
+from urllib.parse import quote as quote_path
 
 from actions.clients.http import JsonServiceClient
 
@@ -21,6 +25,32 @@ DEFAULT_URL = "http://127.0.0.1:8103"
 
 class PricingUnavailable(Exception):
     """Down, slow or refused: the catalogue price is given without adjustments."""
+
+
+@dataclass(frozen=True)
+class Coupon:
+    code: str
+    kind: str  # percent | amount
+    value: Decimal
+    valid_from: datetime
+    valid_to: datetime
+    max_uses: int | None
+    max_uses_per_customer: int | None
+    min_order_value: Decimal | None
+    customer_id: str | None  # a personal (goodwill) coupon
+    uses: int
+
+    def problem(self, now: datetime, customer_id: str | None) -> str | None:
+        """Why the code cannot be used now by this shopper, as a short reason; None when it can."""
+        if self.customer_id and self.customer_id != customer_id:
+            return "personal"
+        if now < self.valid_from:
+            return "not_yet"
+        if now >= self.valid_to:
+            return "expired"
+        if self.max_uses is not None and self.uses >= self.max_uses:
+            return "used_up"
+        return None
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,7 @@ class PricingClient(JsonServiceClient):
         category: str | None = None,
         stock: int | None = None,
         customer_id: str | None = None,
+        coupon_code: str | None = None,
     ) -> Quote:
         """One unit's price for this shopper (each quote is audited by the backend, so never retried)."""
         body: dict[str, object] = {
@@ -66,7 +97,7 @@ class PricingClient(JsonServiceClient):
             "base_price": f"{Decimal(str(base_price)):.2f}",
             "currency": currency,
         }
-        optional = {"category": category, "stock": stock, "customer_id": customer_id}
+        optional = {"category": category, "stock": stock, "customer_id": customer_id, "coupon_code": coupon_code}
         body.update({name: value for name, value in optional.items() if value is not None})
         data = await self._send("POST", "/quotes", body)
         return Quote(
@@ -76,3 +107,31 @@ class PricingClient(JsonServiceClient):
             explanations=tuple(a["explanation"] for a in data.get("adjustments", [])),
             guardrail=data.get("guardrail"),
         )
+
+    async def coupon(self, code: str) -> Coupon | None:
+        """The coupon's terms, or None for a code that does not exist."""
+        try:
+            data = await self._get(f"/coupons/{quote_path(code.strip().upper(), safe='')}")
+        except CouponNotFound:
+            return None
+        return Coupon(
+            code=data["code"],
+            kind=data["kind"],
+            value=Decimal(str(data["value"])),
+            valid_from=datetime.fromisoformat(data["valid_from"]),
+            valid_to=datetime.fromisoformat(data["valid_to"]),
+            max_uses=data.get("max_uses"),
+            max_uses_per_customer=data.get("max_uses_per_customer"),
+            min_order_value=Decimal(data["min_order_value"]) if data.get("min_order_value") else None,
+            customer_id=data.get("customer_id"),
+            uses=int(data.get("uses") or 0),
+        )
+
+    def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
+        if status == 404 and path.startswith("/coupons/"):
+            raise CouponNotFound(path)
+        super()._raise_for(status, data, method, path)
+
+
+class CouponNotFound(Exception):
+    """A code the shop never issued (a 404, not a failure of the backend)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,10 +11,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend
-from actions.clients.pricing import Quote
+from actions.clients.pricing import Coupon, Quote
 from actions.clients.recommendations import RecommendationList, RecommendationsUnavailable, RecommendedItem
 from actions.order_requests import ActionHandleInform
 from actions.product_questions import (
+    ActionApplyCoupon,
     ActionCompareProducts,
     ActionCompatibleProducts,
     ActionProductAvailability,
@@ -577,3 +579,75 @@ async def test_price_answer_without_adjustments_or_backend_is_the_catalogue_pric
     tracker = ask("how much is the ocean blue shirt", "price_question", [("product", "ocean blue shirt")])
     text, _ = await run(ActionProductPrice(catalogue), tracker)
     assert "$49.00" in text and "Your price today" not in text
+
+
+# --------------------------------------------------------------------------- coupons
+
+
+def coupon(code: str = "WELCOME10", **terms: Any) -> Coupon:
+    now = datetime.now(UTC)
+    values = {
+        "kind": "percent",
+        "value": Decimal(10),
+        "valid_from": now - timedelta(days=1),
+        "valid_to": now + timedelta(days=30),
+        "max_uses": None,
+        "max_uses_per_customer": 1,
+        "min_order_value": None,
+        "customer_id": None,
+        "uses": 0,
+    }
+    return Coupon(code=code, **{**values, **terms})
+
+
+class FakeCouponPricing(FakePricing):
+    def __init__(self, known: dict[str, Coupon], quote: Quote) -> None:
+        super().__init__(quote)
+        self.known = known
+
+    async def coupon(self, code: str) -> Coupon | None:
+        return self.known.get(code)
+
+
+async def test_a_valid_coupon_is_remembered_and_priced_for_the_product_in_context(catalogue, monkeypatch):
+    with_code = Quote(Decimal("49.00"), Decimal("44.10"), "USD", ("coupon WELCOME10: 10% off",), None)
+    pricing = FakeCouponPricing({"WELCOME10": coupon()}, with_code)
+    monkeypatch.setattr(backend, "pricing_client", lambda: pricing)
+    tracker = ask("can I use welcome10", "apply_coupon", [("coupon_code", "welcome10")], last="ocean-blue-shirt")
+    text, slots = await run(ActionApplyCoupon(catalogue), tracker)
+    assert "WELCOME10 gives 10% off (once per customer)" in text
+    assert "With it, the Ocean Blue Shirt comes to $44.10 (coupon WELCOME10: 10% off)." in text
+    assert slots["coupon_code"] == "WELCOME10"
+    assert pricing.asked[0]["coupon_code"] == "WELCOME10"
+
+
+@pytest.mark.parametrize(
+    ("known", "expected"),
+    [
+        ({}, "I couldn't find the code WELCOME10"),
+        ({"WELCOME10": coupon(valid_to=datetime.now(UTC) - timedelta(days=1))}, "has expired"),
+        ({"WELCOME10": coupon(max_uses=5, uses=5)}, "has been used up"),
+        ({"WELCOME10": coupon(customer_id="C9999")}, "belongs to another account"),
+    ],
+)
+async def test_a_coupon_that_cannot_be_used_is_refused_with_the_reason(catalogue, monkeypatch, known, expected):
+    pricing = FakeCouponPricing(known, Quote(Decimal(1), Decimal(1), "USD", (), None))
+    monkeypatch.setattr(backend, "pricing_client", lambda: pricing)
+    tracker = ask("apply WELCOME10", "apply_coupon", [("coupon_code", "WELCOME10")])
+    text, slots = await run(ActionApplyCoupon(catalogue), tracker)
+    assert expected in text
+    assert slots["coupon_code"] is None
+
+
+async def test_a_coupon_request_without_a_code_asks_for_it(catalogue):
+    text, _ = await run(ActionApplyCoupon(catalogue), ask("I have a voucher", "apply_coupon"))
+    assert "What's the code?" in text
+
+
+async def test_a_remembered_coupon_is_used_in_later_price_answers(catalogue, monkeypatch):
+    pricing = FakePricing(Quote(Decimal("49.00"), Decimal("44.10"), "USD", ("coupon WELCOME10: 10% off",), None))
+    monkeypatch.setattr(backend, "pricing_client", lambda: pricing)
+    named = [("product", "ocean blue shirt")]
+    tracker = ask("how much is the ocean blue shirt", "price_question", named, coupon_code="WELCOME10")
+    text, _ = await run(ActionProductPrice(catalogue), tracker)
+    assert pricing.asked[0]["coupon_code"] == "WELCOME10" and "$44.10" in text

@@ -103,3 +103,12 @@ def test_price_answer_explains_a_running_sale(stack):
     answer = Conversation(stack.rasa_url).say("how much is the Trailhead Fleece Jacket?")
     assert "$69.00" in answer, "the catalogue price first"
     assert "Your price today is $58.65" in answer and "15% off" in answer, answer
+
+
+def test_coupon_is_checked_and_priced_for_the_product_in_the_conversation(stack):
+    chat = Conversation(stack.rasa_url)
+    chat.say("tell me about the Trailhead Fleece Jacket")
+    answer = chat.say("I have a coupon code WELCOME10")
+    assert "WELCOME10 gives 10% off" in answer, answer
+    assert "With it, the Trailhead Fleece Jacket comes to $5" in answer and "WELCOME10" in answer.split("With it")[1]
+    assert "couldn't find the code NOPE99" in chat.say("can I use NOPE99?")
