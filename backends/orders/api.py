@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 from aiohttp import web
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-from sqlalchemy.exc import DBAPIError
 
+from backends.common import http
 from backends.orders.errors import BadRequest, DomainError, Invalid, Unavailable
 from backends.orders.openapi import ORDER_NUMBER_PATTERN, schema_for
 from backends.orders.service import OrdersService
@@ -23,89 +19,28 @@ from backends.orders.states import Status
 logger = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("orders_service", OrdersService)
-SPEC = web.AppKey("openapi_spec", dict)
-TOKEN = web.AppKey("api_token", str)
-VALIDATORS = web.AppKey("body_validators", dict)
 
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-}
 ORDER_NUMBER = re.compile(ORDER_NUMBER_PATTERN)
 ACTOR = re.compile(r"[\w.:@/-]{1,64}")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
 
-
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return web.json_response({"error": error}, status=status)
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as {"error": {"code", "message"}}; nothing escapes as a bare 500."""
-    try:
-        return await handler(request)
-    except DomainError as error:
-        return error_response(error.status, error.code, error.message, getattr(error, "fields", None))
-    except web.HTTPException as error:
-        if error.status < 400:
-            raise
-        code = HTTP_CODES.get(error.status, "http_error")
-        message = "Request body too large (limit 64 KiB)." if error.status == 413 else error.reason
-        response = error_response(error.status, code, message)
-        for header in ("Allow", "WWW-Authenticate"):
-            if header in error.headers:
-                response.headers[header] = error.headers[header]
-        return response
-    except (DBAPIError, OSError) as error:
-        logger.error("database unavailable for %s %s: %s", request.method, request.path, error)
-        unavailable = Unavailable("The order database is unavailable; please try again shortly.")
-        return error_response(unavailable.status, unavailable.code, unavailable.message)
-    except Exception:
-        logger.exception("unexpected error for %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "Something went wrong on our side.")
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC_PATHS:
-        return await handler(request)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    expected = request.app[TOKEN]
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        response = error_response(401, "unauthorized", "A valid bearer token is required.")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    return await handler(request)
+error_middleware = http.make_error_middleware(
+    DomainError, Unavailable("The order database is unavailable; please try again shortly."), log=logger
+)
 
 
 def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
     names = {"VerifyRequest", "ReasonRequest", "Address", "StatusChange", "RefundDecision"}
-    return {
-        name: Draft202012Validator(schema_for(spec, name), format_checker=Draft202012Validator.FORMAT_CHECKER)
-        for name in names
-    }
+    return http.body_validators(spec, names, schema_for)
 
 
 async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
     """Reads and validates the body; aiohttp itself refuses bodies above client_max_size (413)."""
-    raw = await request.read()
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"The request body is not valid JSON: {error}.") from None
-    problem = best_match(request.app[VALIDATORS][schema].iter_errors(data))
+    data = await http.read_json(request, BadRequest)
+    problem = http.schema_problem(request, schema, data)
     if problem is not None:
-        where = "/".join(str(p) for p in problem.absolute_path) or "body"
-        raise Invalid(f"Invalid {where}: {problem.message}", fields={where: problem.message})
+        where, error = problem
+        raise Invalid(f"Invalid {where}: {error.message}", fields={where: error.message})
     return data
 
 
@@ -132,9 +67,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": await service(request).ping()})
 
 
-@routes.get("/openapi.json")
-async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SPEC])
+routes.get("/openapi.json")(http.serve_spec)
 
 
 @routes.get("/customers/{customer_id}")

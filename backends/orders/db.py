@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-
+from backends.common import db as common
+from backends.common.db import make_engine, make_sessions
 from backends.orders.models import Base
+
+__all__ = ["DEFAULT_DB_URL", "create_tables", "make_engine", "make_sessions"]
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///var/orders.sqlite"
 
 
-def make_engine(db_url: str) -> AsyncEngine:
-    """SQLite gets its folder created and a busy timeout, so concurrent writers wait instead of failing."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 15})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL lets readers work while one request writes; foreign keys are off by default in SQLite."""
-    cursor = connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
 async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-
-
-def make_sessions(engine: AsyncEngine) -> async_sessionmaker:
-    # expire_on_commit=False: results are serialised after commit without reloading.
-    return async_sessionmaker(engine, expire_on_commit=False)
+    await common.create_tables(engine, Base.metadata)

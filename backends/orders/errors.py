@@ -2,50 +2,6 @@
 
 from __future__ import annotations
 
+from backends.common.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
 
-class DomainError(Exception):
-    status = 500
-    code = "internal_error"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-
-
-class Refused(DomainError):
-    """The request is understood but the order's state does not allow it (HTTP 409)."""
-
-    status = 409
-    code = "refused"
-
-
-class Invalid(DomainError):
-    """The request data is wrong (HTTP 422); `fields` says which field and why."""
-
-    status = 422
-    code = "invalid_request"
-
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.fields = fields or {}
-
-
-class BadRequest(DomainError):
-    """The body is not JSON at all (HTTP 400)."""
-
-    status = 400
-    code = "malformed_json"
-
-
-class Unavailable(DomainError):
-    """The database cannot be reached (HTTP 503); clients may retry reads."""
-
-    status = 503
-    code = "database_unavailable"
+__all__ = ["BadRequest", "DomainError", "Invalid", "NotFound", "Refused", "Unavailable"]

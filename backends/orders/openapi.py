@@ -6,30 +6,18 @@ so the spec cannot drift from what the service accepts. Tests check the response
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from backends.common import openapi as common
+from backends.common.openapi import ERROR_SCHEMA
+from backends.common.openapi import nullable as _nullable
+from backends.common.openapi import obj as _object
+from backends.common.openapi import ref as _ref
+from backends.common.openapi import schema_for as schema_for
+from backends.common.openapi import string as _string
+
 ORDER_NUMBER_PATTERN = "^[1-9][0-9]{5}$"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _string(max_length: int = 200, min_length: int = 0, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "minLength": min_length, "maxLength": max_length, **extra}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
 
 
 MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["59.90"]}
@@ -52,18 +40,7 @@ STATUS = {
 REFUND_STATUS = {"type": "string", "enum": ["requested", "approved", "refunded", "rejected"]}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _object(
-        {
-            "error": _object(
-                {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                },
-                required=["code", "message"],
-            )
-        }
-    ),
+    "Error": ERROR_SCHEMA,
     "Health": _object({"status": {"type": "string", "enum": ["ok"]}, "database": {"type": "string"}}),
     "Customer": _object(
         {
@@ -213,12 +190,9 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ERRORS = {
-    "400": "Malformed JSON body",
-    "401": "Missing or wrong bearer token",
+    **common.ERROR_DESCRIPTIONS,
     "404": "Unknown order, customer or refund",
     "409": "Refused by the order's state; the message says why",
-    "413": "Body larger than 64 KiB",
-    "422": "Invalid parameters or body",
 }
 
 PARAMETERS = {
@@ -245,46 +219,14 @@ PARAMETERS = {
 }
 
 
-def _operation(
-    summary: str,
-    response: str,
-    *,
-    status: str = "200",
-    body: str | None = None,
-    params: tuple[str, ...] = (),
-    query: list[dict[str, Any]] | None = None,
-    errors: tuple[str, ...] = ("401", "404", "422"),
-    public: bool = False,
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params] + (query or []),
-        "responses": {
-            status: {"description": "OK", "content": {"application/json": {"schema": _ref(response)}}},
-            **{
-                code: {"description": ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
-                for code in errors
-            },
-        },
-    }
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
-    if public:
-        operation["security"] = []
-    return operation
+_operation = partial(common.operation, error_descriptions=ERRORS, errors=("401", "404", "422"))
 
 
 _CHANGE_ERRORS = ("400", "401", "404", "409", "413", "422")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _operation("Liveness and database check", "Health", errors=(), public=True)},
-    "/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "security": [],
-            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {}}}}},
-        }
-    },
+    "/openapi.json": {"get": common.SPEC_OPERATION},
     "/customers/{customer_id}": {"get": _operation("A customer", "Customer", params=("CustomerId",))},
     "/customers/{customer_id}/orders": {
         "get": _operation(
@@ -379,26 +321,11 @@ PATHS: dict[str, dict[str, Any]] = {
 
 
 def build_spec() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Order-tracking backend",
-            "version": "1.0.0",
-            "description": "Orders, tracking, cancellations, address changes, returns, refunds and invoices. "
-            "Money is a decimal string; timestamps are UTC.",
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
-        },
-        "servers": [{"url": "http://127.0.0.1:8101"}],
-        "security": [{"bearerAuth": []}],
-        "paths": PATHS,
-        "components": {
-            "schemas": SCHEMAS,
-            "parameters": PARAMETERS,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-        },
-    }
-
-
-def schema_for(spec: dict[str, Any], name: str) -> dict[str, Any]:
-    """A standalone JSON Schema for a named component (its $refs resolve inside the spec)."""
-    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return common.document(
+        "Order-tracking backend",
+        "Orders, tracking, cancellations, address changes, returns, refunds and invoices. "
+        "Money is a decimal string; timestamps are UTC.",
+        8101,
+        PATHS,
+        {"schemas": SCHEMAS, "parameters": PARAMETERS},
+    )

@@ -6,34 +6,25 @@ the schema named here), and the tests check real responses against it.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
+
+from backends.common import openapi as common
+from backends.common.openapi import ERROR_SCHEMA
+from backends.common.openapi import nullable as _nullable
+from backends.common.openapi import obj as _object
+from backends.common.openapi import ref as _ref
+from backends.common.openapi import schema_for as schema_for
 
 CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
 KEY_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$"
 NO_CONTROL = "^[^\\u0000-\\u001f\\u007f]*$"
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _string(max_length: int = 200, min_length: int = 0, **extra: Any) -> dict[str, Any]:
     """Free text without control characters (they have no business in ids or reasons, and
     PostgreSQL refuses NUL in text)."""
     return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": NO_CONTROL, **extra}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
 
 
 MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["59.90"]}
@@ -63,18 +54,7 @@ ADJUSTMENT = _object(
 )
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _object(
-        {
-            "error": _object(
-                {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                },
-                required=["code", "message"],
-            )
-        }
-    ),
+    "Error": ERROR_SCHEMA,
     "Health": _object({"status": {"type": "string", "enum": ["ok"]}, "database": {"type": "string"}}),
     "QuoteRequest": {
         **_object(
@@ -293,12 +273,9 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ERRORS = {
-    "400": "Malformed JSON body",
-    "401": "Missing or wrong bearer token",
+    **common.ERROR_DESCRIPTIONS,
     "404": "Unknown quote, sale, rule or coupon",
     "409": "Refused (coupon expired / used up, goodwill budget exhausted, ...); the message says why",
-    "413": "Body larger than 64 KiB",
-    "422": "Invalid parameters or body",
 }
 
 NUMBER_ID = {"type": "string", "pattern": "^[0-9]+$", "maxLength": 18}
@@ -319,35 +296,7 @@ PARAMETERS = {
 }
 
 
-def _operation(
-    summary: str,
-    response: str | None,
-    *,
-    status: str = "200",
-    body: str | None = None,
-    params: tuple[str, ...] = (),
-    errors: tuple[str, ...] = ("401",),
-    public: bool = False,
-) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK"}
-    if response:
-        ok["content"] = {"application/json": {"schema": _ref(response)}}
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
-        "responses": {
-            status: ok,
-            **{
-                code: {"description": ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
-                for code in errors
-            },
-        },
-    }
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
-    if public:
-        operation["security"] = []
-    return operation
+_operation = partial(common.operation, error_descriptions=ERRORS, errors=("401",))
 
 
 _WRITE = ("400", "401", "413", "422")
@@ -355,13 +304,7 @@ _CHANGE = ("400", "401", "404", "409", "413", "422")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _operation("Liveness and database check", "Health", errors=(), public=True)},
-    "/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "security": [],
-            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {}}}}},
-        }
-    },
+    "/openapi.json": {"get": common.SPEC_OPERATION},
     "/quotes": {
         "post": _operation(
             "Price one product for one customer; every step is explained and the decision is audited",
@@ -452,29 +395,14 @@ PATHS: dict[str, dict[str, Any]] = {
 
 
 def build_spec() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Pricing backend",
-            "version": "1.0.0",
-            "description": "Quotes with sales, stock rules, customer tiers, coupons and goodwill offers, bounded by "
-            "per-product guardrails. Money is a decimal string in responses; timestamps are UTC.",
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
-        },
-        "servers": [{"url": "http://127.0.0.1:8103"}],
-        "security": [{"bearerAuth": []}],
-        "paths": PATHS,
-        "components": {
-            "schemas": SCHEMAS,
-            "parameters": PARAMETERS,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-        },
-    }
-
-
-def schema_for(spec: dict[str, Any], name: str) -> dict[str, Any]:
-    """A standalone JSON Schema for a named component (its $refs resolve inside the spec)."""
-    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return common.document(
+        "Pricing backend",
+        "Quotes with sales, stock rules, customer tiers, coupons and goodwill offers, bounded by "
+        "per-product guardrails. Money is a decimal string in responses; timestamps are UTC.",
+        8103,
+        PATHS,
+        {"schemas": SCHEMAS, "parameters": PARAMETERS},
+    )
 
 
 REQUEST_BODIES = tuple(name for name in SCHEMAS if name.endswith("Request"))

@@ -60,7 +60,10 @@ def parse_time(value: str, field: str = "time") -> datetime:
             f"{field} must be an ISO 8601 time like 2025-08-31T23:59:00Z.", fields={field: "not ISO 8601"}
         ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # "0001-01-01T00:00+01:00" is before the first representable UTC time
+            raise Invalid(f"{field} is out of range.", fields={field: "out of range"}) from None
     return parsed
 
 

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-from sqlalchemy.exc import DBAPIError
 
+from backends.common import http
 from backends.recommendations.openapi import ID_PATTERN, MAX_CART, MAX_K, PRODUCT_PATTERN, schema_for
 from backends.recommendations.service import RecommendationService
 
 logger = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("recommendation_service", RecommendationService)
-SPEC = web.AppKey("openapi_spec", dict)
-TOKEN = web.AppKey("api_token", str)
-VALIDATORS = web.AppKey("body_validators", dict)
 
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-}
 ID = re.compile(ID_PATTERN)
 PRODUCT = re.compile(PRODUCT_PATTERN)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
 
 
@@ -49,61 +33,26 @@ def invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "invalid_request", f"Invalid {field}: {message}", {field: message})
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return web.json_response({"error": error}, status=status)
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as {"error": {"code", "message"}}; nothing escapes as a bare 500."""
-    try:
-        return await handler(request)
-    except ApiError as error:
-        return error_response(error.status, error.code, error.message, error.fields)
-    except web.HTTPException as error:
-        if error.status < 400:
-            raise
-        message = "Request body too large (limit 64 KiB)." if error.status == 413 else error.reason
-        return error_response(error.status, HTTP_CODES.get(error.status, "http_error"), message)
-    except (DBAPIError, OSError) as error:
-        logger.error("database unavailable for %s %s: %s", request.method, request.path, error)
-        return error_response(503, "database_unavailable", "The recommendation database is unavailable.")
-    except Exception:
-        logger.exception("unexpected error for %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "Something went wrong on our side.")
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC_PATHS:
-        return await handler(request)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), request.app[TOKEN].encode()):
-        response = error_response(401, "unauthorized", "A valid bearer token is required.")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    return await handler(request)
+# Kept as before the move to backends.common: unlike orders and pricing, no Allow / WWW-Authenticate
+# headers are copied from aiohttp errors, and the 503 message has no "try again" hint.
+error_middleware = http.make_error_middleware(
+    ApiError,
+    ApiError(503, "database_unavailable", "The recommendation database is unavailable."),
+    log=logger,
+    forward_headers=(),
+)
 
 
 def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
-    return {
-        name: Draft202012Validator(schema_for(spec, name), format_checker=Draft202012Validator.FORMAT_CHECKER)
-        for name in ("InteractionRequest", "ConversionRequest")
-    }
+    return http.body_validators(spec, ("InteractionRequest", "ConversionRequest"), schema_for)
 
 
 async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "malformed_json", f"The request body is not valid JSON: {error}.") from None
-    problem = best_match(request.app[VALIDATORS][schema].iter_errors(data))
+    data = await http.read_json(request, lambda message: ApiError(400, "malformed_json", message))
+    problem = http.schema_problem(request, schema, data)
     if problem is not None:
-        where = "/".join(str(p) for p in problem.absolute_path) or "body"
-        raise invalid(where, problem.message)
+        where, error = problem
+        raise invalid(where, error.message)
     return data
 
 
@@ -146,9 +95,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": await recommender.ping(), "model": state})
 
 
-@routes.get("/openapi.json")
-async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SPEC])
+routes.get("/openapi.json")(http.serve_spec)
 
 
 @routes.post("/interactions")

@@ -5,7 +5,15 @@ It is the contract a shop implements to replace this service with its own recomm
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
+
+from backends.common import openapi as common
+from backends.common.openapi import ERROR_SCHEMA
+from backends.common.openapi import nullable as _nullable
+from backends.common.openapi import obj as _object
+from backends.common.openapi import ref as _ref
+from backends.common.openapi import schema_for as schema_for
 
 ID_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,64}$"
 PRODUCT_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,128}$"
@@ -14,39 +22,11 @@ MAX_K = 50
 MAX_CART = 50
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
 ID = {"type": "string", "pattern": ID_PATTERN}
 PRODUCT = {"type": "string", "pattern": PRODUCT_PATTERN}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _object(
-        {
-            "error": _object(
-                {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                },
-                required=["code", "message"],
-            )
-        }
-    ),
+    "Error": ERROR_SCHEMA,
     "Health": _object(
         {
             "status": {"type": "string", "enum": ["ok"]},
@@ -127,40 +107,10 @@ QUERY = [
     {"name": "conversation_id", "in": "query", "required": False, "schema": ID},
 ]
 
-ERRORS = {
-    "400": "Malformed JSON body",
-    "401": "Missing or wrong bearer token",
-    "413": "Body larger than 64 KiB",
-    "422": "Invalid parameters or body",
-}
+ERRORS = common.ERROR_DESCRIPTIONS
 
 
-def _operation(
-    summary: str,
-    response: str,
-    *,
-    status: str = "200",
-    body: str | None = None,
-    query: list[dict[str, Any]] | None = None,
-    errors: tuple[str, ...] = ("401", "422"),
-    public: bool = False,
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "parameters": query or [],
-        "responses": {
-            status: {"description": "OK", "content": {"application/json": {"schema": _ref(response)}}},
-            **{
-                code: {"description": ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
-                for code in errors
-            },
-        },
-    }
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
-    if public:
-        operation["security"] = []
-    return operation
+_operation = partial(common.operation, error_descriptions=ERRORS, errors=("401", "422"))
 
 
 _BODY_ERRORS = ("400", "401", "413", "422")
@@ -192,21 +142,11 @@ PATHS: dict[str, Any] = {
 
 
 def build_spec() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Recommendations backend",
-            "version": "1.0.0",
-            "description": "Personalised product recommendations (collaborative filtering, content, popularity, "
-            "cart context), an interaction log, frequency capping and A/B tests.",
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
-        },
-        "servers": [{"url": "http://127.0.0.1:8104"}],
-        "security": [{"bearerAuth": []}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
-    }
-
-
-def schema_for(spec: dict[str, Any], name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return common.document(
+        "Recommendations backend",
+        "Personalised product recommendations (collaborative filtering, content, popularity, "
+        "cart context), an interaction log, frequency capping and A/B tests.",
+        8104,
+        PATHS,
+        {"schemas": SCHEMAS},
+    )

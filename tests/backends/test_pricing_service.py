@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from backends.pricing.db import create_tables, make_engine, make_sessions
-from backends.pricing.errors import NotFound, Refused
+from backends.pricing.errors import Invalid, NotFound, Refused
 from backends.pricing.models import QuoteAudit, Redemption
 from backends.pricing.rules import QuoteRequest
-from backends.pricing.service import PricingService, when
+from backends.pricing.service import PricingService, parse_time, when
 
 pytestmark = pytest.mark.asyncio
 
@@ -254,3 +254,9 @@ async def test_concurrent_goodwill_never_overspends_the_day(pricing: PricingServ
     )
     assert sum(isinstance(r, dict) for r in results) == 3, results
     assert all(isinstance(r, dict | Refused) for r in results)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:29+01:00", "not a time", "2025-13-01T00:00:00Z"])
+def test_times_that_cannot_be_read_are_invalid_input_not_a_crash(value: str) -> None:
+    with pytest.raises(Invalid):
+        parse_time(value, "valid_from")

@@ -1,0 +1,1 @@
+"""Code shared by the orders, pricing and recommendations backends (one copy instead of three)."""
