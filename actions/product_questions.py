@@ -824,6 +824,8 @@ class ActionProductSearch(ProductAction):
     async def answer(self, turn: Turn) -> list[EventType]:
         if asks_for_similar(turn):
             return await self.delegate(ActionSimilarProducts).answer(turn)
+        if PAIRING.search(turn.text.lower()) and last_product_id(turn.tracker):
+            return await goes_with(turn, last_product_id(turn.tracker))
         if latest_mention(turn.tracker) and listed_ids(turn.tracker):
             return await self.delegate(ActionProductInfo).answer(turn)  # "show me the second one"
         return await search(turn)
@@ -875,6 +877,8 @@ class ActionRecommendProducts(ProductAction):
     async def answer(self, turn: Turn) -> list[EventType]:
         if asks_for_similar(turn):
             return await self.delegate(ActionSimilarProducts).answer(turn)
+        if PAIRING.search(turn.text.lower()) and last_product_id(turn.tracker):
+            return await goes_with(turn, last_product_id(turn.tracker))
         if policy_topic(turn.text) == "sizing":
             return await self.delegate(ActionProductPolicy).answer(turn)
         return await self.recommend(turn)
@@ -889,6 +893,26 @@ class ActionRecommendProducts(ProductAction):
             return personal
         turn.say(texts.what_to_recommend())
         return [SlotSet(SLOT_PENDING_QUESTION, None)]
+
+
+# "what goes with this?", "anything to match it", "accessories": asks for complements, not a search.
+PAIRING = re.compile(
+    r"\b(?:goes? (?:well )?with|pairs? (?:well )?with|match(?:es)? with|to go with|accessor(?:y|ies))\b"
+)
+
+
+async def goes_with(turn: Turn, product_id: str) -> list[EventType]:
+    """'What goes with this?': the recommendations backend's picks for this product, else the graph's
+    accessories of it, else a search."""
+    personal = await personal_recommendations(turn)
+    if personal is not None:
+        return personal
+    details = await turn.client.product(product_id)
+    accessories = [r.product for r in await turn.client.related(product_id, "ACCESSORY_OF", incoming=True)]
+    if details is None or not accessories:
+        return await search(turn)
+    turn.say(texts.goes_with(details, accessories))
+    return listing(accessories, focus_id=product_id)
 
 
 async def personal_recommendations(turn: Turn) -> list[EventType] | None:

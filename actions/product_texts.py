@@ -425,6 +425,10 @@ def price_with_coupon(details: ProductDetails, quote: Quote) -> str:
     )
 
 
+def goes_with(subject: ProductDetails, products: Sequence[ProductSummary]) -> str:
+    return f"These go well with the {subject.title}:\n{numbered(products)}"
+
+
 def recommended(products: Sequence[ProductSummary], reasons: dict[str, str]) -> str:
     lines = []
     for i, product in enumerate(products[:MAX_LISTED], start=1):

@@ -651,3 +651,20 @@ async def test_a_remembered_coupon_is_used_in_later_price_answers(catalogue, mon
     tracker = ask("how much is the ocean blue shirt", "price_question", named, coupon_code="WELCOME10")
     text, _ = await run(ActionProductPrice(catalogue), tracker)
     assert pricing.asked[0]["coupon_code"] == "WELCOME10" and "$44.10" in text
+
+
+async def test_what_goes_with_this_uses_the_graphs_accessories_when_recommendations_are_down(catalogue):
+    catalogue.link("ACCESSORY_OF", "aero-12-clear-case", "aero-12")
+    tracker = ask("what goes with this?", "recommendation_request", last="aero-12")
+    text, slots = await run(ActionRecommendProducts(catalogue), tracker)
+    assert text.startswith("These go well with the Aero 12:") and "1. Aero 12 Clear Case" in text
+    assert slots["knowledge_base_listed_objects"] == ["aero-12-clear-case"]
+
+
+async def test_what_goes_with_this_asks_the_recommendations_backend_about_the_product(catalogue, monkeypatch):
+    picks = [RecommendedItem("voltpath-charger", "Charger", 0.9, "goes with Aero 12")]
+    fake = use_recommendations(monkeypatch, FakeRecommendations(picks))
+    text, _ = await run(
+        ActionRecommendProducts(catalogue), ask("what goes with this?", "recommendation_request", last="aero-12")
+    )
+    assert fake.asked[0]["product_id"] == "aero-12" and "goes with Aero 12" in text

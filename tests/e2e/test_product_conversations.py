@@ -112,3 +112,13 @@ def test_coupon_is_checked_and_priced_for_the_product_in_the_conversation(stack)
     assert "WELCOME10 gives 10% off" in answer, answer
     assert "With it, the Trailhead Fleece Jacket comes to $5" in answer and "WELCOME10" in answer.split("With it")[1]
     assert "couldn't find the code NOPE99" in chat.say("can I use NOPE99?")
+
+
+def test_what_goes_with_the_product_in_the_conversation(stack):
+    chat = Conversation(stack.rasa_url)
+    chat.say("tell me about the Aero 12")
+    picks = chat.say("what goes with this?")
+    listed = [line for line in picks.splitlines() if line[:2] in ("1.", "2.", "3.", "4.", "5.")]
+    assert listed, picks
+    fits_aero = ("Aero 12 Clear Case", "Aero 12 Tempered Glass Screen Protector", "VoltPath")
+    assert any(name in line for line in listed for name in fits_aero), picks
