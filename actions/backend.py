@@ -2,46 +2,29 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from actions.clients.catalogue import CatalogueClient
 from actions.clients.orders import OrdersClient
 from actions.clients.pricing import PricingClient
 from actions.clients.recommendations import RecommendationsClient
 
-_client: OrdersClient | None = None
 
-
+@cache
 def orders_client() -> OrdersClient:
-    global _client
-    if _client is None:
-        _client = OrdersClient.from_env()
-    return _client
+    return OrdersClient.from_env()
 
 
-_catalogue: CatalogueClient | None = None
-
-
+@cache
 def catalogue_client() -> CatalogueClient:
-    global _catalogue
-    if _catalogue is None:
-        _catalogue = CatalogueClient.from_env()
-    return _catalogue
+    return CatalogueClient.from_env()
 
 
-_recommendations: RecommendationsClient | None = None
-
-
+@cache
 def recommendations_client() -> RecommendationsClient:
-    global _recommendations
-    if _recommendations is None:
-        _recommendations = RecommendationsClient.from_env()
-    return _recommendations
+    return RecommendationsClient.from_env()
 
 
-_pricing: PricingClient | None = None
-
-
+@cache
 def pricing_client() -> PricingClient:
-    global _pricing
-    if _pricing is None:
-        _pricing = PricingClient.from_env()
-    return _pricing
+    return PricingClient.from_env()

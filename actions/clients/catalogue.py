@@ -8,7 +8,6 @@ transient failures; when the service cannot answer, CatalogueUnavailable says so
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -40,13 +39,9 @@ class CatalogueUnavailable(Exception):
 class CatalogueClient(JsonServiceClient):
     service = "knowledge-graph service"
     unavailable = CatalogueUnavailable
-
-    @classmethod
-    def from_env(cls) -> CatalogueClient:
-        token = os.environ.get("KG_API_TOKEN", "")
-        if not token:
-            logger.error("KG_API_TOKEN is not set: every call to the knowledge-graph service will be refused")
-        return cls(os.environ.get("KG_URL", DEFAULT_URL), token, timeout_s=float(os.environ.get("KG_TIMEOUT_S", "3")))
+    env_prefix = "KG"
+    default_url = DEFAULT_URL
+    default_timeout_s = 3.0
 
     async def product(self, product_id: str) -> ProductDetails | None:
         found = await self.products([product_id])

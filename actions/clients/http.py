@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -27,6 +28,10 @@ class JsonServiceClient:
 
     service = "backend"  # for log lines and error texts
     unavailable: type[Exception] = ConnectionError  # raised when the service cannot answer
+    # from_env reads <env_prefix>_URL, <env_prefix>_API_TOKEN and <env_prefix>_TIMEOUT_S.
+    env_prefix = ""
+    default_url = ""
+    default_timeout_s = 2.0
 
     def __init__(self, base_url: str, token: str, timeout_s: float = 2.0, get_retries: int = 2) -> None:
         self._base_url = base_url.rstrip("/")
@@ -34,6 +39,14 @@ class JsonServiceClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._get_retries = get_retries
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_env(cls) -> Self:
+        token = os.environ.get(f"{cls.env_prefix}_API_TOKEN", "")
+        if not token:
+            logger.error("%s_API_TOKEN is not set: every call to the %s will be refused", cls.env_prefix, cls.service)
+        timeout_s = float(os.environ.get(f"{cls.env_prefix}_TIMEOUT_S", str(cls.default_timeout_s)))
+        return cls(os.environ.get(f"{cls.env_prefix}_URL", cls.default_url), token, timeout_s=timeout_s)
 
     async def __aenter__(self) -> JsonServiceClient:
         return self

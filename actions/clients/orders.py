@@ -9,7 +9,6 @@ slow backend costs the shopper at most about `timeout_s`. POST/PUT are never ret
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -294,13 +293,8 @@ def _invoice(data: Mapping[str, Any]) -> Invoice:
 class OrdersClient(JsonServiceClient):
     service = "order backend"
     unavailable = BackendUnavailable
-
-    @classmethod
-    def from_env(cls) -> OrdersClient:
-        token = os.environ.get("ORDERS_API_TOKEN", "")
-        if not token:
-            logger.error("ORDERS_API_TOKEN is not set: every call to the order backend will be refused")
-        return cls(os.environ.get("ORDERS_URL", DEFAULT_URL), token)
+    env_prefix = "ORDERS"
+    default_url = DEFAULT_URL
 
     # -- operations ----------------------------------------------------------------------------
 

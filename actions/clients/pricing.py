@@ -8,7 +8,6 @@ can say why a price is what it is. When it is down, the catalogue price stands.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,14 +68,8 @@ class Quote:
 class PricingClient(JsonServiceClient):
     service = "pricing backend"
     unavailable = PricingUnavailable
-
-    @classmethod
-    def from_env(cls) -> PricingClient:
-        token = os.environ.get("PRICING_API_TOKEN", "")
-        if not token:
-            logger.error("PRICING_API_TOKEN is not set: every call to the pricing backend will be refused")
-        timeout_s = float(os.environ.get("PRICING_TIMEOUT_S", "2"))
-        return cls(os.environ.get("PRICING_URL", DEFAULT_URL), token, timeout_s=timeout_s)
+    env_prefix = "PRICING"
+    default_url = DEFAULT_URL
 
     async def quote(
         self,

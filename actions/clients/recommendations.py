@@ -7,7 +7,6 @@ capped this shopper, callers fall back to search, so every failure is Recommenda
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,14 +39,8 @@ class RecommendationList:
 class RecommendationsClient(JsonServiceClient):
     service = "recommendations backend"
     unavailable = RecommendationsUnavailable
-
-    @classmethod
-    def from_env(cls) -> RecommendationsClient:
-        token = os.environ.get("RECS_API_TOKEN", "")
-        if not token:
-            logger.error("RECS_API_TOKEN is not set: every call to the recommendations backend will be refused")
-        timeout_s = float(os.environ.get("RECS_TIMEOUT_S", "2"))
-        return cls(os.environ.get("RECS_URL", DEFAULT_URL), token, timeout_s=timeout_s)
+    env_prefix = "RECS"
+    default_url = DEFAULT_URL
 
     async def recommend(
         self,
