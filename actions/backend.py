@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import cache
 
 from actions.clients.catalogue import CatalogueClient
+from actions.clients.handoff import HandoffClient
 from actions.clients.orders import OrdersClient
 from actions.clients.pricing import PricingClient
 from actions.clients.recommendations import RecommendationsClient
+from actions.handoff_outbox import HandoffOutbox, default_path
 
 
 @cache
@@ -28,3 +30,13 @@ def recommendations_client() -> RecommendationsClient:
 @cache
 def pricing_client() -> PricingClient:
     return PricingClient.from_env()
+
+
+@cache
+def handoff_client() -> HandoffClient:
+    return HandoffClient.from_env()
+
+
+@cache
+def handoff_outbox() -> HandoffOutbox:
+    return HandoffOutbox(default_path())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.handoff import HANDOFF_OFFERED
 from actions.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class ActionFallbackRephrase(Action):
         logger.info("NLU fallback %d in a row for sender %s", failures, tracker.sender_id)
         if failures >= FAILURES_BEFORE_HUMAN_OFFER:
             dispatcher.utter_message(text=shop_policies().message("human_offer"))
+            # "yes" now hands the conversation to a person (action_handle_yes_no).
+            return [SlotSet("awaiting_confirmation", HANDOFF_OFFERED)]
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
         else:

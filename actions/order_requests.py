@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import order_texts as texts
 from actions.backend import orders_client
 from actions.clients.orders import BackendUnavailable, ChangeRefused, Order, OrderNotFound, OrdersError
+from actions.handoff import HANDOFF_OFFERED
 from actions.identity import app_customer_id, may_see, needs_no_proof
 from actions.order_form import BACKEND_DOWN, TOO_MANY_ATTEMPTS, ZIP_CODE
 from actions.product_questions import answer_product_followup, is_product_followup
@@ -195,6 +196,11 @@ class ActionHandleYesNo(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         said_yes = tracker.latest_message.get("intent", {}).get("name") == "affirm"
         pending = tracker.get_slot("awaiting_confirmation")
+        if pending == HANDOFF_OFFERED:
+            if said_yes:
+                return [FollowupAction("action_handoff")]
+            dispatcher.utter_message(text="Alright, I'll keep helping. What would you like to do?")
+            return [SlotSet("awaiting_confirmation", None)]
         if pending in CHANGES:
             if said_yes:
                 return await self._carry_out(dispatcher, tracker, pending)

@@ -30,6 +30,7 @@ class ShopPolicies:
     answers: dict[str, Any]
     messages: dict[str, Any]
     product_answers: dict[str, Any] = field(default_factory=dict)
+    handoff: dict[str, Any] = field(default_factory=dict)  # human handoff settings (goodwill offer)
 
     def answer(self, intent: str) -> str | None:
         """The policy answer for an intent, or None when the operator wrote none."""
@@ -79,6 +80,7 @@ class PolicyFile:
             answers=data.get("answers") or {},
             messages=data.get("messages") or {},
             product_answers=data.get("product_answers") or {},
+            handoff=data.get("handoff") or {},
         )
 
 

@@ -38,8 +38,14 @@ SECRET_NAMES = (
     "KG_API_TOKEN",
     "PRICING_API_TOKEN",
     "RECS_API_TOKEN",
+    "VOICE_GATEWAY_TOKEN",
+    "SENTIMENT_API_TOKEN",
+    "HANDOFF_API_TOKEN",  # action server and Rasa → desk
+    "HANDOFF_RELAY_TOKEN",  # desk → Rasa (agent replies, hand-back)
+    "HANDOFF_SESSION_SECRET",  # signs agents' desk sessions
+    "HANDOFF_ADMIN_PASSWORD",  # first agent login "admin" on the desk
 )
-TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data")
+TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "nlu")  # nlu/: custom components
 
 
 def log(message: str) -> None:
@@ -86,6 +92,12 @@ def environment(var: Path) -> dict[str, str]:
         "PRICING_PORT": "8103",
         "RECS_PORT": "8104",
         "WEB_PORT": "8080",
+        "VOICE_PORT": "8107",
+        "SENTIMENT_PORT": "8105",
+        "HANDOFF_PORT": "8106",
+        # Demo: agents are always on duty. A shop sets its hours, e.g. "mon-fri 09:00-17:00"
+        # with HANDOFF_TIMEZONE (outside them a hand-off becomes a ticket answered by email).
+        "HANDOFF_AGENT_HOURS": "always",
         "SHOP_POLICIES": str(REPO / "bot" / "shop_policies.yml"),
     }
     env.update(load_secrets(var))
@@ -97,6 +109,11 @@ def environment(var: Path) -> dict[str, str]:
     env.setdefault("PRICING_DB_URL", f"sqlite+aiosqlite:///{var / 'pricing.sqlite'}")
     env.setdefault("RECS_URL", f"http://127.0.0.1:{env['RECS_PORT']}")
     env.setdefault("RECS_DB_URL", f"sqlite+aiosqlite:///{var / 'recommendations.sqlite'}")
+    env.setdefault("SENTIMENT_URL", f"http://127.0.0.1:{env['SENTIMENT_PORT']}")
+    env.setdefault("SENTIMENT_MODEL_DIR", str(var / "models" / "sentiment"))
+    env.setdefault("HANDOFF_URL", f"http://127.0.0.1:{env['HANDOFF_PORT']}")
+    env.setdefault("HANDOFF_DB_URL", f"sqlite+aiosqlite:///{var / 'handoff.sqlite'}")
+    env.setdefault("RASA_URL", f"http://127.0.0.1:{env['RASA_PORT']}")
     env.setdefault("ACTIONS_URL", f"http://127.0.0.1:{env['ACTIONS_PORT']}/webhook")
     env.setdefault("RASA_PUBLIC_URL", f"http://{_public_host(env)}:{env['RASA_PORT']}")
     env.setdefault("ASSISTANT_MODEL", str(var / "models" / "shop-assistant.tar.gz"))
@@ -117,6 +134,7 @@ def setup(env: dict[str, str]) -> None:
     environments.main()
     install_widget()
     train(env)
+    build_models(env)
     seed_demo_data(env)
     log(f"setup done in {time.monotonic() - started:.0f} s")
 
@@ -180,6 +198,13 @@ def train(env: dict[str, str], force: bool = False) -> Path:
     return model
 
 
+def build_models(env: dict[str, str]) -> None:
+    """Models assembled from packaged parts (nothing downloaded); each step skips when up to date."""
+    python = str(REPO / ".venv-services" / "bin" / "python")
+    subprocess.run([python, "-m", "sentiment.build", "--out", env["SENTIMENT_MODEL_DIR"]], cwd=REPO, env=env, check=True)
+    subprocess.run([python, "-m", "speech.models", "prepare"], cwd=REPO, env=env, check=True)
+
+
 def seed_demo_data(env: dict[str, str]) -> None:
     python = str(REPO / ".venv-services" / "bin" / "python")
     subprocess.run([python, "-m", "backends.orders.seed"], cwd=REPO, env=env, check=True)
@@ -205,6 +230,16 @@ def processes(env: dict[str, str]) -> list[Process]:
     endpoints = "bot/endpoints.postgres.yml" if env["ASSISTANT_STORE"] == "postgres" else "bot/endpoints.yml"
     local = "http://127.0.0.1"
     return [
+        Process(
+            "sentiment",
+            [services, "-m", "sentiment"],
+            f"{local}:{env['SENTIMENT_PORT']}/health",
+        ),
+        Process(
+            "handoff",
+            [services, "-m", "handoff"],
+            f"{local}:{env['HANDOFF_PORT']}/health",
+        ),
         Process(
             "orders",
             [services, "-m", "backends.orders"],
@@ -260,6 +295,18 @@ def processes(env: dict[str, str]) -> list[Process]:
             "web",
             [services, "-m", "channels.web.server"],
             f"{local}:{env['WEB_PORT']}/health",
+        ),
+        Process(
+            "voice",
+            [services, "-m", "channels.voice"],
+            f"{local}:{env['VOICE_PORT']}/health",
+            # The gateway sends each caller turn to Rasa's voice channel (channels/voice_input.py).
+            # Whisper tiny.en by default on calls: base is ~3x slower per turn (docs/voice.md, latency).
+            extra_env={
+                "VOICE_HOST": env.get("VOICE_HOST", host),
+                "VOICE_RASA_URL": env.get("VOICE_RASA_URL", f"{local}:{env['RASA_PORT']}"),
+                "SPEECH_ASR_MODEL": env.get("SPEECH_ASR_MODEL", "tiny.en"),
+            },
         ),
     ]
 
@@ -391,6 +438,8 @@ def print_where_to_chat(env: dict[str, str]) -> None:
     Chat in the browser:   http://{host}:{env["WEB_PORT"]}/
     REST channel:          POST http://{host}:{env["RASA_PORT"]}/webhooks/rest/webhook
     App channel (JWT):     POST http://{host}:{env["RASA_PORT"]}/webhooks/app/webhook
+    Agent desk:            http://{host}:{env["HANDOFF_PORT"]}/desk/   (login admin / HANDOFF_ADMIN_PASSWORD in secrets.env)
+    Talk by voice:         http://{host}:{env["VOICE_PORT"]}/voice/   (phone: ws://{host}:{env["VOICE_PORT"]}/voice/stream)
     Rasa HTTP API token:   RASA_API_TOKEN in {Path(env["ASSISTANT_VAR"]) / "secrets.env"}
     Demo orders to ask about: {Path(env["ASSISTANT_VAR"]) / "demo-orders.json"}
     Product catalogue:     {env.get("KG_STORE", "embedded")} graph; demo products in knowledge_graph/demo/catalogue.csv

@@ -26,12 +26,20 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.app_auth import TokenError, TokenPolicy, bearer_token, sender_id_for, verify_token
-from channels.guard import RefusedRequest, answer_every_message, json_object_body, refusal_response, without_identity
+from channels.guard import (
+    RefusedRequest,
+    answer_every_message,
+    json_object_body,
+    refusal_response,
+    since_arg,
+    without_identity,
+)
+from channels.handoff_relay import messages_since
 
 logger = logging.getLogger(__name__)
 
@@ -152,5 +160,15 @@ class AppRestInput(RestInput):
             except RefusedRequest as refusal:
                 return refusal_response(self.name(), request, refusal)
             return None
+
+        @webhook.get("/messages")
+        async def agent_messages(request: Request) -> HTTPResponse:
+            """What a human agent said to this customer since `since` (the app polls)."""
+            try:
+                customer = verify_token(bearer_token(request.headers.get("Authorization")), self.policy)
+            except TokenError as error:
+                return refusal_response(self.name(), request, RefusedRequest(401, "unauthorized", str(error)))
+            sender_id = sender_id_for(customer.customer_id, self.sender_id_key)
+            return response.json(await messages_since(sender_id, since_arg(request), request.app.ctx.agent))
 
         return webhook

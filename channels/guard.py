@@ -5,7 +5,9 @@
 - A message that is empty or too long gets a polite bot reply instead of being processed.
 - A message that produced no reply at all (the action server is down, an exception in Rasa) gets
   an apology, so the shopper is never left in silence; the operator gets an error log line.
-  The user's message itself is already in the tracker store, so nothing is lost.
+  The user's message itself is already in the tracker store, so nothing is lost. The exception:
+  a conversation paused for a human agent, where the message goes to the agent instead
+  (channels/handoff_relay.py).
 
 The texts come from the shop policy file, like every other text the operator controls.
 """
@@ -78,6 +80,14 @@ def without_identity(metadata: Any) -> dict[str, Any]:
     return {key: value for key, value in metadata.items() if key not in IDENTITY_METADATA}
 
 
+def since_arg(request: Request) -> float:
+    """The `since` query argument (a Unix timestamp) of a polling request; 0 when absent or bad."""
+    try:
+        return max(0.0, float(request.args.get("since") or 0))
+    except ValueError:
+        return 0.0
+
+
 def clean_text(text: Any) -> str:
     """Drops control characters (NUL bytes break PostgreSQL text columns) and outer whitespace."""
     if not isinstance(text, str):
@@ -144,6 +154,12 @@ def answer_every_message(on_new_message: MessageHandler, max_message_chars: int)
         except Exception:
             logger.exception("handling a message from %s failed", message.sender_id)
         if counting.sent == 0 and not text.startswith(SILENT_COMMANDS):
+            # Imported here: the relay module builds on this one.
+            from channels.handoff_relay import forward_if_held
+
+            if await forward_if_held(message.sender_id, text):
+                logger.info("message of %s is for the agent holding the conversation", message.sender_id)
+                return
             logger.error("no reply to a message from %s (is the action server up?): sent an apology", message.sender_id)
             await counting.inner.send_text_message(message.sender_id, policies.message("assistant_error"))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -24,8 +24,10 @@ from channels.guard import (
     answer_every_message,
     json_object_body,
     refusal_response,
+    since_arg,
     without_identity,
 )
+from channels.handoff_relay import messages_since
 
 MAX_SENDER_CHARS = 128
 
@@ -78,5 +80,14 @@ class ShopRestInput(RestInput):
             except RefusedRequest as refusal:
                 return refusal_response(self.name(), request, refusal)
             return None
+
+        @webhook.get("/messages")
+        async def agent_messages(request: Request) -> HTTPResponse:
+            """What a human agent said since `since` (REST clients cannot be pushed to)."""
+            sender = request.args.get("sender") or ""
+            if not sender or len(sender) > MAX_SENDER_CHARS:
+                refusal = RefusedRequest(400, "bad_request", "'sender' is required")
+                return refusal_response(self.name(), request, refusal)
+            return response.json(await messages_since(sender, since_arg(request), request.app.ctx.agent))
 
         return webhook

@@ -31,6 +31,7 @@ from sanic import Blueprint
 from socketio import AsyncServer
 
 from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message, without_identity
+from channels.handoff_relay import register_live_output
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class WebchatInput(SocketIOInput):
         webhook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by SocketIOInput.blueprint
+        # An agent's replies reach the widget live (the session id is the socket.io room).
+        register_live_output(self.name(), lambda: WebchatOutput(sio, self.bot_message_evt))
 
         # Registering again for the same event replaces Rasa's handler.
         @sio.on("session_request", namespace=self.namespace)

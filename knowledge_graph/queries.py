@@ -21,6 +21,12 @@ PRODUCTS_BY_ID = (
     f"RETURN {SUMMARY.format(v='p')}, p.description AS description, p.tags AS tags ORDER BY id"
 )
 
+# One page of every product, keyset-paged by id (for consumers that mirror the whole catalogue).
+PRODUCT_PAGE = (
+    f"MATCH (p:Product) WHERE p.id > $after RETURN {SUMMARY.format(v='p')}, p.description AS description, "
+    "p.tags AS tags ORDER BY id LIMIT $limit"
+)
+
 # How the products of a details query are matched. One id uses the primary-key index on both
 # stores; the embedded engine does not use it for ids that come from UNWIND (a full scan per id,
 # measured 173 ms at 20k products), so several ids are matched by one scan with IN instead.
@@ -92,6 +98,16 @@ def related(kind: str, incoming: bool, filters: dict[str, object]) -> str:
     return (
         f"MATCH {pattern}{where(filters, 'q')} RETURN {SUMMARY.format(v='q')}, r.score AS score "
         "ORDER BY score DESC, min_price, id LIMIT $limit"
+    )
+
+
+def links_from(kind: str) -> str:
+    """Outgoing `kind` links of the products in $ids (each link once: by its source's page)."""
+    if kind not in schema.PRODUCT_LINKS:
+        raise ValueError(f"unknown relation {kind!r}")
+    return (
+        f"MATCH (p:Product)-[r:{kind}]->(q:Product) WHERE p.id IN $ids "
+        "RETURN p.id AS source, q.id AS target, r.score AS score ORDER BY source, target"
     )
 
 

@@ -36,6 +36,7 @@ PUBLIC_PATHS = frozenset({"/health"})
 MAX_LIMIT = 50
 MAX_TEXT = 500  # characters of shopper text accepted for resolve/search/policy
 MAX_IDS = 200
+PAGE_LIMIT, MAX_PAGE = 200, 1000  # products per /catalogue page: default and most
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -73,10 +74,10 @@ def _text(request: web.Request, name: str) -> str:
     return value
 
 
-def _limit(request: web.Request, name: str = "limit", default: int = 10) -> int:
+def _limit(request: web.Request, name: str = "limit", default: int = 10, maximum: int = MAX_LIMIT) -> int:
     value = int(request.query.get(name, default))
-    if not 1 <= value <= MAX_LIMIT:
-        raise ValueError(f"{name} must be between 1 and {MAX_LIMIT}")
+    if not 1 <= value <= maximum:
+        raise ValueError(f"{name} must be between 1 and {maximum}")
     return value
 
 
@@ -97,6 +98,21 @@ async def list_products(request: web.Request) -> web.Response:
     graph = request.app[GRAPH]
     found = await graph.store.list_products(filter_from_query(dict(request.query)), _limit(request))
     return web.json_response({"products": to_json(found)})
+
+
+@routes.get("/catalogue")
+async def catalogue_page(request: web.Request) -> web.Response:
+    """Every product with details and outgoing links, a page at a time in id order; `next` is the
+    `after` of the following page, null on the last one. For services that mirror the catalogue."""
+    after = request.query.get("after", "")
+    if len(after) > MAX_TEXT:
+        raise ValueError(f"'after' is longer than {MAX_TEXT} characters")
+    limit = _limit(request, default=PAGE_LIMIT, maximum=MAX_PAGE)
+    products, links = await request.app[GRAPH].store.product_page(after, limit)
+    more = len(products) == limit
+    return web.json_response(
+        {"products": to_json(products), "links": to_json(links), "next": products[-1].id if more else None}
+    )
 
 
 @routes.post("/products/lookup")

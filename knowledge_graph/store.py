@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge_graph import queries, schema
-from knowledge_graph.model import Attribute, Catalogue, Category, Policy, Variant
+from knowledge_graph.model import Attribute, Catalogue, Category, Policy, ProductLink, Variant
 
 Row = dict[str, Any]
 PER_ID_LOOKUPS = 20  # up to this many products, one indexed query each beats one scan
@@ -133,7 +133,21 @@ class GraphStore(abc.ABC):
     async def products(self, product_ids: Sequence[str]) -> list[ProductDetails]:
         """Details of the given products, in the order asked for; unknown ids are left out."""
         ids = list(dict.fromkeys(product_ids))
-        rows = await self._read(queries.PRODUCTS_BY_ID, {"ids": ids})
+        return await self._details(ids, await self._read(queries.PRODUCTS_BY_ID, {"ids": ids}))
+
+    async def product_page(self, after: str = "", limit: int = 200) -> tuple[list[ProductDetails], list[ProductLink]]:
+        """Products with ids after `after` (id order) and their outgoing product links: the whole
+        catalogue page by page, for a consumer that keeps its own copy (the recommender)."""
+        rows = await self._read(queries.PRODUCT_PAGE, {"after": after, "limit": limit})
+        ids = [row["id"] for row in rows]
+        links: list[ProductLink] = []
+        for kind in schema.PRODUCT_LINKS if ids else ():
+            for row in await self._read(queries.links_from(kind), {"ids": ids}):
+                links.append(ProductLink(kind, row["source"], row["target"], float(row["score"] or 0.0)))
+        return await self._details(ids, rows), links
+
+    async def _details(self, ids: list[str], rows: list[Row]) -> list[ProductDetails]:
+        """Product rows (PRODUCTS_BY_ID's columns) plus variants, attributes and categories, in `ids` order."""
         if not rows:
             return []
         variants = await self._variants(ids)

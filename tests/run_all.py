@@ -35,6 +35,13 @@ SYSTEM_PACKAGES = {
     # The Neo4j dev server (knowledge_graph/neo4j_server) is compiled from Maven Central artifacts.
     "openjdk-17-jdk-headless": lambda: shutil.which("javac") is not None,
     "maven": lambda: shutil.which("mvn") is not None,
+    # Test utterances are also spoken by espeak-ng (the optional GPL speech engine).
+    "espeak-ng": lambda: shutil.which("espeak-ng") is not None,
+    # A real Request Tracker 5 for the ticket connector tests (REST2 API, SQLite database).
+    "request-tracker5": lambda: Path("/usr/share/request-tracker5/libexec/rt-server").exists(),
+    "rt5-db-sqlite": lambda: Path("/usr/share/doc/rt5-db-sqlite").exists(),
+    # rt-server's web server (Starlet); only one of several alternatives request-tracker5 accepts.
+    "rt5-standalone": lambda: Path("/usr/share/perl5/Starlet.pm").exists(),
 }
 
 
@@ -71,6 +78,7 @@ def main() -> None:
     launcher.install_widget()
     env = launcher.environment(launcher.var_dir())
     model = launcher.train(env)
+    launcher.build_models(env)
     # NLU_GATE_REQUIRED: the Bitext quality gate must run, never skip, in this suite.
     test_env = {**env, "RASA_MODEL": str(model), "PYTHONPATH": str(REPO), "NLU_GATE_REQUIRED": "1"}
 

@@ -120,10 +120,36 @@ class PricingClient(JsonServiceClient):
             uses=int(data.get("uses") or 0),
         )
 
+    async def goodwill(self, customer_id: str, reason: str, order_number: str | None = None) -> GoodwillOffer | None:
+        """A one-time apology coupon for this customer, or None when the operator's budget says no."""
+        body = {"customer_id": customer_id, "reason": reason}
+        if order_number:
+            body["order_number"] = order_number
+        try:
+            data = await self._send("POST", "/goodwill", body)
+        except GoodwillRefused as refusal:
+            logger.info("no goodwill offer for %s: %s", customer_id, refusal)
+            return None
+        amount = Decimal(str(data["amount"]))
+        return GoodwillOffer(code=data["coupon_code"], amount=amount, explanation=data["explanation"])
+
     def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
+        if status == 409 and path == "/goodwill":
+            raise GoodwillRefused((data.get("error") or {}).get("message", "refused"))
         if status == 404 and path.startswith("/coupons/"):
             raise CouponNotFound(path)
         super()._raise_for(status, data, method, path)
+
+
+@dataclass(frozen=True)
+class GoodwillOffer:
+    code: str
+    amount: Decimal
+    explanation: str  # "a one-time coupon G-7K2P worth $10.00, valid until 23 Dec 2026"
+
+
+class GoodwillRefused(Exception):
+    """The goodwill budget (daily or per customer) does not allow another offer."""
 
 
 class CouponNotFound(Exception):

@@ -11,9 +11,9 @@ from aiohttp import web
 from jsonschema import Draft202012Validator
 
 from backends.common import http
-from backends.orders.errors import BadRequest, DomainError, Invalid, Unavailable
-from backends.orders.openapi import ORDER_NUMBER_PATTERN, schema_for
-from backends.orders.service import OrdersService
+from backends.orders.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
+from backends.orders.openapi import ACTOR_PATTERN, ORDER_NUMBER_PATTERN, schema_for
+from backends.orders.service import MAX_ID, OrdersService
 from backends.orders.states import Status
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 SERVICE = web.AppKey("orders_service", OrdersService)
 
 ORDER_NUMBER = re.compile(ORDER_NUMBER_PATTERN)
-ACTOR = re.compile(r"[\w.:@/-]{1,64}")
+ACTOR = re.compile(ACTOR_PATTERN)
+# [0-9], not str.isdigit(): "²" and "٣" are digits to isdigit, and int() rejects the first.
+DIGITS = re.compile(r"[0-9]+")
 routes = web.RouteTableDef()
 
 error_middleware = http.make_error_middleware(
@@ -78,7 +80,7 @@ async def get_customer(request: web.Request) -> web.Response:
 @routes.get("/customers/{customer_id}/orders")
 async def list_customer_orders(request: web.Request) -> web.Response:
     raw = request.query.get("limit", "5")
-    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+    if not DIGITS.fullmatch(raw) or len(raw) > 2 or not 1 <= int(raw) <= 50:
         raise Invalid("limit must be a whole number from 1 to 50.", fields={"limit": "1-50"})
     result = await service(request).list_customer_orders(request.match_info["customer_id"], int(raw))
     return web.json_response(result)
@@ -160,7 +162,9 @@ async def audit(request: web.Request) -> web.Response:
 @routes.post("/refunds/{refund_id}/decision")
 async def decide_refund(request: web.Request) -> web.Response:
     raw, who = request.match_info["refund_id"], actor(request)
-    if not raw.isdigit():
+    if not DIGITS.fullmatch(raw):
         raise Invalid("Refund ids are whole numbers.", fields={"refund_id": "must be a number"})
     body = await json_body(request, "RefundDecision")
+    if len(raw) > len(str(MAX_ID)):  # never parsed: int() refuses text over 4,300 digits
+        raise NotFound("There is no refund with that id (refund ids have at most 10 digits).", code="refund_not_found")
     return web.json_response(await service(request).decide_refund(int(raw), body["status"], who))

@@ -18,6 +18,7 @@ from backends.common.openapi import schema_for as schema_for
 from backends.common.openapi import string as _string
 
 ORDER_NUMBER_PATTERN = "^[1-9][0-9]{5}$"
+ACTOR_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,64}$"  # X-Actor: ASCII, as HTTP header values should be
 
 
 MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["59.90"]}
@@ -214,7 +215,7 @@ PARAMETERS = {
         "in": "header",
         "required": False,
         "description": "who makes the change, recorded in the audit log (default: api)",
-        "schema": _string(64, 1),
+        "schema": {"type": "string", "pattern": ACTOR_PATTERN},
     },
 }
 

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 WAREHOUSE = "Columbus, OH, US"
 CENT = Decimal("0.01")
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns (PostgreSQL enforces it, SQLite fails beyond 64 bits)
 REFUND_TRANSITIONS = {"requested": {"approved", "rejected"}, "approved": {"refunded"}}
 
 
@@ -259,6 +260,8 @@ class OrdersService:
         self, refund_id: int, target: str, actor: str, at: datetime | None = None
     ) -> dict[str, Any]:
         """requested → approved | rejected, approved → refunded; a refunded return marks the order returned."""
+        if not 1 <= refund_id <= MAX_ID:  # no row can have it; PostgreSQL would fail the query itself
+            raise NotFound(f"Refund {refund_id} was not found.", code="refund_not_found")
         async with self._sessions.begin() as session:
             query = select(Refund).where(Refund.id == refund_id).with_for_update()
             refund = (await session.scalars(query)).one_or_none()

@@ -23,6 +23,7 @@ SERVICE = web.AppKey("pricing_service", PricingService)
 
 MAX_ID = 2**31 - 1
 CUSTOMER_ID = r"[^\x00-\x1f\x7f]{1,64}"
+ASCII_DIGITS = re.compile(r"[0-9]+")
 routes = web.RouteTableDef()
 
 error_middleware = http.make_error_middleware(
@@ -54,7 +55,7 @@ def price(value: Any) -> Decimal:
 
 def whole_number(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not ASCII_DIGITS.fullmatch(raw) or len(raw) > 18:  # str.isdigit() accepts "²"
         raise Invalid(f"{name} must be a whole number.", fields={name: "must be a number"})
     if int(raw) > MAX_ID:  # a valid-looking id that no row can have (PostgreSQL ids are 32-bit)
         raise NotFound(f"There is no {name.replace('_id', '')} {int(raw)}.")

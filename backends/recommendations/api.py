@@ -11,8 +11,18 @@ from aiohttp import web
 from jsonschema import Draft202012Validator
 
 from backends.common import http
-from backends.recommendations.openapi import ID_PATTERN, MAX_CART, MAX_K, PRODUCT_PATTERN, schema_for
-from backends.recommendations.service import RecommendationService
+from backends.recommendations.engine import Model
+from backends.recommendations.openapi import (
+    CART_PATTERN,
+    ID_PATTERN,
+    MAX_CART,
+    MAX_K,
+    PRODUCT_PATTERN,
+    QUERY,
+    schema_for,
+)
+from backends.recommendations.service import ModelFileMissing, RecommendationService
+from backends.recommendations.sources import ItemsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +30,7 @@ SERVICE = web.AppKey("recommendation_service", RecommendationService)
 
 ID = re.compile(ID_PATTERN)
 PRODUCT = re.compile(PRODUCT_PATTERN)
+CART = re.compile(CART_PATTERN)
 routes = web.RouteTableDef()
 
 
@@ -33,13 +44,9 @@ def invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "invalid_request", f"Invalid {field}: {message}", {field: message})
 
 
-# Kept as before the move to backends.common: unlike orders and pricing, no Allow / WWW-Authenticate
-# headers are copied from aiohttp errors, and the 503 message has no "try again" hint.
+# A 405 keeps aiohttp's Allow header (RFC 9110 requires it; schemathesis found it missing).
 error_middleware = http.make_error_middleware(
-    ApiError,
-    ApiError(503, "database_unavailable", "The recommendation database is unavailable."),
-    log=logger,
-    forward_headers=(),
+    ApiError, ApiError(503, "database_unavailable", "The recommendation database is unavailable."), log=logger
 )
 
 
@@ -58,41 +65,58 @@ async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
 
 def optional_id(request: web.Request, name: str, pattern: re.Pattern[str] = ID) -> str | None:
     value = request.query.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
-    if not pattern.fullmatch(value):
-        raise invalid(name, "1-64 letters, digits or _.:@/-")
+    if not pattern.fullmatch(value):  # an empty value too: the contract says leave the parameter out
+        limit = 128 if pattern is PRODUCT else 64
+        raise invalid(name, f"1-{limit} letters, digits or _.:@/- (leave it out when there is none)")
     return value
 
 
 def parse_k(request: web.Request) -> int:
     raw = request.query.get("k", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_K:
+    # [0-9], not str.isdigit: "²" is a digit to isdigit but not to int().
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_K:
         raise invalid("k", f"a whole number from 1 to {MAX_K}")
     return int(raw)
 
 
 def parse_cart(request: web.Request) -> list[str]:
-    entries = [entry.strip() for entry in request.query.get("cart", "").split(",") if entry.strip()]
-    if len(entries) > MAX_CART or not all(PRODUCT.fullmatch(entry) for entry in entries):
-        raise invalid("cart", f"at most {MAX_CART} comma-separated SKUs or product ids")
-    return entries
+    raw = request.query.get("cart")
+    if raw is None:
+        return []
+    if not CART.fullmatch(raw):
+        raise invalid("cart", f"1 to {MAX_CART} SKUs or product ids separated by commas, no spaces")
+    return raw.split(",")
 
 
 def service(request: web.Request) -> RecommendationService:
     return request.app[SERVICE]
 
 
-@routes.get("/health")
-async def health(request: web.Request) -> web.Response:
-    recommender = service(request)
+def model_state(recommender: RecommendationService) -> dict[str, Any]:
     model = recommender.model
-    state = {
+    return {
         "users": len(model.users) if model else 0,
         "items": len(model.items) if model else 0,
         "trained_at": model.trained_at.isoformat() if model and model.trained_at else None,
+        "catalogue_fingerprint": model.catalogue_fingerprint if model else None,
     }
-    return web.json_response({"status": "ok", "database": await recommender.ping(), "model": state})
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    recommender = service(request)
+    catalogue = {
+        "source": recommender.items_source,
+        "items": len(recommender.items.items),
+        "fingerprint": recommender.items_fingerprint,
+        "loaded_at": recommender.items_loaded_at.isoformat() if recommender.items_loaded_at else None,
+    }
+    database = await recommender.ping()
+    return web.json_response(
+        {"status": "ok", "database": database, "model": model_state(recommender), "catalogue": catalogue}
+    )
 
 
 routes.get("/openapi.json")(http.serve_spec)
@@ -115,8 +139,20 @@ async def conversions(request: web.Request) -> web.Response:
     return web.json_response(await service(request).add_conversion(body), status=201)
 
 
+RECOMMENDATION_QUERY = frozenset(parameter["name"] for parameter in QUERY)
+
+
+def known_query(request: web.Request, allowed: frozenset[str]) -> None:
+    """A misspelt parameter (?product=…) would otherwise be ignored and give a plausible wrong list."""
+    unknown = sorted(set(request.query) - allowed)
+    if unknown:
+        expected = ", ".join(sorted(allowed)) or "none"
+        raise invalid(unknown[0], f"unknown query parameter (expected: {expected})")
+
+
 @routes.get("/recommendations")
 async def recommendations(request: web.Request) -> web.Response:
+    known_query(request, RECOMMENDATION_QUERY)
     result = await service(request).recommendations(
         customer_id=optional_id(request, "customer_id"),
         product_id=optional_id(request, "product_id", PRODUCT),
@@ -125,3 +161,27 @@ async def recommendations(request: web.Request) -> web.Response:
         conversation_id=optional_id(request, "conversation_id"),
     )
     return web.json_response(result)
+
+
+@routes.post("/items/refresh")
+async def refresh_items(request: web.Request) -> web.Response:
+    try:
+        return web.json_response(await service(request).refresh_items())
+    except ItemsUnavailable as error:
+        logger.warning("items refresh failed: %s", error)
+        raise ApiError(503, "catalogue_unavailable", f"The catalogue could not be read: {error}") from None
+
+
+@routes.post("/admin/reload")
+async def reload_model(request: web.Request) -> web.Response:
+    recommender = service(request)
+    try:
+        reloaded = await recommender.reload_model(force=True)
+    except ModelFileMissing as error:
+        raise ApiError(
+            404, "no_model_file", f"No model to load: {error}. Run python -m backends.recommendations.train."
+        ) from None
+    except Model.LOAD_ERRORS as error:
+        logger.error("model file unreadable: %r", error)
+        raise ApiError(503, "model_unreadable", "The model file could not be read; the old model stays.") from None
+    return web.json_response({"reloaded": reloaded, "model": model_state(recommender)})

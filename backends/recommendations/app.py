@@ -9,14 +9,17 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backends.common.app import create_service_app, run_service
+from backends.recommendations import background
 from backends.recommendations.api import SERVICE, body_validators, error_middleware, routes
 from backends.recommendations.db import create_tables, default_db_url, make_sessions
-from backends.recommendations.items import ItemCatalogue, demo_items
+from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.openapi import build_spec
 from backends.recommendations.service import Clock, RecommendationService, utcnow
 from backends.recommendations.settings import Settings
+from backends.recommendations.sources import ItemSource, source_from_env
 
 logger = logging.getLogger(__name__)
+TASKS = web.AppKey("background_tasks", list)
 
 
 def create_app(
@@ -25,17 +28,31 @@ def create_app(
     *,
     settings: Settings | None = None,
     items: ItemCatalogue | None = None,
+    source: ItemSource | None = None,
     clock: Clock = utcnow,
 ) -> web.Application:
-    """The service; on start it opens the database and loads the model file (or trains from the log)."""
+    """The service; on start it opens the database, reads the items (a fixed catalogue, or a source,
+    by default the graph when KG_URL is set, else the demo catalogue) and loads the model file (or
+    trains from the log)."""
+
+    settings = settings or Settings()
 
     async def start_service(app: web.Application, engine: AsyncEngine) -> None:
-        recommender = RecommendationService(make_sessions(engine), items or demo_items(), settings or Settings(), clock)
+        if items is not None:
+            recommender = RecommendationService(make_sessions(engine), items, settings, clock)
+        else:
+            origin = source or source_from_env(os.environ, settings.graph_timeout_s, settings.graph_page_size)
+            recommender = RecommendationService(make_sessions(engine), ItemCatalogue([]), settings, clock, origin)
+        await recommender.start_items()
         await recommender.load_or_train()
         app[SERVICE] = recommender
+        app[TASKS] = background.start(recommender)
+
+    async def stop_background(app: web.Application) -> None:
+        await background.stop(app.get(TASKS, []))
 
     spec = build_spec()
-    return create_service_app(
+    app = create_service_app(
         "recommendations",
         db_url,
         api_token,
@@ -47,6 +64,8 @@ def create_app(
         start_service=start_service,
         log=logger,
     )
+    app.on_shutdown.append(stop_background)
+    return app
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ request, so new events count immediately; only neighbours and popularity wait fo
 from __future__ import annotations
 
 import pickle
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,16 +53,22 @@ class Model:
     accessories: dict[int, list[int]] = field(default_factory=dict)
     alternatives: dict[int, list[int]] = field(default_factory=dict)
     trained_at: datetime | None = None
+    catalogue_fingerprint: str | None = None  # ItemCatalogue.fingerprint() of the items it was trained on
 
     def item_of(self, product_or_sku: str) -> int | None:
         index = self.item_index.get(product_or_sku)
         return index if index is not None else self.sku_index.get(product_or_sku)
 
     def save(self, path: Path) -> None:
+        """Written to a uniquely named temporary file and renamed: a running service that reloads the
+        file sees the old model or the new one, never half of one, even with two writers."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
-        temporary.replace(path)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as out:
+            pickle.dump(self, out, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(out.name).replace(path)
+
+    # What a half-copied, corrupt or foreign file raises when unpickled.
+    LOAD_ERRORS = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, ValueError)
 
     @staticmethod
     def load(path: Path) -> Model:

@@ -17,12 +17,15 @@ from backends.common.openapi import schema_for as schema_for
 
 ID_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,64}$"
 PRODUCT_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,128}$"
+_ENTRY = r"[A-Za-z0-9_.:@/-]{1,128}"
+CART_PATTERN = rf"^{_ENTRY}(,{_ENTRY}){{0,49}}$"  # MAX_CART entries
 EVENT_TYPES = ["view", "add_to_cart", "purchase", "rating"]
 MAX_K = 50
 MAX_CART = 50
 
 
 ID = {"type": "string", "pattern": ID_PATTERN}
+SOURCE = {"type": "string", "enum": ["graph", "snapshot", "demo", "fixed", "none"]}
 PRODUCT = {"type": "string", "pattern": PRODUCT_PATTERN}
 
 SCHEMAS: dict[str, Any] = {
@@ -31,15 +34,38 @@ SCHEMAS: dict[str, Any] = {
         {
             "status": {"type": "string", "enum": ["ok"]},
             "database": {"type": "string"},
-            "model": _object(
+            "model": _ref("ModelState"),
+            "catalogue": _object(
                 {
-                    "users": {"type": "integer"},
+                    "source": {**SOURCE, "description": "where the items in use came from"},
                     "items": {"type": "integer"},
-                    "trained_at": _nullable({"type": "string"}),
+                    "fingerprint": {"type": "string"},
+                    "loaded_at": _nullable({"type": "string"}),
                 }
             ),
         }
     ),
+    "ModelState": _object(
+        {
+            "users": {"type": "integer"},
+            "items": {"type": "integer"},
+            "trained_at": _nullable({"type": "string"}),
+            "catalogue_fingerprint": {
+                **_nullable({"type": "string"}),
+                "description": "the catalogue the model was trained on",
+            },
+        }
+    ),
+    "ItemsRefreshed": _object(
+        {
+            "source": SOURCE,
+            "items": {"type": "integer"},
+            "fingerprint": {"type": "string"},
+            "changed": {"type": "boolean", "description": "the catalogue differs from the one held before"},
+            "retrained": {"type": "boolean", "description": "the model was rebuilt for it (and saved)"},
+        }
+    ),
+    "ModelReloaded": _object({"reloaded": {"type": "boolean"}, "model": _ref("ModelState")}),
     "InteractionRequest": {
         **_object(
             {
@@ -100,14 +126,18 @@ QUERY = [
         "name": "cart",
         "in": "query",
         "required": False,
-        "schema": {"type": "string"},
-        "description": f"comma-separated SKUs or product ids in the cart (at most {MAX_CART})",
+        "schema": {"type": "string", "pattern": CART_PATTERN},
+        "description": f"comma-separated SKUs or product ids in the cart (at most {MAX_CART}, no spaces)",
     },
     {"name": "k", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K}},
     {"name": "conversation_id", "in": "query", "required": False, "schema": ID},
 ]
 
-ERRORS = common.ERROR_DESCRIPTIONS
+ERRORS = {
+    **common.ERROR_DESCRIPTIONS,
+    "404": "No model file to load",
+    "503": "The database, the knowledge graph or the model file cannot be read right now",
+}
 
 
 _operation = partial(common.operation, error_descriptions=ERRORS, errors=("401", "422"))
@@ -137,6 +167,22 @@ PATHS: dict[str, Any] = {
     },
     "/recommendations": {
         "get": _operation("Top-k items with score and reason, frequency-capped", "RecommendationList", query=QUERY)
+    },
+    "/items/refresh": {
+        "post": _operation(
+            "Re-read the catalogue from the knowledge graph now (an import is otherwise seen within "
+            "RECS_ITEMS_REFRESH_S); retrains when it changed",
+            "ItemsRefreshed",
+            errors=("401", "503"),
+        )
+    },
+    "/admin/reload": {
+        "post": _operation(
+            "Load the model file now (the service also polls it every RECS_MODEL_POLL_S); requests "
+            "in flight finish on the old model",
+            "ModelReloaded",
+            errors=("401", "404", "503"),
+        )
     },
 }
 

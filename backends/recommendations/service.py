@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import distinct, func, select, text
@@ -19,6 +20,7 @@ from backends.recommendations.capping import capped_items, list_allowed
 from backends.recommendations.engine import Event, Model, Request, recommend, train
 from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.settings import Settings
+from backends.recommendations.sources import ItemSource, ItemsUnavailable, StaticSource, load_snapshot, save_snapshot
 from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList
 
 logger = logging.getLogger(__name__)
@@ -41,15 +43,158 @@ def shopper_key(customer_id: str | None, conversation_id: str | None) -> str | N
     return f"conversation:{conversation_id}" if conversation_id else None
 
 
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a rewritten model file from the one loaded: mtime, size and inode (a rename)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+class ModelFileMissing(Exception):
+    pass
+
+
 class RecommendationService:
+    """Holds the items and the model; both are replaced whole (one assignment), never changed in
+    place, so a request that already took `self.model` finishes on it while a new one is swapped in."""
+
     def __init__(
-        self, sessions: async_sessionmaker, items: ItemCatalogue, settings: Settings, clock: Clock = utcnow
+        self,
+        sessions: async_sessionmaker,
+        items: ItemCatalogue,
+        settings: Settings,
+        clock: Clock = utcnow,
+        source: ItemSource | None = None,
     ) -> None:
         self.sessions = sessions
-        self.items = items
         self.settings = settings
         self.clock = clock
         self.model: Model | None = None
+        self.source: ItemSource = source or StaticSource("fixed", lambda: items)
+        self.items = items
+        self.items_source = self.source.name  # graph | snapshot | demo | fixed | none
+        self.items_fingerprint = items.fingerprint()
+        self.items_loaded_at: datetime | None = None
+        self._model_file: tuple[int, int, int] | None = None  # signature of the file self.model came from
+        self._snapshot_fingerprint: str | None = None  # catalogue in the snapshot file, when known
+        self._lock = asyncio.Lock()  # one item refresh or model reload at a time
+
+    # -- items and model lifecycle ----------------------------------------------------------------
+
+    def _use_items(self, catalogue: ItemCatalogue, source: str, fingerprint: str | None = None) -> None:
+        self.items = catalogue
+        self.items_source = source
+        self.items_fingerprint = fingerprint or catalogue.fingerprint()
+        self.items_loaded_at = self.clock()
+
+    async def start_items(self) -> str:
+        """The first catalogue: from the source, else the last snapshot, else none at all (items then
+        come from the interaction log only). Never raises: the service must start with the graph down."""
+        snapshot_path = self.settings.items_snapshot
+        try:
+            if snapshot_path is not None and snapshot_path.exists():
+                # Something to fall back on: one try, bounded, and the timer does the rest.
+                catalogue = await asyncio.wait_for(self.source.fetch(), self.settings.graph_timeout_s)
+            else:
+                catalogue = await self._first_fetch()
+        except (ItemsUnavailable, TimeoutError) as error:
+            reason = str(error) or "timed out"
+            snapshot = await asyncio.to_thread(load_snapshot, snapshot_path)
+            if snapshot is not None:
+                self._use_items(snapshot, "snapshot")
+                self._snapshot_fingerprint = self.items_fingerprint
+                logger.warning(
+                    "items: the %s is unavailable (%s); starting from the snapshot %s (%d items), retrying in the "
+                    "background",
+                    self.source.name,
+                    reason,
+                    self.settings.items_snapshot,
+                    len(snapshot.items),
+                )
+            else:
+                self._use_items(ItemCatalogue([]), "none")
+                logger.error(
+                    "items: the %s is unavailable (%s) and there is no snapshot: starting without a catalogue "
+                    "(only items seen in the interaction log), retrying in the background",
+                    self.source.name,
+                    reason,
+                )
+            return self.items_source
+        await self._accept(catalogue, catalogue.fingerprint())
+        logger.info(
+            "items: %d from the %s (catalogue %s)", len(catalogue.items), self.source.name, self.items_fingerprint
+        )
+        return self.items_source
+
+    async def _first_fetch(self) -> ItemCatalogue:
+        """No snapshot yet (a first start): keep trying for graph_startup_wait_s, since the launcher
+        starts the graph service alongside this one and it needs a while to load; until it answers,
+        /health does not either, so the launcher waits. Then give up and start item-less."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.graph_startup_wait_s
+        while True:
+            try:
+                return await asyncio.wait_for(self.source.fetch(), max(deadline - loop.time(), 0.1))
+            except (ItemsUnavailable, TimeoutError) as error:
+                if loop.time() + 1 >= deadline:
+                    raise
+                logger.info("items: waiting for the %s (%s)", self.source.name, str(error) or "timed out")
+                await asyncio.sleep(1)
+
+    async def _accept(self, catalogue: ItemCatalogue, fingerprint: str) -> None:
+        snapshot = self.settings.items_snapshot
+        if self.source.refreshable and snapshot is not None and fingerprint != self._snapshot_fingerprint:
+            await asyncio.to_thread(save_snapshot, catalogue, snapshot)
+            self._snapshot_fingerprint = fingerprint
+        self._use_items(catalogue, self.source.name, fingerprint)
+
+    async def refresh_items(self) -> dict[str, Any]:
+        """Re-reads the source; when the catalogue differs from the one the model knows, retrains.
+        Raises ItemsUnavailable (the old items and model stay) when the source cannot be read."""
+        async with self._lock:
+            catalogue = await self.source.fetch()
+            fingerprint = catalogue.fingerprint()
+            changed = fingerprint != self.items_fingerprint
+            await self._accept(catalogue, fingerprint)
+            retrained = self.model is None or self.model.catalogue_fingerprint != fingerprint
+            if retrained:
+                await self.retrain(save=True)
+            if changed:
+                logger.info("items: catalogue changed to %s (%d items)", fingerprint, len(catalogue.items))
+            return {
+                "source": self.items_source,
+                "items": len(catalogue.items),
+                "fingerprint": fingerprint,
+                "changed": changed,
+                "retrained": retrained,
+            }
+
+    async def reload_model(self, force: bool = False) -> bool:
+        """Swaps in the model file when it changed since it was loaded (or always, with force): the
+        `train` command's output reaches the running service without a restart."""
+        path = self.settings.model_path
+        if path is None:
+            raise ModelFileMissing("this service keeps its model in memory only (no model file configured)")
+        async with self._lock:
+            signature = file_signature(path)
+            if signature is None:
+                raise ModelFileMissing(f"there is no model file at {path}")
+            if signature == self._model_file and not force:
+                return False
+            model = await asyncio.to_thread(Model.load, path)
+            self.model, self._model_file = model, signature
+        # A model trained on another catalogue is still used as it is: the next item refresh compares
+        # the graph with *this* model's catalogue and retrains if they differ.
+        logger.info(
+            "recommendation model reloaded from %s: %d users, %d items, trained %s",
+            path,
+            len(model.users),
+            len(model.items),
+            model.trained_at.isoformat() if model.trained_at else "?",
+        )
+        return True
 
     async def ping(self) -> str:
         async with self.sessions() as session:
@@ -61,19 +206,36 @@ class RecommendationService:
             rows = await session.execute(select(Interaction).order_by(Interaction.occurred_at, Interaction.id))
             return [to_event(row) for row in rows.scalars()]
 
-    async def retrain(self) -> Model:
-        """Full retrain from the whole log (the `train` command and startup without a model file)."""
+    async def retrain(self, save: bool = False) -> Model:
+        """Full retrain from the whole log on the current items; with save, also writes the model file
+        (never when there is no catalogue: that would overwrite a good model with an item-less one)."""
         events = await self.all_events()
-        self.model = await asyncio.to_thread(train, self.items, events, self.clock())
-        logger.info("recommendation model trained: %d users, %d items", len(self.model.users), len(self.model.items))
-        return self.model
+        items, fingerprint = self.items, self.items_fingerprint
+        model = await asyncio.to_thread(train, items, events, self.clock())
+        model.catalogue_fingerprint = fingerprint
+        self.model = model
+        logger.info("recommendation model trained: %d users, %d items", len(model.users), len(model.items))
+        path = self.settings.model_path
+        if save and path is not None and self.items_source != "none":
+            await asyncio.to_thread(model.save, path)
+            self._model_file = file_signature(path)
+        return model
 
     async def load_or_train(self) -> Model:
+        """The model file if it was trained on the current catalogue, else a retrain (saved)."""
         path = self.settings.model_path
-        if path is not None and path.exists():
-            self.model = await asyncio.to_thread(Model.load, path)
-            return self.model
-        return await self.retrain()
+        signature = file_signature(path) if path is not None else None
+        if path is not None and signature is not None:
+            try:
+                model = await asyncio.to_thread(Model.load, path)
+            except Model.LOAD_ERRORS as error:
+                logger.error("model file %s is unreadable (%r): retraining from the log", path, error)
+                return await self.retrain(save=True)
+            if model.catalogue_fingerprint == self.items_fingerprint or self.items_source == "none":
+                self.model, self._model_file = model, signature
+                return model
+            logger.info("model file %s was trained on another catalogue: retraining on the current one", path)
+        return await self.retrain(save=True)
 
     async def add_interaction(self, data: dict[str, Any]) -> dict[str, Any]:
         """Logs an event; a purchase of an item we recommended is attributed as a conversion."""

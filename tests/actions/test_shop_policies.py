@@ -14,7 +14,19 @@ REQUIRED_ANSWERS = {
     "delete_account",
     "edit_account",
     "contact_customer_service",
-    "contact_human_agent",
+}
+# Messages with their own placeholders, as the actions fill them in.
+REQUIRED_MESSAGES = {
+    "human_offer": {},
+    "deescalate_apology": {},
+    "deescalate_goodwill": {"offer": "a coupon"},
+    "deescalate_offer_person": {},
+    "handoff_connecting": {"position": 1},
+    "handoff_queued": {"position": 3},
+    "handoff_follow_up": {"ticket": "T-1", "email": "a@b.example"},
+    "handoff_follow_up_no_email": {"ticket": "T-1"},
+    "handoff_desk_down": {},
+    "handoff_resumed": {},
 }
 
 
@@ -24,6 +36,9 @@ def test_shipped_policy_file_answers_every_policy_intent_without_missing_placeho
         text = policies.answer(intent)
         assert text, intent
         assert "{" not in text, f"{intent}: unfilled placeholder in {text!r}"
+    for key, values in REQUIRED_MESSAGES.items():
+        text = policies.message(key, **values)
+        assert "{" not in text, f"{key}: unfilled placeholder in {text!r}"
     assert "unknown placeholder" not in caplog.text
 
 

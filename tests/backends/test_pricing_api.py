@@ -87,6 +87,7 @@ async def test_quote_with_sale_tier_and_coupon(api: TestClient) -> None:
     audit = await call(api, "GET", f"/quotes/{floored['quote_id']}", 200)
     assert audit["guardrail"] == floored["guardrail"] and audit["inputs"]["coupon_code"] == "WELCOME10"
     await call(api, "GET", "/quotes/999999", 404)
+    await call(api, "GET", "/quotes/%C2%B2", 422)  # "²" is a digit to str.isdigit(), not an id
 
 
 async def test_quote_accepts_numbers_and_product_id_only(api: TestClient) -> None:

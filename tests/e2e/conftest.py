@@ -52,6 +52,10 @@ class Stack:
         return f"http://127.0.0.1:{self.env['ORDERS_PORT']}"
 
     @property
+    def desk_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['HANDOFF_PORT']}"
+
+    @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.env['ACTIONS_PORT']}"
 
@@ -88,7 +92,21 @@ class Stack:
 
 
 # A developer's own settings for these must not leak into the test stack.
-STACK_VARIABLE_PREFIXES = ("RASA_", "ORDERS_", "ACTIONS_", "WEB_", "KG_", "RECS_", "PRICING_", "NEO4J_")
+STACK_VARIABLE_PREFIXES = (
+    "RASA_",
+    "ORDERS_",
+    "ACTIONS_",
+    "WEB_",
+    "KG_",
+    "RECS_",
+    "PRICING_",
+    "NEO4J_",
+    "VOICE_",
+    "SENTIMENT_",
+    "HANDOFF_",
+)
+# Built by the setup step (`bot/launcher.py setup`, tests/run_all.py) into the repository's var/.
+SENTIMENT_MODEL = Path(os.environ.get("SENTIMENT_MODEL_DIR", REPO / "var" / "models" / "sentiment"))
 
 
 def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
@@ -103,6 +121,12 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         PRICING_PORT=str(BASE_PORT + port_offset + 103),
         RECS_PORT=str(BASE_PORT + port_offset + 104),
         WEB_PORT=str(BASE_PORT + port_offset + 80),
+        VOICE_PORT=str(BASE_PORT + port_offset + 107),
+        SENTIMENT_PORT=str(BASE_PORT + port_offset + 105),
+        HANDOFF_PORT=str(BASE_PORT + port_offset + 106),
+        SENTIMENT_MODEL_DIR=str(SENTIMENT_MODEL),
+        HANDOFF_AGENT_HOURS="always",
+        HANDOFF_OUTBOX_RETRY_S="1",
         **extra,
     )
     return env

@@ -1,0 +1,201 @@
+"""De-escalation and hand-off to a person (predicted by nlu/handoff_policy.py and by rules).
+
+- `action_deescalate`: apologises without arguing, makes a goodwill offer where the operator turned
+  it on (the pricing backend's budget decides), and offers a person.
+- `action_handoff`: sends the desk a ticket with everything an agent needs (transcript, intent and
+  entities, order, customer, sentiment history, frustration), then either pauses the bot while an
+  agent takes over (`ConversationPaused`), or, outside agent hours, promises a follow-up by email.
+  When the desk is down the request waits in the outbox and the shopper is told so.
+
+Texts come from bot/shop_policies.yml (`messages`), like every other text the operator controls.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import backend
+from actions.clients.handoff import DeskRejected, DeskUnavailable, HandoffTicket
+from actions.clients.orders import OrdersError
+from actions.clients.pricing import PricingUnavailable
+from actions.identity import app_customer_id, may_see
+from actions.shop_policies import shop_policies
+from nlu.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode
+
+logger = logging.getLogger(__name__)
+
+TRANSCRIPT_LIMIT = 200  # newest events kept in a ticket; the tracker store keeps everything
+# Intents that say nothing about the shopper's problem (the ticket names the last one that does).
+NOT_A_PROBLEM = frozenset({"affirm", "deny", "greet", "goodbye", "thank", "inform", EXPLICIT_REQUEST_INTENT})
+HANDOFF_OFFERED = "handoff"  # value of the awaiting_confirmation slot after offering a person
+
+
+class ActionDeescalate(Action):
+    def name(self) -> str:
+        return "action_deescalate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        policies = shop_policies()
+        parts = [policies.message("deescalate_apology")]
+        offer = await goodwill_offer(tracker)
+        if offer:
+            parts.append(policies.message("deescalate_goodwill", offer=offer))
+        parts.append(policies.message("deescalate_offer_person"))
+        dispatcher.utter_message(text=" ".join(parts))
+        return [SlotSet("awaiting_confirmation", HANDOFF_OFFERED)]
+
+
+async def goodwill_offer(tracker: Tracker) -> str | None:
+    """The pricing backend's apology coupon for a known customer, if the operator turned it on."""
+    settings = shop_policies().handoff
+    customer_id = app_customer_id(tracker)
+    if not settings.get("goodwill_offer") or customer_id is None:
+        return None
+    try:
+        offer = await backend.pricing_client().goodwill(customer_id, "frustration", tracker.get_slot("order_number"))
+    except PricingUnavailable as error:
+        logger.warning("no goodwill offer, pricing backend unavailable: %s", error)
+        return None
+    return offer.explanation if offer else None
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        request = await handoff_request(tracker)
+        outbox = backend.handoff_outbox()
+        client = backend.handoff_client()
+        done: list[EventType] = [ActiveLoop(None), SlotSet("awaiting_confirmation", None)]
+        try:
+            ticket = await client.create_handoff(request)
+        except (DeskUnavailable, DeskRejected) as error:
+            # Either way the shopper's request is kept; only an unavailable desk is worth retrying.
+            rejected = str(error) if isinstance(error, DeskRejected) else None
+            logger.error("hand-off for %s not taken by the desk, kept in the outbox: %s", tracker.sender_id, error)
+            outbox.put(request, rejected_because=rejected)
+            outbox.keep_retrying(client.create_handoff)
+            dispatcher.utter_message(text=shop_policies().message("handoff_desk_down"))
+            return done
+        if outbox.pending():
+            outbox.keep_retrying(client.create_handoff)
+        dispatcher.utter_message(text=handoff_text(ticket, request))
+        logger.info("hand-off of %s: ticket %s, %s", tracker.sender_id, ticket.ticket_id, ticket.status)
+        return [*done, ConversationPaused()] if ticket.live else done
+
+
+def handoff_text(ticket: HandoffTicket, request: dict[str, Any]) -> str:
+    policies = shop_policies()
+    if not ticket.live:
+        email = (request.get("customer") or {}).get("email")
+        key = "handoff_follow_up" if email else "handoff_follow_up_no_email"
+        return policies.message(key, ticket=ticket.ticket_id, email=email or "")
+    if ticket.agents_online > 0:
+        return policies.message("handoff_connecting", position=ticket.queue_position or 1)
+    return policies.message("handoff_queued", position=ticket.queue_position or 1)
+
+
+async def handoff_request(tracker: Tracker) -> dict[str, Any]:
+    """What the desk stores in the ticket (the POST /api/handoffs body)."""
+    episode = current_episode(tracker.events)
+    intent, entities = problem_message(tracker)
+    order, order_email = await order_in_question(tracker)
+    customer = await customer_of(tracker)
+    customer["email"] = customer["email"] or order_email or latest_email(tracker)
+    return {
+        "conversation_id": tracker.sender_id,
+        "channel": tracker.get_latest_input_channel() or "rest",
+        "reason": handoff_reason(tracker, episode),
+        "customer": customer,
+        "order": order,
+        "intent": intent,
+        "entities": entities,
+        "sentiment_history": [
+            {"timestamp": message.timestamp, "score": message.sentiment_score, "label": message.sentiment_label}
+            for message in episode.messages
+        ],
+        "frustration": round(episode.frustration, 3),
+        "transcript": transcript(tracker.events),
+    }
+
+
+def handoff_reason(tracker: Tracker, episode: Episode) -> str:
+    latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if latest_intent in (EXPLICIT_REQUEST_INTENT, "affirm"):
+        return "explicit_request"
+    if episode.consecutive_not_understood >= 2:
+        return "repeated_failure"
+    return "frustration"
+
+
+def problem_message(tracker: Tracker) -> tuple[str, list[dict[str, Any]]]:
+    """The intent and entities of the newest message that says what the problem is."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = (parse.get("intent") or {}).get("name") or ""
+        if intent and intent not in NOT_A_PROBLEM:
+            entities = [{"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []]
+            return intent, entities
+    return (tracker.latest_message.get("intent") or {}).get("name") or "", []
+
+
+def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lines = []
+    for event in events:
+        kind = event.get("event")
+        if kind not in ("user", "bot") or not event.get("text"):
+            continue
+        agent = (event.get("metadata") or {}).get("agent")
+        role = "user" if kind == "user" else ("agent" if agent else "bot")
+        lines.append({"role": role, "text": event["text"], "timestamp": event.get("timestamp")})
+    return lines[-TRANSCRIPT_LIMIT:]
+
+
+async def customer_of(tracker: Tracker) -> dict[str, Any]:
+    """A logged-in app customer as the order backend knows them; nothing for anonymous visitors."""
+    customer_id = app_customer_id(tracker)
+    customer: dict[str, Any] = {"id": customer_id, "email": None, "name": None}
+    if customer_id:
+        try:
+            known = await backend.orders_client().customer(customer_id)
+            customer.update(email=known.email, name=known.name)
+        except OrdersError as error:
+            logger.warning("customer %s not looked up for the ticket: %s", customer_id, error)
+    return customer
+
+
+async def order_in_question(tracker: Tracker) -> tuple[dict[str, Any] | None, str | None]:
+    """The order the shopper was asking about, with its value and email when they may see it."""
+    number = tracker.get_slot("order_number")
+    if not number:
+        return None, None
+    order: dict[str, Any] = {"number": str(number)}
+    try:
+        found = await backend.orders_client().get_order(number, customer_id=app_customer_id(tracker))
+    except OrdersError as error:
+        logger.warning("order %s not looked up for the ticket: %s", number, error)
+        return order, None
+    if not may_see(tracker, found.number, found.customer_id):
+        return order, None
+    order.update(total=str(found.total), currency=found.currency, status=found.status.value)
+    return order, found.email
+
+
+def latest_email(tracker: Tracker) -> str | None:
+    """An email address the shopper wrote in the conversation, newest first."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            if entity.get("entity") == "email" and entity.get("value"):
+                return str(entity["value"])
+    return None

@@ -1,0 +1,510 @@
+"""One phone call: caller audio in, turns to Rasa, spoken replies out, barge-in, keypad, hang-up.
+
+The WebSocket handler (server.py) feeds events in; everything said goes out through ``send`` as
+Twilio Media Streams messages. Flow of a turn:
+
+1. Every 20 ms frame is decoded to 16 kHz and fed to the streaming VAD (cheap, on the event loop).
+2. After ``speculate_ms`` of silence recognition starts early in the thread pool; when the VAD
+   confirms the end of the turn (``end_silence_ms``) that transcript is usually ready.
+3. The transcript (or keypad digits) goes to Rasa's voice channel; each bot message is rewritten for
+   the ear (spoken.py), cut into sentences, synthesised one by one and sent as 20 ms frames followed
+   by a ``mark``. The provider echoes the mark when that sentence has been played.
+4. When the caller starts speaking while a reply is being synthesised or played, the reply is
+   cancelled and ``clear`` drops what the provider still buffers (barge-in).
+
+A turn heard with low confidence is confirmed first ("Did you say order one zero four...?").
+When the call ends, an utterance in progress is still transcribed and stored in the conversation,
+the Rasa requests in flight finish (bounded by the Rasa timeout), and every task is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from channels.voice.dtmf import DigitCollector
+from channels.voice.engines import Engines
+from channels.voice.protocol import (
+    AudioError,
+    AudioFormat,
+    InboundDecoder,
+    clear_message,
+    encode_reply,
+    mark_message,
+    media_message,
+)
+from channels.voice.rasa_client import RasaClient, RasaUnavailable
+from channels.voice.settings import VoiceSettings
+from channels.voice.spoken import confirmation_question, heard_text, sentences, spoken_reply, yes_or_no
+from channels.voice.texts import voice_text
+from speech.audio import SAMPLE_RATE
+from speech.recognition import Transcript
+from speech.vad import EndOfSpeechDetector
+
+logger = logging.getLogger(__name__)
+
+PRE_ROLL_S = 0.3  # audio kept before the VAD's speech start (the first consonant)
+TAIL_S = 0.25  # audio kept after the VAD's speech end (the word's fading tail)
+MIN_HANGUP_UTTERANCE_S = 0.4
+FIRST_SENTENCE_CHARS = 60  # a long first sentence is cut at a comma: the caller hears something sooner
+TICK_S = 0.1
+MAX_NO_INPUT_PROMPTS = 2
+
+Send = Callable[[str], Awaitable[None]]
+Close = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class CallStats:
+    """Counters over all calls of the process (served on /health, read by tests and the benchmark)."""
+
+    active: int = 0
+    total: int = 0
+    turns: int = 0
+    frames_in: int = 0
+    sequence_gaps: int = 0
+    bad_frames: int = 0
+    barge_ins: int = 0
+    confirmations: int = 0
+    dtmf_entries: int = 0
+    rasa_failures: int = 0
+    stored_on_hangup: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Turn:
+    """One thing the caller said: a transcript being computed, or keypad digits."""
+
+    source: str  # "speech" | "dtmf"
+    transcript: asyncio.Future[Transcript] | None = None
+    text: str = ""
+    ended_at: float = field(default_factory=time.monotonic)  # when the end of the turn was detected
+    timing: dict[str, float] = field(default_factory=dict)  # seconds after ended_at, for the log
+    speak: bool = True  # False for the utterance of a caller who already hung up
+
+
+class AudioBuffer:
+    """The recent 16 kHz audio, addressable by absolute sample index since the call started."""
+
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.start = 0
+        self.end = 0
+
+    def append(self, pcm: np.ndarray) -> None:
+        if pcm.size:
+            self.chunks.append(pcm)
+            self.end += pcm.size
+
+    def slice(self, start: int, end: int) -> np.ndarray:
+        joined = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
+        self.chunks = [joined] if joined.size else []
+        return joined[max(start - self.start, 0) : max(end - self.start, 0)].copy()
+
+    def keep_from(self, sample: int) -> None:
+        drop = sample - self.start
+        if drop <= 0 or not self.chunks:
+            return
+        joined = np.concatenate(self.chunks)
+        self.chunks = [joined[drop:]] if joined.size > drop else []
+        self.start = min(sample, self.end)
+
+
+class Call:
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        stream_sid: str,
+        caller: str,
+        audio_format: AudioFormat,
+        engines: Engines,
+        rasa: RasaClient,
+        settings: VoiceSettings,
+        stats: CallStats,
+        send: Send,
+        close_stream: Close,
+    ) -> None:
+        self.call_id = call_id
+        self.stream_sid = stream_sid
+        self.caller = caller
+        self.format = audio_format
+        self.engines = engines
+        self.rasa = rasa
+        self.settings = settings
+        self.stats = stats
+        self._send = send
+        self._close_stream = close_stream
+        self.decoder = InboundDecoder(audio_format)
+        self.vad = EndOfSpeechDetector(
+            min_silence_ms=settings.end_silence_ms,
+            speech_threshold=settings.vad_threshold,
+            min_speech_ms=settings.min_speech_ms,
+        )
+        self.audio = AudioBuffer()
+        self.dtmf = DigitCollector(timeout_s=settings.dtmf_timeout_ms / 1000)
+        self.turns: asyncio.Queue[Turn] = asyncio.Queue()
+        self.utterance_start: int | None = None
+        self.quiet_samples = 0
+        self.speculation: tuple[int, asyncio.Future[Transcript]] | None = None
+        self.outstanding_marks: set[str] = set()
+        self.mark_ids = itertools.count(1)
+        self.speaker: asyncio.Task[None] | None = None
+        self.busy = False
+        self.pending_confirmation: str | None = None
+        self.last_activity = time.monotonic()
+        self.no_input_prompts = 0
+        self.last_sequence: int | None = None
+        self.rasa_requests: set[asyncio.Task[None]] = set()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.background: set[asyncio.Future[None]] = set()
+        self.ending: str | None = None
+        self.closed = False
+        self.turn_timings: list[dict[str, float]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self.stats.active += 1
+        self.stats.total += 1
+        self.tasks = [
+            asyncio.create_task(self._work(), name=f"voice-{self.call_id}-turns"),
+            asyncio.create_task(self._tick(), name=f"voice-{self.call_id}-timers"),
+        ]
+        if self.settings.agent_poll_s > 0:
+            self.tasks.append(asyncio.create_task(self._agent_messages(), name=f"voice-{self.call_id}-agent"))
+        logger.info("call %s started (caller %s, %s)", self.call_id, self.caller or "unknown", self.format)
+        if self.settings.greeting:
+            self._start_speaking(self._say([voice_text("greeting")]))
+
+    async def finish(self, reason: str) -> None:
+        """The call is over (``stop``, socket closed, hang-up): store what was said, end every task."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.utterance_start is not None:
+            audio = self.audio.slice(self.utterance_start, self.audio.end)
+            if audio.size >= MIN_HANGUP_UTTERANCE_S * SAMPLE_RATE:
+                # The caller hung up mid-sentence: what they said still belongs in the conversation.
+                transcript = await self.engines.transcribe(audio)
+                if transcript.text:
+                    self.stats.stored_on_hangup += 1
+                    metadata = self._metadata(transcript.confidence, hangup=True)
+                    self._ask_rasa(heard_text(transcript.text), metadata)
+        for task in [*self.tasks, *([self.speaker] if self.speaker else [])]:
+            task.cancel()
+        await asyncio.gather(*self.tasks, *([self.speaker] if self.speaker else []), return_exceptions=True)
+        if self.rasa_requests:
+            await asyncio.wait(self.rasa_requests, timeout=self.settings.rasa_timeout_s)
+        self.stats.active -= 1
+        logger.info("call %s ended (%s)", self.call_id, reason)
+
+    # ------------------------------------------------------------------ inbound events
+
+    def on_media(self, payload: bytes, sequence: int | None = None) -> None:
+        """One frame of caller audio (called for every ``media`` message, on the event loop)."""
+        self.stats.frames_in += 1
+        if sequence is not None:
+            if self.last_sequence is not None and sequence > self.last_sequence + 1:
+                self.stats.sequence_gaps += sequence - self.last_sequence - 1
+            self.last_sequence = sequence
+        try:
+            pcm = self.decoder.decode(payload)
+        except AudioError as error:
+            self.stats.bad_frames += 1
+            logger.warning("call %s: frame dropped: %s", self.call_id, error)
+            return
+        self.audio.append(pcm)
+        for event in self.vad.feed(pcm):
+            at = int(event.at_s * SAMPLE_RATE)
+            if event.kind == "speech_start":
+                self._on_speech_start(at)
+            else:
+                self._on_speech_end(at)
+        self._maybe_speculate(pcm.size)
+        if self.utterance_start is None:
+            self.audio.keep_from(self.audio.end - int(2 * SAMPLE_RATE))
+        elif (self.audio.end - self.utterance_start) / SAMPLE_RATE >= self.settings.max_utterance_s:
+            self._on_speech_end(self.audio.end)  # a monologue is answered in parts
+            self.utterance_start = self.audio.end
+
+    def on_mark(self, name: str) -> None:
+        """The provider played our audio up to this mark."""
+        self.outstanding_marks.discard(name)
+        if not self.outstanding_marks:
+            self.last_activity = time.monotonic()
+            if name == "end-of-call" or (self.ending and not self.busy):
+                asyncio.get_running_loop().call_soon(self._end_stream)
+
+    def on_dtmf(self, digit: str) -> None:
+        self.last_activity = time.monotonic()
+        self._barge_in("keypad")
+        entry = self.dtmf.press(digit, time.monotonic())
+        if entry:
+            self._queue_digits(entry)
+
+    # ------------------------------------------------------------------ speech detection
+
+    def _on_speech_start(self, at: int) -> None:
+        self.utterance_start = max(self.audio.start, at - int(PRE_ROLL_S * SAMPLE_RATE))
+        self.quiet_samples = 0
+        self.speculation = None
+        self.last_activity = time.monotonic()
+        self.no_input_prompts = 0
+        self._barge_in("speech")
+
+    def _on_speech_end(self, silence_from: int) -> None:
+        if self.utterance_start is None:
+            return
+        end = min(self.audio.end, silence_from + int(TAIL_S * SAMPLE_RATE))
+        speculation = self.speculation
+        if speculation is not None and speculation[0] >= silence_from:
+            transcript = speculation[1]
+        else:
+            transcript = asyncio.ensure_future(self.engines.transcribe(self.audio.slice(self.utterance_start, end)))
+        self.utterance_start = None
+        self.speculation = None
+        self.turns.put_nowait(Turn("speech", transcript=transcript))
+
+    def _maybe_speculate(self, samples: int) -> None:
+        """Start recognising after a short pause: if the pause becomes the end of the turn, time is won."""
+        if self.utterance_start is None or self.settings.speculate_ms <= 0:
+            return
+        if self.vad.last_probability >= self.vad.silence_threshold:
+            self.quiet_samples = 0
+            self.speculation = None  # anything but silence: the caller may go on, that guess is stale
+            return
+        self.quiet_samples += samples
+        if self.speculation is None and self.quiet_samples >= self.settings.speculate_ms * SAMPLE_RATE // 1000:
+            end = self.audio.end
+            audio = self.audio.slice(self.utterance_start, end)
+            guess = asyncio.ensure_future(self.engines.transcribe(audio))
+            guess.add_done_callback(_retrieve)
+            self.speculation = (end, guess)
+
+    # ------------------------------------------------------------------ turns
+
+    def _queue_digits(self, digits: str) -> None:
+        self.stats.dtmf_entries += 1
+        self.turns.put_nowait(Turn("dtmf", text=digits))
+
+    async def _work(self) -> None:
+        """Turns are answered one at a time, in the order the caller said them."""
+        while True:
+            turn = await self.turns.get()
+            self.busy = True
+            try:
+                await self._answer(turn)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("call %s: a turn failed", self.call_id)
+                self._start_speaking(self._say([voice_text("assistant_error")]))
+            finally:
+                self.busy = False
+                self.last_activity = time.monotonic()
+
+    async def _answer(self, turn: Turn) -> None:
+        self.stats.turns += 1
+        if turn.source == "dtmf":
+            await self._respond(turn.text, self._metadata(1.0, input_mode="dtmf"), turn)
+            return
+        assert turn.transcript is not None
+        transcript = await turn.transcript
+        turn.timing["transcript_s"] = time.monotonic() - turn.ended_at
+        heard = heard_text(transcript.text)
+        logger.info("call %s heard %r (confidence %.2f)", self.call_id, heard, transcript.confidence)
+        if not heard:
+            self._start_speaking(self._say([voice_text("not_understood")]))
+            return
+        if self.pending_confirmation is not None:
+            pending, self.pending_confirmation = self.pending_confirmation, None
+            answer = yes_or_no(heard)
+            if answer is True:
+                await self._respond(pending, self._metadata(transcript.confidence, confirmed=True), turn)
+                return
+            if answer is False:
+                self._start_speaking(self._say([voice_text("say_again")]))
+                return
+        if transcript.confidence < self.settings.confirm_below and yes_or_no(heard) is None:
+            self.stats.confirmations += 1
+            self.pending_confirmation = heard
+            self._start_speaking(self._say([confirmation_question(heard)]))
+            return
+        await self._respond(heard, self._metadata(transcript.confidence), turn)
+
+    def _metadata(self, confidence: float, **extra: Any) -> dict[str, Any]:
+        return {"caller": self.caller, "asr_confidence": round(float(confidence), 3), **extra}
+
+    def _ask_rasa(
+        self, text: str, metadata: dict[str, Any]
+    ) -> tuple[asyncio.Queue[dict[str, Any] | None], asyncio.Task[None]]:
+        """Sends the turn; Rasa's messages arrive on the queue (None: done). Not cancelled by barge-in
+        or hang-up, so what the caller said is always stored in the conversation."""
+        replies: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+        async def request() -> None:
+            try:
+                async for message in self.rasa.turn(self.call_id, text, metadata):
+                    replies.put_nowait(message)
+            except RasaUnavailable as error:
+                self.stats.rasa_failures += 1
+                logger.error("call %s: %s", self.call_id, error)
+                replies.put_nowait({"text": voice_text("assistant_error")})
+            finally:
+                replies.put_nowait(None)
+
+        task = asyncio.create_task(request(), name=f"voice-{self.call_id}-rasa")
+        self.rasa_requests.add(task)
+        task.add_done_callback(self.rasa_requests.discard)
+        return replies, task
+
+    async def _respond(self, text: str, metadata: dict[str, Any], turn: Turn) -> None:
+        replies, request = self._ask_rasa(text, metadata)
+        self._start_speaking(self._speak_replies(replies, turn))
+        speaker = self.speaker
+        assert speaker is not None
+        await asyncio.wait({speaker})  # returns on barge-in too (the speaker is cancelled, not this task)
+        # The next turn waits for Rasa to finish this one, so the conversation stays in order.
+        await asyncio.wait({request})
+
+    # ------------------------------------------------------------------ speaking
+
+    def _start_speaking(self, speech: Awaitable[None]) -> None:
+        if self.speaker is not None and not self.speaker.done():
+            self.speaker.cancel()
+        self.speaker = asyncio.ensure_future(speech)
+
+    def _barge_in(self, why: str) -> None:
+        speaking = self.speaker is not None and not self.speaker.done()
+        if not (speaking or self.outstanding_marks):
+            return
+        if self.speaker is not None:
+            self.speaker.cancel()
+        self.outstanding_marks.clear()
+        self.stats.barge_ins += 1
+        logger.info("call %s: barge-in (%s): playback cleared", self.call_id, why)
+        self._send_nowait(clear_message(self.stream_sid))
+
+    async def _say(self, texts: list[str]) -> None:
+        for text in texts:
+            for part in sentences(text, first_max_chars=FIRST_SENTENCE_CHARS):
+                await self._play(part)
+
+    async def _speak_replies(self, replies: asyncio.Queue[dict[str, Any] | None], turn: Turn) -> None:
+        first = True
+        timing = turn.timing
+        while (message := await replies.get()) is not None:
+            timing.setdefault("rasa_s", time.monotonic() - turn.ended_at)
+            custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
+            for part in sentences(spoken_reply(message), first_max_chars=FIRST_SENTENCE_CHARS if first else 0):
+                await self._play(part)
+                if first:
+                    timing["first_audio_s"] = time.monotonic() - turn.ended_at
+                    self.turn_timings.append(timing)
+                    logger.info(
+                        "call %s: after the end of the turn: %s",
+                        self.call_id,
+                        ", ".join(f"{k} {v:.2f}" for k, v in timing.items()),
+                    )
+                    first = False
+            if custom.get("handoff") or custom.get("end_call"):
+                # Ending the stream hands the call back to the provider: TwiML continues with the next
+                # verb after <Connect><Stream> (e.g. <Dial> to the support line). See docs/voice.md.
+                self.ending = "handoff" if custom.get("handoff") else "end_call"
+                self._send_nowait(mark_message(self.stream_sid, "end-of-call"))
+                self.outstanding_marks.add("end-of-call")
+
+    async def _play(self, text: str) -> None:
+        speech = await self.engines.synthesize(text)
+        if speech.pcm.size == 0:
+            return
+        frames = encode_reply(speech.pcm, speech.sample_rate, self.format)
+        for frame in frames:
+            await self._send(media_message(self.stream_sid, frame))
+        name = f"say-{next(self.mark_ids)}"
+        self.outstanding_marks.add(name)
+        await self._send(mark_message(self.stream_sid, name))
+
+    def _background(self, work: Awaitable[None]) -> None:
+        """Fire and forget, but keep a reference (the loop holds tasks weakly) and see the outcome."""
+        task = asyncio.ensure_future(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        task.add_done_callback(_retrieve)
+
+    def _send_nowait(self, message: str) -> None:
+        self._background(self._send(message))
+
+    def _end_stream(self) -> None:
+        if not self.closed:
+            self._background(self._close_stream(self.ending or "done"))
+
+    # ------------------------------------------------------------------ timers
+
+    async def _tick(self) -> None:
+        """Keypad entries that ended with a pause, and the 'are you still there?' prompt."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            entry = self.dtmf.due(now)
+            if entry:
+                self._queue_digits(entry)
+            idle = (
+                self.utterance_start is None
+                and not self.busy
+                and self.turns.empty()
+                and not self.dtmf.pending
+                and not self.outstanding_marks
+                and (self.speaker is None or self.speaker.done())
+            )
+            if not idle or self.settings.no_input_s <= 0 or now - self.last_activity < self.settings.no_input_s:
+                continue
+            self.last_activity = now
+            self.no_input_prompts += 1
+            if self.no_input_prompts > MAX_NO_INPUT_PROMPTS:
+                self.ending = "no_input"
+                self._start_speaking(self._say_and_end(voice_text("goodbye")))
+            else:
+                self._start_speaking(self._say([voice_text("no_input")]))
+
+    async def _agent_messages(self) -> None:
+        """During a hand-off a person answers through the desk; their messages are spoken on the call."""
+        since = time.time()
+        conversation = f"voice-{self.call_id}"
+        while True:
+            await asyncio.sleep(self.settings.agent_poll_s)
+            if self.busy or self.utterance_start is not None or (self.speaker and not self.speaker.done()):
+                continue  # not while the caller talks or a reply plays; asked again next time
+            messages = await self.rasa.agent_messages(conversation, since)
+            texts = [str(m.get("text") or "") for m in messages if m.get("text")]
+            if messages:
+                since = max(float(m.get("timestamp") or since) for m in messages)
+            if texts:
+                logger.info("call %s: speaking %d message(s) of a human agent", self.call_id, len(texts))
+                self.last_activity = time.monotonic()
+                self._start_speaking(self._say([spoken_reply({"text": text}) for text in texts]))
+
+    async def _say_and_end(self, text: str) -> None:
+        await self._say([text])
+        self.outstanding_marks.add("end-of-call")
+        await self._send(mark_message(self.stream_sid, "end-of-call"))
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"call_id": self.call_id, "turns": len(self.turn_timings), "pending_rasa": len(self.rasa_requests)}
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Marks a background task's exception as seen (it was logged where it mattered)."""
+    if not task.cancelled():
+        task.exception()

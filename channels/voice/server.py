@@ -1,0 +1,285 @@
+"""The voice gateway: ``python -m channels.voice`` (services venv; settings in channels/voice/settings.py).
+
+Routes:
+
+- ``GET /voice/stream``: WebSocket speaking the Twilio Media Streams protocol (protocol.py). A
+  telephony provider authenticates with ``VOICE_GATEWAY_TOKEN``, in the URL (``?token=``) or as the
+  custom parameter ``token`` of the ``start`` message (Twilio ``<Parameter name="token" .../>``).
+  The browser page uses a short-lived ``ticket`` it got with the page instead, so the token never
+  reaches a browser. Anything else is refused: HTTP 401 before the upgrade, or a close with code
+  1008 and the reason.
+- ``GET /voice/``: a page that calls the assistant with the microphone (same protocol, no CDN).
+- ``GET /health``: status, counters over all calls (turns, barge-ins, dropped frames, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import psutil
+from aiohttp import WSMsgType, web
+
+from channels.voice.call import Call, CallStats
+from channels.voice.engines import Engines, load_engines
+from channels.voice.protocol import (
+    MAX_MESSAGE_BYTES,
+    Connected,
+    Dtmf,
+    Mark,
+    Media,
+    ProtocolError,
+    Start,
+    Stop,
+    parse,
+)
+from channels.voice.rasa_client import RasaClient
+from channels.voice.settings import VoiceSettings
+
+logger = logging.getLogger("channels.voice")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+START_TIMEOUT_S = 10.0
+TICKET_TTL_S = 600
+MAX_PROTOCOL_ERRORS = 20
+CALL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+POLICY_VIOLATION = 1008
+UNSUPPORTED_DATA = 1003
+TRY_AGAIN_LATER = 1013
+
+SETTINGS = web.AppKey("settings", VoiceSettings)
+ENGINES = web.AppKey("engines", Engines)
+RASA = web.AppKey("rasa", RasaClient)
+STATS = web.AppKey("stats", CallStats)
+SOCKETS = web.AppKey("sockets", set)
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # "provider" | "browser"
+    query_authenticated: bool
+
+
+def make_ticket(token: str, now: float | None = None) -> str:
+    """A browser's pass for one page load: expiry + HMAC with the gateway token (not the token)."""
+    expiry = int((now or time.time()) + TICKET_TTL_S)
+    signature = hmac.new(token.encode(), f"browser:{expiry}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{expiry}.{signature}"
+
+
+def valid_ticket(token: str, ticket: str, now: float | None = None) -> bool:
+    expiry, _, signature = ticket.partition(".")
+    if not expiry.isdigit() or int(expiry) < (now or time.time()):
+        return False
+    expected = hmac.new(token.encode(), f"browser:{expiry}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.compare_digest(signature.encode(), expected.encode())
+
+
+def valid_token(token: str, offered: str | None) -> bool:
+    return bool(offered) and hmac.compare_digest(str(offered).encode(), token.encode())
+
+
+def refuse(status: int, message: str, request: web.Request) -> web.Response:
+    logger.warning("voice stream refused for %s: %s %s", request.remote, status, message)
+    error = {401: "unauthorized", 503: "busy"}.get(status, "bad_request")
+    return web.json_response({"error": error, "message": message}, status=status)
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    settings, stats = request.app[SETTINGS], request.app[STATS]
+    token, ticket = request.query.get("token"), request.query.get("ticket")
+    if token is not None and not valid_token(settings.token, token):
+        return refuse(401, "the token in the stream URL is not valid", request)
+    if ticket is not None and not valid_ticket(settings.token, ticket):
+        return refuse(401, "the browser ticket is not valid or has expired: reload the page", request)
+    if stats.active >= settings.max_calls:
+        return refuse(503, f"all {settings.max_calls} lines are busy; try again shortly", request)
+    caller = Caller("browser" if ticket is not None else "provider", token is not None or ticket is not None)
+
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    call: Call | None = None
+    reason = "caller hung up"
+    try:
+        start = await wait_for_start(ws)
+        if start is None:
+            return ws
+        if not caller.query_authenticated and not valid_token(settings.token, start.custom_parameters.get("token")):
+            await close(
+                ws, POLICY_VIOLATION, "unauthorized: send the gateway token as ?token= or customParameters.token"
+            )
+            return ws
+        if caller.kind == "browser":
+            call_id = "web-" + uuid.uuid4().hex  # a browser cannot pick (or guess into) a conversation
+        elif CALL_ID.match(start.call_sid):
+            call_id = start.call_sid
+        else:
+            await close(ws, POLICY_VIOLATION, "start.callSid may only hold letters, digits, '_' and '-'")
+            return ws
+        parameters = start.custom_parameters
+        call = Call(
+            call_id=call_id,
+            stream_sid=start.stream_sid,
+            caller=(parameters.get("caller") or parameters.get("from") or caller.kind)[:64],
+            audio_format=start.audio_format,
+            engines=request.app[ENGINES],
+            rasa=request.app[RASA],
+            settings=settings,
+            stats=stats,
+            send=lambda text: send(ws, text),
+            close_stream=lambda why: close(ws, 1000, why),
+        )
+        await call.start()
+        reason = await relay(ws, call)
+    except ProtocolError as error:
+        await close(ws, POLICY_VIOLATION, str(error))
+    finally:
+        if call is not None:
+            await call.finish(reason)
+        if not ws.closed:
+            await ws.close()
+        request.app[SOCKETS].discard(ws)
+    return ws
+
+
+async def wait_for_start(ws: web.WebSocketResponse) -> Start | None:
+    """Reads up to the ``start`` message (after an optional ``connected``); None if the stream ended."""
+    try:
+        async with asyncio.timeout(START_TIMEOUT_S):
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    await close(ws, UNSUPPORTED_DATA, "send JSON text messages (Twilio Media Streams)")
+                    return None
+                event = parse(message.data)
+                if isinstance(event, Start):
+                    return event
+                if not isinstance(event, Connected):
+                    await close(ws, POLICY_VIOLATION, "the first message must be 'start' (after 'connected')")
+                    return None
+    except TimeoutError:
+        await close(ws, POLICY_VIOLATION, f"no 'start' message within {START_TIMEOUT_S:.0f} s")
+    return None
+
+
+async def relay(ws: web.WebSocketResponse, call: Call) -> str:
+    """Feeds the caller's messages to the call until ``stop`` or the socket closes; returns why it ended."""
+    errors = 0
+    async for message in ws:
+        if message.type == WSMsgType.BINARY:
+            await close(ws, UNSUPPORTED_DATA, "binary frames are not part of the protocol: send JSON text")
+            return "binary frame"
+        if message.type != WSMsgType.TEXT:
+            break
+        try:
+            event = parse(message.data)
+        except ProtocolError as error:
+            errors += 1
+            logger.warning("call %s: message ignored: %s", call.call_id, error)
+            if errors >= MAX_PROTOCOL_ERRORS:
+                await close(ws, POLICY_VIOLATION, f"too many malformed messages; last: {error}")
+                return "protocol errors"
+            continue
+        if isinstance(event, Media):
+            call.on_media(event.payload, event.sequence)
+        elif isinstance(event, Mark):
+            call.on_mark(event.name)
+        elif isinstance(event, Dtmf):
+            call.on_dtmf(event.digit)
+        elif isinstance(event, Stop):
+            return "stop"
+    return "socket closed" if call.ending is None else call.ending
+
+
+async def send(ws: web.WebSocketResponse, text: str) -> None:
+    if ws.closed:
+        return
+    try:
+        await ws.send_str(text)
+    except (ConnectionResetError, RuntimeError) as error:  # the caller went away between two frames
+        logger.debug("send on a closing stream: %s", error)
+
+
+async def close(ws: web.WebSocketResponse, code: int, reason: str) -> None:
+    if code != 1000:
+        logger.warning("closing voice stream: %s (%d)", reason, code)
+    if not ws.closed:
+        await ws.close(code=code, message=reason.encode()[:120])
+
+
+async def health(request: web.Request) -> web.Response:
+    engines = request.app[ENGINES]
+    return web.json_response(
+        {
+            "status": "ok",
+            "recognizer": engines.recognizer.name,
+            "synthesizer": engines.synthesizer.name,
+            "calls": request.app[STATS].as_dict(),
+            "tasks": len(asyncio.all_tasks()),
+            "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+        }
+    )
+
+
+async def page(request: web.Request) -> web.Response:
+    html = Template((STATIC_DIR / "index.html").read_text(encoding="utf-8")).substitute(
+        config=json.dumps({"ticket": make_ticket(request.app[SETTINGS].token), "stream": "stream"})
+    )
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'self'; script-src 'self'; connect-src 'self'; "
+            "style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'self'",
+        },
+    )
+
+
+def create_app(settings: VoiceSettings, engines: Engines) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[ENGINES] = engines
+    app[RASA] = RasaClient(settings.rasa_url, settings.token, settings.rasa_timeout_s)
+    app[STATS] = CallStats()
+    app[SOCKETS] = set()
+    app.router.add_get("/voice/stream", stream)
+    app.router.add_get("/voice/", page)
+    app.router.add_get("/voice", lambda _: web.HTTPFound("/voice/"))
+    app.router.add_static("/voice/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
+    app.router.add_get("/health", health)
+
+    async def hang_up_everyone(app: web.Application) -> None:
+        for ws in list(app[SOCKETS]):
+            await ws.close(code=1001, message=b"the voice gateway is shutting down")
+
+    async def close_clients(app: web.Application) -> None:
+        await app[RASA].close()
+        app[ENGINES].close()
+
+    app.on_shutdown.append(hang_up_everyone)
+    app.on_cleanup.append(close_clients)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    try:
+        settings = VoiceSettings.from_env()
+    except ValueError as error:
+        raise SystemExit(f"voice gateway: {error}") from None
+    engines = load_engines(settings.workers)
+    app = create_app(settings, engines)
+    logger.info(
+        "voice gateway on ws://%s:%d/voice/stream (Rasa at %s)", settings.host, settings.port, settings.rasa_url
+    )
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)

@@ -1,0 +1,87 @@
+"""Voice gateway settings from ``VOICE_*`` environment variables (speech engines: ``SPEECH_*``, speech/settings.py).
+
+VOICE_HOST / VOICE_PORT        where the gateway listens (127.0.0.1 / 8107)
+VOICE_GATEWAY_TOKEN            required: telephony providers put it in the stream URL (``?token=``) or in
+                               Twilio ``<Parameter name="token">``; the gateway sends it to Rasa's voice channel
+VOICE_RASA_URL                 Rasa's base URL (default http://127.0.0.1:$RASA_PORT)
+VOICE_RASA_TIMEOUT_S           one turn's budget at Rasa (10)
+VOICE_WORKERS                  threads for recognition and synthesis, shared by all calls (2)
+VOICE_MAX_CALLS                simultaneous calls; more are refused with 503 (4)
+VOICE_END_SILENCE_MS           silence that ends the caller's turn (500)
+VOICE_VAD_THRESHOLD            speech probability (Silero) that counts as speech (0.4)
+VOICE_MIN_SPEECH_MS            speech shorter than this is not a turn (150: "no" is about 250 ms)
+VOICE_SPECULATE_MS             silence after which recognition starts early, before the turn surely ended (150)
+VOICE_CONFIRM_BELOW            recognition confidence under which the gateway asks "did you say ...?" (0.45)
+VOICE_DTMF_TIMEOUT_MS          pause that ends keypad input when no '#' comes (3000)
+VOICE_NO_INPUT_S               silence after the reply before "are you still there?" (10; 0 = never)
+VOICE_MAX_UTTERANCE_S          a longer turn is cut and answered (30)
+VOICE_AGENT_POLL_S             how often to ask Rasa for a human agent's messages during a hand-off (2; 0 = never)
+VOICE_GREETING                 1 = greet when the call starts (default), 0 = wait for the caller
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {raw}")
+    return value
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    token: str
+    host: str = "127.0.0.1"
+    port: int = 8107
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_s: float = 10.0
+    workers: int = 2
+    max_calls: int = 4
+    end_silence_ms: int = 500
+    speculate_ms: int = 150
+    vad_threshold: float = 0.4
+    min_speech_ms: int = 150
+    confirm_below: float = 0.45
+    dtmf_timeout_ms: int = 3000
+    no_input_s: float = 10.0
+    max_utterance_s: float = 30.0
+    agent_poll_s: float = 2.0
+    greeting: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> VoiceSettings:
+        env = os.environ if env is None else env
+        token = env.get("VOICE_GATEWAY_TOKEN", "").strip()
+        if not token:
+            raise ValueError("VOICE_GATEWAY_TOKEN is not set (the launcher writes one into var/secrets.env)")
+        rasa_url = env.get("VOICE_RASA_URL", "").strip() or f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"
+        return cls(
+            token=token,
+            host=env.get("VOICE_HOST", cls.host),
+            port=int(_number(env, "VOICE_PORT", cls.port, 1, 65535)),
+            rasa_url=rasa_url.rstrip("/"),
+            rasa_timeout_s=_number(env, "VOICE_RASA_TIMEOUT_S", cls.rasa_timeout_s, 0.5, 120),
+            workers=int(_number(env, "VOICE_WORKERS", cls.workers, 1, 16)),
+            max_calls=int(_number(env, "VOICE_MAX_CALLS", cls.max_calls, 1, 100)),
+            end_silence_ms=int(_number(env, "VOICE_END_SILENCE_MS", cls.end_silence_ms, 100, 5000)),
+            speculate_ms=int(_number(env, "VOICE_SPECULATE_MS", cls.speculate_ms, 0, 5000)),
+            vad_threshold=_number(env, "VOICE_VAD_THRESHOLD", cls.vad_threshold, 0.05, 0.95),
+            min_speech_ms=int(_number(env, "VOICE_MIN_SPEECH_MS", cls.min_speech_ms, 32, 2000)),
+            confirm_below=_number(env, "VOICE_CONFIRM_BELOW", cls.confirm_below, 0, 1),
+            dtmf_timeout_ms=int(_number(env, "VOICE_DTMF_TIMEOUT_MS", cls.dtmf_timeout_ms, 200, 60000)),
+            no_input_s=_number(env, "VOICE_NO_INPUT_S", cls.no_input_s, 0, 600),
+            max_utterance_s=_number(env, "VOICE_MAX_UTTERANCE_S", cls.max_utterance_s, 1, 120),
+            agent_poll_s=_number(env, "VOICE_AGENT_POLL_S", cls.agent_poll_s, 0, 60),
+            greeting=env.get("VOICE_GREETING", "1").strip() not in ("0", "false", "no", "off"),
+        )

@@ -1,0 +1,198 @@
+"""Chat replies rewritten for the ear: what a text-to-speech engine should say on a phone call.
+
+Pure functions (no models, no I/O) so the rules are unit-tested. Why each rule exists:
+
+- Order numbers, ZIP codes, tracking and phone numbers are read digit by digit ("one zero four…"):
+  a caller copies them down or checks them; "one hundred four thousand…" is useless.
+- Prices are read as "58 dollars 65", not "dollar fifty-eight point six five".
+- Links cannot be read out usefully: they are dropped and the sentence says where to find them.
+  Emoji and markdown (``**bold**``, bullets) are not spoken at all.
+- Buttons become "You can say Yes or No." because the caller cannot see them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+CURRENCIES = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds")}
+CURRENCY_CODES = {"USD": "$", "EUR": "€", "GBP": "£"}
+MIN_SPELLED_DIGITS = 5  # order numbers (6 digits) and ZIP codes (5); years and quantities stay numbers
+MAX_SENTENCE_CHARS = 220  # longer sentences are split at a comma or semicolon (first audio sooner)
+
+URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+EMAIL = re.compile(r"\b([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+PRICE = re.compile(r"(?P<sym>[$€£])\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{2}))?(?!\d)")
+CODE_PRICE = re.compile(r"(?<![\w.])(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{2}))?\s?(?P<code>USD|EUR|GBP)\b")
+PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ().-]{5,}\d|\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})(?![\w])")
+LONG_NUMBER = re.compile(rf"(?<![\w.,])#?(\d{{{MIN_SPELLED_DIGITS},}})(?![\w]|[.,]\d)")
+CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
+MARKDOWN = re.compile(r"(\*\*|__|`+|~~)")
+BULLET = re.compile(r"^\s*(?:[-*•]|#{1,6})\s+", re.MULTILINE)
+NUMBERED = re.compile(r"^\s*(\d{1,2})[.)]\s+", re.MULTILINE)
+LEFT_OVER_LINK = re.compile(r"\s*(?:here|at|on|via)?\s*:?\s*(?=[.!?]|$)")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
+SPACES = re.compile(r"[ \t]+")
+
+
+def spell_digits(digits: str) -> str:
+    """'104532' -> 'one zero four five three two'."""
+    return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdigit())
+
+
+def spell_code(code: str) -> str:
+    """'1Z99AB' -> '1 Z 9 9 A B' spoken as 'one Z nine nine A B' (letters one by one)."""
+    return " ".join(DIGIT_WORDS[int(c)] if c.isdigit() else c for c in code if c.isalnum())
+
+
+def say_amount(whole: str, cents: str | None, symbol: str) -> str:
+    """'58', '65', '$' -> '58 dollars 65'; '1' -> '1 dollar'; '0', '50' -> '50 cents'."""
+    one, many = CURRENCIES[symbol]
+    units = int(whole.replace(",", ""))
+    hundredths = int(cents or 0)
+    if units == 0 and hundredths:
+        return f"{hundredths} cent{'s' if hundredths != 1 else ''}" if symbol != "£" else f"{hundredths} pence"
+    spoken = f"{units} {one if units == 1 else many}"
+    return f"{spoken} {hundredths}" if hundredths else spoken
+
+
+def without_emoji(text: str) -> str:
+    """Drops pictographs, dingbats, variation selectors and joiners; keeps letters and punctuation."""
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in ("So", "Cs", "Co") or ch in "\u200d\ufe0f\ufe0e" or 0x1F000 <= ord(ch) <= 0x1FAFF:
+            continue
+        kept.append(ch)
+    return "".join(kept)
+
+
+def drop_links(text: str) -> str:
+    """Removes URLs; a sentence that pointed at one says the link is on the website instead."""
+
+    def replace(match: re.Match[str]) -> str:
+        return "\x00"
+
+    marked = URL.sub(replace, text)
+    if "\x00" not in marked:
+        return text
+    parts = []
+    for sentence in SENTENCE_END.split(marked):
+        if "\x00" in sentence:
+            sentence = sentence.replace("\x00", "")
+            sentence = LEFT_OVER_LINK.sub("", sentence, count=1).rstrip(" :,;")
+            if sentence and sentence[-1] not in ".!?":
+                sentence += "."
+            sentence = sentence[:-1] + " on our website" + sentence[-1] if sentence else ""
+        parts.append(sentence)
+    return " ".join(part for part in parts if part)
+
+
+def spoken_text(text: str) -> str:
+    """One chat message as it should be said on the phone."""
+    text = unicodedata.normalize("NFKC", text)
+    text = without_emoji(text)
+    text = drop_links(text)
+    text = MARKDOWN.sub("", text)
+    text = BULLET.sub("", text)
+    text = NUMBERED.sub(r"\1, ", text)
+    text = EMAIL.sub(lambda m: f"{m[1].replace('.', ' dot ')} at {m[2].replace('.', ' dot ')}", text)
+    text = PRICE.sub(lambda m: say_amount(m["whole"], m["cents"], m["sym"]), text)
+    text = CODE_PRICE.sub(lambda m: say_amount(m["whole"], m["cents"], CURRENCY_CODES[m["code"]]), text)
+    text = PHONE.sub(lambda m: spell_digits(m[0]) if sum(c.isdigit() for c in m[0]) >= 7 else m[0], text)
+    text = LONG_NUMBER.sub(lambda m: spell_digits(m[1]), text)
+    text = CODE.sub(lambda m: spell_code(m[0]) if len(m[0]) >= 4 else m[0], text)
+    text = text.replace("–", " to ").replace("—", ", ").replace(" × ", " ").replace("&", " and ")
+    text = re.sub(r"(\d)\s?%", r"\1 percent", text)
+    text = re.sub(r"\be\.g\.", "for example", text)
+    # Line breaks (lists) become sentence ends so the speaker pauses between items.
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    text = " ".join(line if line[-1] in ".!?:;," else line + "." for line in lines)
+    return SPACES.sub(" ", text).strip()
+
+
+def button_hint(buttons: Iterable[Mapping[str, Any]]) -> str:
+    """'You can say Yes or No.' for the titles of a message's buttons."""
+    titles = [str(b.get("title", "")).strip() for b in buttons if isinstance(b, Mapping)]
+    titles = [spoken_text(t).rstrip(".") for t in titles if t]
+    if not titles:
+        return ""
+    listed = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
+    return f"You can say {listed}."
+
+
+def spoken_reply(message: Mapping[str, Any]) -> str:
+    """A Rasa bot message (text, buttons, image, custom) as one spoken text ('' when nothing to say)."""
+    text = message.get("text")
+    spoken = spoken_text(text) if isinstance(text, str) else ""
+    buttons = message.get("buttons")
+    if isinstance(buttons, list) and buttons:
+        hint = button_hint(buttons)
+        spoken = f"{spoken} {hint}".strip()
+    return spoken
+
+
+def sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS, first_max_chars: int = 0) -> list[str]:
+    """Splits spoken text into sentences, each synthesised (and heard) as soon as it is ready.
+
+    ``first_max_chars``: cut a long first sentence earlier (at a comma), so the first audio of a
+    reply is ready sooner."""
+    result: list[str] = []
+    for sentence in SENTENCE_END.split(text.strip()):
+        sentence = sentence.strip()
+        while len(sentence) > (first_max_chars if first_max_chars and not result else max_chars):
+            max_chars_now = first_max_chars if first_max_chars and not result else max_chars
+            cut = max(sentence.rfind(sep, 0, max_chars_now) for sep in ("; ", ", ", ": "))
+            if cut <= 0 and max_chars_now == max_chars:
+                cut = sentence.rfind(" ", 0, max_chars)
+            if cut <= 0:
+                break
+            result.append(sentence[: cut + 1].strip())
+            sentence = sentence[cut + 1 :].strip()
+        if sentence:
+            result.append(sentence)
+    return result
+
+
+def confirmation_question(text: str) -> str:
+    """The short check asked when recognition was unsure: 'Did you say order one zero four…?'."""
+    heard = spoken_text(text).rstrip(".!?")
+    return f"Did you say {heard}?"
+
+
+YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "affirmative", "ok", "okay"})
+NO_WORDS = frozenset({"no", "nope", "nah", "wrong", "incorrect", "not"})
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True/False for a short yes/no answer ('Yes, that's right.'), None for anything else."""
+    words = re.findall(r"[a-z']+", text.lower())
+    if not words or len(words) > 6:
+        return None
+    if any(w in NO_WORDS for w in words) or "that's not" in text.lower():
+        return False
+    if words[0] in YES_WORDS or " ".join(words[:2]) in ("that's right", "that is", "it is", "you got"):
+        return True
+    return None
+
+
+NUMBER_WORDS = {word: str(i) for i, word in enumerate(DIGIT_WORDS)} | {"oh": "0", "o": "0"}
+SPOKEN_DIGITS = re.compile(
+    r"\b(?:(?:(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine)\b|\d)[\s-]*){4,}(?<![\s-])",
+    re.IGNORECASE,
+)
+
+
+def heard_text(text: str) -> str:
+    """A transcript as the chat NLU expects it: digit runs joined ("one zero four 5 3 2" -> "104532")."""
+    text = " ".join(text.split())
+
+    def join(match: re.Match[str]) -> str:
+        tokens = re.findall(r"[a-z]+|\d", match[0].lower())
+        digits = [NUMBER_WORDS.get(token, token) for token in tokens]
+        return "".join(digits) if all(d.isdigit() for d in digits) else match[0]
+
+    return SPOKEN_DIGITS.sub(join, text).strip()

@@ -1,0 +1,103 @@
+"""The contract between the handoff desk and external ticket systems (docs/ticket-connectors.md).
+
+The desk only sees these types; each connector module translates them to one system's API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class ExternalTicket:
+    """What we send when a conversation is handed to an external system."""
+
+    conversation_id: str
+    subject: str  # short summary
+    body: str  # summary + transcript as plain text
+    requester_email: str | None
+    requester_name: str | None
+    priority: int  # 1 (low) .. 4 (urgent)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExternalReply:
+    """An agent's public reply made in the external system."""
+
+    reply_id: str  # stable id, for de-duplication; pass the last one seen as `after`
+    author: str
+    text: str  # plain text (HTML stripped)
+    created_at: datetime
+
+
+@runtime_checkable
+class TicketConnector(Protocol):
+    name: str
+
+    async def create(self, ticket: ExternalTicket) -> str:
+        """Open a ticket; returns the external ticket id."""
+        ...
+
+    async def correspond(self, external_id: str, text: str) -> None:
+        """Add a public message (e.g. a new shopper message)."""
+        ...
+
+    async def comment(self, external_id: str, text: str) -> None:
+        """Add an internal note that the shopper never sees."""
+        ...
+
+    async def replies_since(self, external_id: str, after: str | None) -> list[ExternalReply]:
+        """Agent replies newer than reply id `after`, oldest first, never our own posts."""
+        ...
+
+    async def resolve(self, external_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ConnectorError(Exception):
+    """Any failure talking to an external ticket system; the message says which system and why."""
+
+
+class ConnectorUnavailable(ConnectorError):
+    """Network error, timeout, 5xx or rate limit: the same call may succeed later."""
+
+
+class ConnectorRejected(ConnectorError):
+    """The system refused the request (bad credentials, no permission, unknown ticket, invalid data).
+
+    Retrying the same call will not help; `status` is the HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+PRIORITIES = range(1, 5)
+CONNECTOR_NAMES = ("rt5", "zendesk", "webhook")
+
+
+def check_priority(priority: int) -> int:
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be 1 (low) .. 4 (urgent), got {priority!r}")
+    return priority
+
+
+def connectors_from_env(env: Mapping[str, str]) -> list[TicketConnector]:
+    """The connectors named in HANDOFF_CONNECTORS (comma separated; default none), configured from `env`.
+
+    Raises ValueError naming the missing or unknown setting, so a bad deployment fails at start-up."""
+    names = [part.strip().lower() for part in env.get("HANDOFF_CONNECTORS", "").split(",") if part.strip()]
+    unknown = sorted(set(names) - set(CONNECTOR_NAMES))
+    if unknown:
+        raise ValueError(f"HANDOFF_CONNECTORS: unknown connector(s) {', '.join(unknown)}; known: rt5, zendesk, webhook")
+    # Imported here because the connector modules import this one.
+    from handoff.connectors.rt5 import RT5Connector
+    from handoff.connectors.webhook import WebhookConnector
+    from handoff.connectors.zendesk import ZendeskConnector
+
+    factories = {"rt5": RT5Connector, "zendesk": ZendeskConnector, "webhook": WebhookConnector}
+    return [factories[name].from_env(env) for name in dict.fromkeys(names)]

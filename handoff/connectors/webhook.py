@@ -1,0 +1,208 @@
+"""A generic, signed webhook for help desks we have no connector for (docs/ticket-connectors.md).
+
+Outbound: every desk event is a JSON POST to WEBHOOK_URL, signed with HMAC-SHA256 over the raw body
+(`X-Signature-SHA256: sha256=<hex>`) and carrying an `Idempotency-Key` that stays the same across our
+retries. Inbound: the other system POSTs agent replies, signed the same way, to the desk route that
+serves `WebhookConnector.inbound_handler`; they wait in a ReplyInbox until `replies_since` reads them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from backends.common.http import error_response
+from handoff.connectors.base import ExternalReply, ExternalTicket, check_priority
+from handoff.connectors.http import DEFAULT_TIMEOUT_S, JsonHttp
+from handoff.connectors.text import html_to_text, one_line, parse_timestamp, tidy
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Signature-SHA256"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+EVENT_HEADER = "X-Webhook-Event"
+PRIORITY_NAMES = ("low", "normal", "high", "urgent")
+MAX_INBOUND_BYTES = 256 * 1024
+MAX_TEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str
+    secret: str = field(repr=False)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            raise ValueError("WEBHOOK_URL is required for the webhook connector")
+        if len(self.secret) < 16:
+            raise ValueError("WEBHOOK_SECRET must be set to at least 16 characters for the webhook connector")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
+        return cls(
+            url=env.get("WEBHOOK_URL", ""),
+            secret=env.get("WEBHOOK_SECRET", ""),
+            timeout_s=float(env.get("HANDOFF_CONNECTOR_TIMEOUT_S") or DEFAULT_TIMEOUT_S),
+        )
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Signature-SHA256 value for `body`: "sha256=" + hex HMAC-SHA256 with the shared secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(sign(secret, body), header.strip())
+
+
+class ReplyInbox:
+    """Agent replies pushed to us, per external ticket, in arrival order, de-duplicated by reply id.
+
+    Process memory only: deploy the desk as one process, or let the other side re-send after a restart."""
+
+    def __init__(self, max_per_ticket: int = 500) -> None:
+        self.max_per_ticket = max_per_ticket
+        self._tickets: dict[str, OrderedDict[str, ExternalReply]] = {}
+
+    def add(self, external_id: str, reply: ExternalReply) -> bool:
+        """False when this reply id was delivered before (the sender retried)."""
+        replies = self._tickets.setdefault(external_id, OrderedDict())
+        if reply.reply_id in replies:
+            return False
+        replies[reply.reply_id] = reply
+        while len(replies) > self.max_per_ticket:
+            replies.popitem(last=False)
+        return True
+
+    def since(self, external_id: str, after: str | None) -> list[ExternalReply]:
+        replies = list(self._tickets.get(external_id, {}).values())
+        ids = [reply.reply_id for reply in replies]
+        return replies[ids.index(after) + 1 :] if after in ids else replies
+
+    def forget(self, external_id: str) -> None:
+        self._tickets.pop(external_id, None)
+
+
+class InboundRejected(ValueError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def parse_inbound(secret: str, body: bytes, signature: str | None) -> tuple[str, ExternalReply]:
+    """(external id, reply) from a signed `ticket.reply` call; InboundRejected says what is wrong."""
+    if not signature_valid(secret, body, signature):
+        raise InboundRejected(401, "bad_signature", f"{SIGNATURE_HEADER} is missing or does not match the body")
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise InboundRejected(400, "bad_request", f"the body is not JSON: {exc}") from exc
+    if not isinstance(event, dict) or event.get("event") != "ticket.reply":
+        raise InboundRejected(400, "bad_request", 'expected {"event": "ticket.reply", ...}')
+    external_id, reply = event.get("external_id"), event.get("reply")
+    if not isinstance(external_id, str) or not external_id or not isinstance(reply, dict):
+        raise InboundRejected(400, "bad_request", "external_id (string) and reply (object) are required")
+    reply_id, author = reply.get("id"), reply.get("author")
+    text = reply.get("text") if isinstance(reply.get("text"), str) else None
+    if text is None and isinstance(reply.get("html"), str):
+        text = html_to_text(reply["html"])
+    if not isinstance(reply_id, str | int) or not isinstance(author, str) or not text or not text.strip():
+        raise InboundRejected(400, "bad_request", "reply needs id, author and a non-empty text (or html)")
+    try:
+        created_at = parse_timestamp(reply["created_at"]) if reply.get("created_at") else datetime.now(timezone.utc)
+    except (TypeError, ValueError) as exc:
+        raise InboundRejected(400, "bad_request", f"reply.created_at is not ISO 8601: {exc}") from exc
+    return external_id, ExternalReply(str(reply_id), author[:200], tidy(text)[:MAX_TEXT_CHARS], created_at)
+
+
+class WebhookConnector:
+    name = "webhook"
+
+    def __init__(self, settings: WebhookSettings, inbox: ReplyInbox | None = None) -> None:
+        self.settings = settings
+        self.inbox = inbox or ReplyInbox()
+        # Every event carries an Idempotency-Key, so even POSTs may be retried.
+        self.http = JsonHttp("Webhook", settings.url, credentials_hint="WEBHOOK_SECRET", timeout_s=settings.timeout_s)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebhookConnector:
+        return cls(WebhookSettings.from_env(env))
+
+    def __repr__(self) -> str:
+        return f"WebhookConnector({self.settings.url!r})"
+
+    async def _send(self, event: str, external_id: str, data: dict[str, Any]) -> Any:
+        event_id = uuid.uuid4().hex
+        envelope = {
+            "event": event,
+            "event_id": event_id,
+            "occurred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "external_id": external_id,
+            "data": data,
+        }
+        body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self.settings.secret, body),
+            IDEMPOTENCY_HEADER: event_id,
+            EVENT_HEADER: event,
+        }
+        _, answer = await self.http.call("POST", self.settings.url, data=body, headers=headers, idempotent=True)
+        return answer
+
+    async def create(self, ticket: ExternalTicket) -> str:
+        """Our own id for the ticket, unless the receiver answers {"external_id": "..."} with its own."""
+        proposed = f"wh-{uuid.uuid4().hex}"
+        data = {
+            "conversation_id": ticket.conversation_id,
+            "subject": one_line(ticket.subject),
+            "body": ticket.body,
+            "requester": {"email": ticket.requester_email, "name": ticket.requester_name},
+            "priority": check_priority(ticket.priority),
+            "priority_name": PRIORITY_NAMES[ticket.priority - 1],
+            "tags": list(ticket.tags),
+        }
+        answer = await self._send("ticket.created", proposed, data)
+        chosen = answer.get("external_id") if isinstance(answer, dict) else None
+        return chosen if isinstance(chosen, str) and chosen.strip() else proposed
+
+    async def correspond(self, external_id: str, text: str) -> None:
+        await self._send("ticket.message", external_id, {"text": text, "public": True})
+
+    async def comment(self, external_id: str, text: str) -> None:
+        await self._send("ticket.note", external_id, {"text": text, "public": False})
+
+    async def resolve(self, external_id: str) -> None:
+        await self._send("ticket.resolved", external_id, {})
+
+    async def replies_since(self, external_id: str, after: str | None) -> list[ExternalReply]:
+        return self.inbox.since(external_id, after)
+
+    async def inbound_handler(self, request: web.Request) -> web.Response:
+        """aiohttp handler for the inbound `ticket.reply` call; the desk mounts it on a POST route."""
+        if (request.content_length or 0) > MAX_INBOUND_BYTES:
+            return error_response(413, "payload_too_large", f"the body must be at most {MAX_INBOUND_BYTES} bytes")
+        body = await request.content.read(MAX_INBOUND_BYTES + 1)
+        if len(body) > MAX_INBOUND_BYTES:
+            return error_response(413, "payload_too_large", f"the body must be at most {MAX_INBOUND_BYTES} bytes")
+        try:
+            external_id, reply = parse_inbound(self.settings.secret, body, request.headers.get(SIGNATURE_HEADER))
+        except InboundRejected as exc:
+            logger.warning("webhook reply rejected from %s: %s", request.remote, exc)
+            return error_response(exc.status, exc.code, str(exc))
+        fresh = self.inbox.add(external_id, reply)
+        logger.info("webhook reply %s for %s (%s)", reply.reply_id, external_id, "new" if fresh else "duplicate")
+        return web.json_response({"accepted": True, "duplicate": not fresh}, status=202)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,200 @@
+"""The sentiment service: scores user messages with the model built by sentiment/build.py.
+
+The Rasa process cannot import torch, so sentiment runs here, behind HTTP, and Rasa's
+nlu/sentiment_annotator.py asks with a short timeout and falls back to neutral. Routes:
+
+- `POST /score {"text": "..."}` -> {"label", "score", "probabilities", "signals"}; `score` is
+  P(positive) - P(negative), in [-1, 1];
+- `POST /score/batch {"texts": [...]}` -> {"results": [...]} (at most MAX_BATCH texts);
+- `GET /health` (no token): whether the model is loaded.
+
+Inference runs in a one-worker executor, off the event loop: a pipeline is not meant to be called
+from several threads at once, and torch parallelises inside a call (SENTIMENT_THREADS, default 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from backends.common.app import MAX_BODY_BYTES
+from backends.common.errors import BadRequest, DomainError, Invalid, Unavailable
+from backends.common.http import TOKEN, auth_middleware, make_error_middleware, read_json
+from sentiment.data import LABELS
+
+logger = logging.getLogger(__name__)
+
+MAX_CHARS = 4000
+MAX_BATCH = 64
+SCORER = web.AppKey("scorer", dict)  # {"scorer": Scorer | None}: filled in when the app starts
+EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
+_LETTER = re.compile(r"[A-Za-z]")
+_REPEATED_MARKS = re.compile(r"[!?]{2,}")
+
+
+def signals(text: str) -> dict[str, Any]:
+    """Surface cues the uncased encoder cannot see (it lower-cases everything), for callers that
+    weigh them themselves, plus VADER's lexicon score as a second opinion."""
+    letters = _LETTER.findall(text)
+    upper = sum(1 for c in letters if c.isupper())
+    return {
+        "caps_ratio": round(upper / len(letters), 3) if len(letters) >= 4 else 0.0,
+        "exclamations": text.count("!"),
+        "questions": text.count("?"),
+        "repeated_marks": bool(_REPEATED_MARKS.search(text)),
+        "vader_compound": round(_vader().polarity_scores(text)["compound"], 4),
+    }
+
+
+_VADER: Any = None
+
+
+def _vader() -> Any:
+    global _VADER
+    if _VADER is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _VADER = SentimentIntensityAnalyzer()
+    return _VADER
+
+
+class Scorer:
+    """The Hugging Face pipeline around the built model, loaded once per process."""
+
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        if not (Path(model_dir) / "config.json").is_file():
+            raise FileNotFoundError(
+                f"no sentiment model in {model_dir}; build it with `python -m sentiment.build --out {model_dir}`"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from transformers import pipeline
+
+        torch.set_num_threads(max(1, threads))
+        started = time.perf_counter()
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self._pipeline = pipeline("sentiment-analysis", model=str(model_dir), top_k=None, device="cpu")
+        labels = set(self._pipeline.model.config.id2label.values())
+        if labels != set(LABELS):
+            raise ValueError(f"{model_dir} predicts {sorted(labels)}, expected {list(LABELS)}")
+        self.load_seconds = time.perf_counter() - started
+
+    def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
+        raw = self._pipeline(texts, truncation=True)
+        return [{item["label"]: float(item["score"]) for item in row} for row in raw]
+
+    def score(self, texts: list[str]) -> list[dict[str, Any]]:
+        return [result(text, probs) for text, probs in zip(texts, self.probabilities(texts), strict=True)]
+
+
+def result(text: str, probabilities: dict[str, float]) -> dict[str, Any]:
+    """The reply for one text; the label is the most probable class."""
+    label = max(LABELS, key=lambda name: probabilities.get(name, 0.0))
+    return {
+        "label": label,
+        "score": round(probabilities.get("positive", 0.0) - probabilities.get("negative", 0.0), 4),
+        "probabilities": {name: round(probabilities.get(name, 0.0), 4) for name in LABELS},
+        "signals": signals(text),
+    }
+
+
+def _checked_text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{field} must be a string.", {field: "must be a string"})
+    if not value.strip():
+        raise Invalid(f"{field} must not be empty.", {field: "must not be empty"})
+    if len(value) > MAX_CHARS:
+        raise Invalid(f"{field} is longer than {MAX_CHARS} characters.", {field: f"at most {MAX_CHARS} characters"})
+    return value
+
+
+async def _body(request: web.Request, key: str) -> Any:
+    data = await read_json(request, BadRequest)
+    if not isinstance(data, dict) or key not in data:
+        raise Invalid(f'The body must be a JSON object with "{key}".', {key: "required"})
+    extra = sorted(set(data) - {key})
+    if extra:
+        raise Invalid(f"Unknown field(s): {', '.join(extra)}.", {name: "unknown field" for name in extra})
+    return data[key]
+
+
+async def _run(request: web.Request, texts: list[str]) -> list[dict[str, Any]]:
+    scorer = request.app[SCORER]["scorer"]
+    if scorer is None:
+        raise Unavailable("The sentiment model is not loaded yet.", code="model_unavailable")
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(request.app[EXECUTOR], scorer.score, texts)
+
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    scorer: Any = request.app[SCORER]["scorer"]
+    if scorer is None:
+        return web.json_response({"status": "loading"}, status=503)
+    return web.json_response(
+        {"status": "ok", "model_dir": str(scorer.model_dir), "labels": list(LABELS), "threads": scorer.threads}
+    )
+
+
+@routes.post("/score")
+async def score(request: web.Request) -> web.Response:
+    text = _checked_text(await _body(request, "text"), "text")
+    return web.json_response((await _run(request, [text]))[0])
+
+
+@routes.post("/score/batch")
+async def score_batch(request: web.Request) -> web.Response:
+    texts = await _body(request, "texts")
+    if not isinstance(texts, list) or not 1 <= len(texts) <= MAX_BATCH:
+        raise Invalid(f"texts must be a list of 1 to {MAX_BATCH} strings.", {"texts": f"1 to {MAX_BATCH} strings"})
+    checked = [_checked_text(text, f"texts/{i}") for i, text in enumerate(texts)]
+    return web.json_response({"results": await _run(request, checked)})
+
+
+def create_app(
+    api_token: str, *, scorer: Scorer | None = None, model_dir: Path | None = None, threads: int = 1
+) -> web.Application:
+    """Either a ready `scorer` (tests) or a `model_dir` loaded when the app starts."""
+    if not api_token:
+        raise ValueError("an API token is required")
+    if scorer is None and model_dir is None:
+        raise ValueError("a scorer or a model directory is required")
+    error_middleware = make_error_middleware(
+        DomainError, Unavailable("The sentiment model is not available.", code="model_unavailable"), log=logger
+    )
+    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app[TOKEN] = api_token
+    app.add_routes(routes)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentiment")
+    app[EXECUTOR] = executor
+    slot: dict[str, Any] = {"scorer": scorer}
+    app[SCORER] = slot
+
+    async def load(app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        if slot["scorer"] is None:
+            loaded = await loop.run_in_executor(executor, Scorer, model_dir, threads)
+            logger.info("sentiment model %s loaded in %.1f s (%d thread(s))", model_dir, loaded.load_seconds, threads)
+            slot["scorer"] = loaded
+        # the first call pays for lazy initialisation; do it now, not on a customer's message
+        await loop.run_in_executor(executor, slot["scorer"].score, ["warm up"])
+
+    async def close(app: web.Application) -> None:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    app.on_startup.append(load)
+    app.on_cleanup.append(close)
+    return app

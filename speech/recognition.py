@@ -1,0 +1,153 @@
+"""Speech recognition with Whisper (faster-whisper / CTranslate2) from weights that ship in packages.
+
+Whisper invents text on noise and silence; `transcribe` guards against that with Silero VAD
+(`vad_filter`), no fallback temperatures, and by dropping segments that look like hallucinations
+(high no-speech probability with low log-probability, very repetitive text, or text far too long for
+the audio).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, AudioError, pcm16_to_float
+from speech.models import model_dir
+from speech.settings import ASR_MODELS, SpeechSettings
+
+log = logging.getLogger(__name__)
+
+NO_SPEECH_PROB = 0.6  # with avg_logprob below LOW_LOGPROB: Whisper's own "this is not speech" rule
+LOW_LOGPROB = -1.0
+MAX_COMPRESSION_RATIO = 2.4  # gzip ratio of the text: loops like "the the the the" compress well
+MAX_CHARS_PER_SECOND = 30  # people say ~15 characters per second; far more is invented text
+MIN_AUDIO_S = 0.1
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    confidence: float  # 0..1: exp(mean avg_logprob) weighted by segment length; 0 when there is no speech
+    language: str
+    duration_s: float
+    no_speech: bool
+
+    @classmethod
+    def empty(cls, language: str, duration_s: float) -> Transcript:
+        return cls(text="", confidence=0.0, language=language, duration_s=duration_s, no_speech=True)
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    name: str
+
+    def transcribe(self, pcm16k: np.ndarray, *, prompt: str | None = None) -> Transcript: ...
+
+
+def _check_pcm(pcm16k: np.ndarray) -> np.ndarray:
+    pcm = np.asarray(pcm16k)
+    if pcm.ndim != 1:
+        raise AudioError(f"expected mono 16 kHz samples (1-D), got shape {pcm.shape}")
+    if pcm.dtype != np.int16:
+        raise AudioError(f"expected int16 samples at 16 kHz, got {pcm.dtype}")
+    return pcm
+
+
+class WhisperRecognizer:
+    """A packaged Whisper model with decoding options; the weights are shared per (model, threads)."""
+
+    def __init__(
+        self, name: str, *, threads: int = 1, beam_size: int = 1, language: str = "en", prompt: str | None = None
+    ) -> None:
+        self.name = name
+        self.language = language
+        self.beam_size = beam_size
+        self.prompt = prompt  # used when transcribe() gets prompt=None; "" there means no prompt
+        self._model = _model(name, threads)
+
+    def transcribe(self, pcm16k: np.ndarray, *, prompt: str | None = None) -> Transcript:
+        pcm = _check_pcm(pcm16k)
+        duration = pcm.size / SAMPLE_RATE
+        if duration < MIN_AUDIO_S or not np.any(pcm):
+            return Transcript.empty(self.language, duration)
+        # Thread-safe: faster-whisper accepts calls from several threads (CTranslate2 queues them).
+        segments, info = self._model.transcribe(
+            pcm16_to_float(pcm),
+            language=self.language,
+            beam_size=self.beam_size,
+            temperature=0.0,
+            initial_prompt=(self.prompt if prompt is None else prompt) or None,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=True,
+            vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 300},
+            no_speech_threshold=NO_SPEECH_PROB,
+            log_prob_threshold=LOW_LOGPROB,
+            compression_ratio_threshold=MAX_COMPRESSION_RATIO,
+        )
+        segments = list(segments)
+        kept = [s for s in segments if self._plausible(s)]
+        text = " ".join(s.text.strip() for s in kept if s.text.strip()).strip()
+        if not text or len(text) > MAX_CHARS_PER_SECOND * max(duration, 1.0):
+            if text:
+                log.info("dropped implausible transcript (%d chars for %.1f s of audio)", len(text), duration)
+            return Transcript.empty(info.language or self.language, duration)
+        weights = [max(s.end - s.start, 0.01) for s in kept]
+        mean_logprob = sum(w * s.avg_logprob for w, s in zip(weights, kept, strict=True)) / sum(weights)
+        return Transcript(
+            text=text,
+            confidence=round(min(1.0, max(0.0, math.exp(mean_logprob))), 4),
+            language=info.language or self.language,
+            duration_s=duration,
+            no_speech=False,
+        )
+
+    @staticmethod
+    def _plausible(segment) -> bool:
+        if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOW_LOGPROB:
+            return False
+        return segment.compression_ratio <= MAX_COMPRESSION_RATIO
+
+
+@functools.lru_cache(maxsize=8)
+def _model(model: str, threads: int):
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(model_dir(model)), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
+
+
+@functools.lru_cache(maxsize=16)
+def _load(model: str, threads: int, beam_size: int, language: str, prompt: str | None) -> WhisperRecognizer:
+    return WhisperRecognizer(model, threads=threads, beam_size=beam_size, language=language, prompt=prompt)
+
+
+def load_recognizer(
+    model: str = "tiny.en", *, threads: int = 1, beam_size: int = 1, language: str = "en", prompt: str | None = None
+) -> Recognizer:
+    """A Whisper recognizer from packaged weights ("tiny.en" or "base"), loaded once per process.
+
+    `prompt` is the default recognition prompt (see speech/prompts.py); the weights are shared by all
+    recognizers of the same model and thread count."""
+    if model not in ASR_MODELS:
+        raise ValueError(f"unknown speech model {model!r}: use one of {', '.join(ASR_MODELS)}")
+    if model.endswith(".en") and language != "en":
+        raise ValueError(f"{model} only knows English; use 'base' for language {language!r}")
+    return _load(model, threads, beam_size, language, prompt)
+
+
+def load_configured_recognizer(settings: SpeechSettings | None = None) -> Recognizer:
+    """The recognizer SPEECH_ASR_MODEL / SPEECH_THREADS / SPEECH_BEAM_SIZE / SPEECH_PROMPT ask for."""
+    from speech.prompts import prompt_from_setting
+
+    settings = settings or SpeechSettings.from_env()
+    return load_recognizer(
+        settings.asr_model,
+        threads=settings.threads,
+        beam_size=settings.beam_size,
+        prompt=prompt_from_setting(settings.prompt),
+    )

@@ -1,0 +1,169 @@
+"""The ticket store on SQLite and PostgreSQL: idempotent opening, races, queue order, hand-back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from backends.common.db import make_engine, make_sessions
+from backends.common.errors import NotFound, Refused
+from handoff.db import create_tables
+from handoff.store import TicketStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 10, 0, 0)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[TicketStore]:
+    engine = make_engine(db_url)
+    await create_tables(engine)
+    yield TicketStore(make_sessions(engine), Clock())
+    await engine.dispose()
+
+
+def fields(conversation_id: str = "c1", priority: int = 2, **extra: Any) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "channel": "socketio",
+        "status": "waiting",
+        "priority": priority,
+        "reason": "explicit_request",
+        "frustration": 0.2,
+        "customer": {"id": "C1"},
+        "order": None,
+        "intent": "contact_human_agent",
+        "entities": [],
+        "sentiment_history": [],
+        "summary": "The shopper wants a person.",
+        **extra,
+    }
+
+
+LINES = [
+    {"role": "user", "text": "I want a human", "timestamp": 1763900000.0},
+    {"role": "bot", "text": "Connecting you.", "timestamp": 1763900001.0},
+]
+
+
+async def test_second_handoff_updates_the_open_ticket_and_appends_only_new_lines(store: TicketStore) -> None:
+    first, created = await store.open_ticket(fields(), LINES)
+    assert created
+    more = [*LINES, {"role": "user", "text": "hello??", "timestamp": 1763900050.0}]
+    again, created_again = await store.open_ticket(fields(priority=3, frustration=0.7), more)
+    assert not created_again and again["ticket_id"] == first["ticket_id"]
+    assert (again["priority"], again["frustration"]) == (3, 0.7)
+    texts = [m["text"] for m in (await store.ticket(first["ticket_id"]))["messages"]]
+    assert texts == ["I want a human", "Connecting you.", "hello??"]
+    # Priority never drops while the shopper waits.
+    lower, _ = await store.open_ticket(fields(priority=1, frustration=0.1), more)
+    assert (lower["priority"], lower["frustration"]) == (3, 0.7)
+
+
+async def test_concurrent_handoffs_for_one_conversation_make_one_ticket(store: TicketStore) -> None:
+    results = await asyncio.gather(*(store.open_ticket(fields("race"), LINES) for _ in range(8)))
+    assert len({ticket["ticket_id"] for ticket, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert len(await store.queue()) == 1
+
+
+async def test_take_race_has_exactly_one_winner(store: TicketStore) -> None:
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    outcomes = await asyncio.gather(
+        *(store.take(ticket["ticket_id"], agent) for agent in ("alex", "bo", "cy", "di")), return_exceptions=True
+    )
+    winners = [o for o in outcomes if not isinstance(o, BaseException)]
+    losers = [o for o in outcomes if isinstance(o, Refused)]
+    assert len(winners) == 1 and len(losers) == 3, outcomes
+    holder = winners[0][0]["assigned_agent"]
+    assert all(o.code == "already_taken" and holder in o.message for o in losers)
+    # The holder taking again is harmless; the ticket left the queue.
+    again, newly = await store.take(ticket["ticket_id"], holder)
+    assert not newly and again["status"] == "held"
+    assert await store.queue() == []
+
+
+async def test_queue_is_ordered_by_priority_then_age(store: TicketStore) -> None:
+    ids = {}
+    for name, priority in (("old-low", 1), ("old-high", 3), ("new-high", 3), ("urgent", 4), ("follow", 2)):
+        status = "follow_up" if name == "follow" else "waiting"
+        ticket, _ = await store.open_ticket(fields(name, priority, status=status), [])
+        ids[name] = ticket["ticket_id"]
+    assert [t["conversation_id"] for t in await store.queue()] == [
+        "urgent",
+        "old-high",
+        "new-high",
+        "follow",
+        "old-low",
+    ]
+    positions = {name: await store.queue_position(ticket_id) for name, ticket_id in ids.items()}
+    assert positions == {"urgent": 1, "old-high": 2, "new-high": 3, "old-low": 4, "follow": None}
+
+
+async def test_close_hands_back_and_the_next_handoff_opens_a_new_ticket(store: TicketStore) -> None:
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    await store.take(ticket["ticket_id"], "alex")
+    with pytest.raises(Refused, match="Only the agent holding"):
+        await store.close(ticket["ticket_id"], "bo", "Bo")
+    closed, release = await store.close(ticket["ticket_id"], "alex", "Alex")
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert (release["kind"], release["delivered"], release["author"]) == ("release", False, "Alex")
+    assert [m["id"] for m in await store.undelivered()] == [release["id"]]
+    with pytest.raises(NotFound):
+        await store.add_shopper_message("c1", "anyone?", None)
+    fresh, created = await store.open_ticket(fields(), LINES)
+    assert created and fresh["ticket_id"] != ticket["ticket_id"]
+    with pytest.raises(Refused):
+        await store.take(ticket["ticket_id"], "bo")
+
+
+async def test_only_the_holder_replies_and_replies_start_undelivered(store: TicketStore) -> None:
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    number = ticket["ticket_id"]
+    with pytest.raises(Refused, match="Take the conversation"):
+        await store.add_message(number, "agent", "hi", "Alex", holder="alex")
+    await store.take(number, "alex")
+    reply = await store.add_message(number, "agent", "hi", "Alex", holder="alex")
+    note = await store.add_message(number, "note", "VIP customer", "Bo")
+    assert (reply["delivered"], note["delivered"]) == (False, True)
+    assert [m["id"] for m in await store.undelivered()] == [reply["id"]]
+    failed = await store.mark_delivery(reply["id"], None, "the assistant cannot be reached")
+    assert not failed["delivered"] and failed["delivery_error"]
+    ok = await store.mark_delivery(reply["id"], "live", None)
+    assert ok["delivered"] and ok["delivered_as"] == "live" and ok["delivery_error"] is None
+    assert await store.undelivered() == []
+
+
+async def test_external_replies_are_stored_once_and_refs_are_kept(store: TicketStore) -> None:
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    number = ticket["ticket_id"]
+    first = await store.add_external_reply(number, "rt5", "r1", "We are on it.", "Sam")
+    assert first is not None and first["role"] == "agent" and first["source"] == "rt5"
+    assert await store.add_external_reply(number, "rt5", "r1", "We are on it.", "Sam") is None
+    await store.set_external_ref(number, "rt5", {"id": "42", "state": "synced", "error": None})
+    assert (await store.external_refs(number))["rt5"]["id"] == "42"
+    assert (await store.ticket(number))["external"] == {"rt5": {"id": "42", "state": "synced", "error": None}}
+
+
+async def test_audit_trail_records_who_did_what(store: TicketStore) -> None:
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    await store.open_ticket(fields(), LINES)
+    await store.take(ticket["ticket_id"], "alex")
+    await store.close(ticket["ticket_id"], "alex", "Alex")
+    trail = await store.audit_trail(ticket["ticket_id"])
+    assert [(e["actor"], e["action"]) for e in trail] == [
+        ("bot", "opened"),
+        ("bot", "handoff_repeated"),
+        ("alex", "taken"),
+        ("alex", "closed"),
+    ]

@@ -1,0 +1,145 @@
+"""HandoffPolicy: when it de-escalates, when it hands off, and that it stays out of the way otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from nlu.handoff_policy import HandoffPolicy, turn_ending_actions
+
+REPO = Path(__file__).resolve().parents[2]
+DOMAIN = Domain.load(str(REPO / "bot" / "domain.yml"))
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> HandoffPolicy:
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**HandoffPolicy.get_default_config()}
+    return HandoffPolicy(
+        config,
+        storage,
+        Resource("handoff"),
+        context,
+        turn_ending_actions=frozenset({"action_answer_policy", "action_product_info"}),
+    )
+
+
+def said(text: str, intent: str = "track_order", negative: float = 0.0) -> UserUttered:
+    sentiment = {"label": "negative", "score": -negative, "probabilities": {"negative": negative}}
+    return UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data={"sentiment": sentiment})
+
+
+def tracker(*events: Event) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("shopper", [ActionExecuted("action_listen"), *events], slots=DOMAIN.slots)
+
+
+def predicted(policy: HandoffPolicy, conversation: DialogueStateTracker) -> str | None:
+    prediction = policy.predict_action_probabilities(conversation, DOMAIN)
+    if max(prediction.probabilities) == 0:
+        return None
+    return DOMAIN.action_names_or_texts[prediction.probabilities.index(1.0)]
+
+
+ANGRY = "THIS IS RIDICULOUS, WHERE IS MY ORDER???"
+
+
+def test_a_calm_conversation_is_left_to_the_rules(policy: HandoffPolicy) -> None:
+    conversation = tracker(said("where is my order", negative=0.05))
+    assert predicted(policy, conversation) is None
+    conversation.update(ActionExecuted("action_answer_policy"))
+    assert predicted(policy, conversation) is None
+
+
+def test_an_angry_message_is_answered_first_then_deescalated(policy: HandoffPolicy) -> None:
+    conversation = tracker(said(ANGRY, negative=0.95))
+    assert predicted(policy, conversation) is None  # the rules answer first
+    conversation.update(ActionExecuted("action_answer_policy"))
+    assert predicted(policy, conversation) == "action_deescalate"
+    conversation.update(ActionExecuted("action_deescalate"))
+    assert predicted(policy, conversation) == "action_listen"
+
+
+def test_still_angry_after_deescalation_hands_off_before_any_rule(policy: HandoffPolicy) -> None:
+    conversation = tracker(
+        said(ANGRY, negative=0.95),
+        ActionExecuted("action_answer_policy"),
+        ActionExecuted("action_deescalate"),
+        ActionExecuted("action_listen"),
+        said("this is useless, you are not helping at all!!", negative=0.9),
+    )
+    prediction = policy.predict_action_probabilities(conversation, DOMAIN)
+    assert predicted(policy, conversation) == "action_handoff"
+    assert prediction.is_no_user_prediction  # outranks a form's happy path
+    conversation.update(ActionExecuted("action_handoff"))
+    assert predicted(policy, conversation) == "action_listen"
+
+
+def test_calmer_after_deescalation_is_not_handed_off(policy: HandoffPolicy) -> None:
+    conversation = tracker(
+        said(ANGRY, negative=0.95),
+        ActionExecuted("action_answer_policy"),
+        ActionExecuted("action_deescalate"),
+        ActionExecuted("action_listen"),
+        said("ok, thanks for checking", "thank", negative=0.0),
+    )
+    assert predicted(policy, conversation) is None
+
+
+def test_no_deescalation_while_a_form_is_asking(policy: HandoffPolicy) -> None:
+    conversation = tracker(said(ANGRY, negative=0.95), ActiveLoop("order_access_form"))
+    conversation.update(ActionExecuted("action_answer_policy"))
+    assert predicted(policy, conversation) is None
+
+
+def test_three_messages_not_understood_hand_off(policy: HandoffPolicy) -> None:
+    events: list[Any] = []
+    for text in ("blorf", "zzqx plonk", "grnf"):
+        events += [
+            said(text, "nlu_fallback"),
+            ActionExecuted("action_fallback_rephrase"),
+            ActionExecuted("action_listen"),
+        ]
+    conversation = tracker(*events[:-2])
+    assert predicted(policy, conversation) == "action_handoff"
+
+
+def test_turn_ending_actions_are_learned_from_the_training_data() -> None:
+    def story(*actions: str) -> DialogueStateTracker:
+        return DialogueStateTracker.from_events("s", [ActionExecuted(name) for name in actions])
+
+    learned = turn_ending_actions(
+        [
+            story("action_listen", "action_answer_policy", "action_listen"),
+            story("action_listen", "action_answer_policy", "order_access_form"),  # a digression inside a form
+            story("action_listen", "action_set_request", "order_access_form", "action_listen"),
+        ],
+        forms={"order_access_form"},
+    )
+    assert learned == {"action_answer_policy", "order_access_form"}
+
+
+def test_the_first_message_after_a_hand_back_is_answered_normally(policy: HandoffPolicy) -> None:
+    conversation = tracker(
+        said(ANGRY, negative=0.95),
+        ActionExecuted("action_handoff"),
+        ConversationPaused(),
+        ConversationResumed(),
+        said("what payment methods do you take?", "check_payment_methods"),
+    )
+    assert predicted(policy, conversation) is None  # not "listen" because action_handoff came last

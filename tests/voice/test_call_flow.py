@@ -1,0 +1,252 @@
+"""channels.voice.call: one call's turns with a fake Rasa and fake speech engines (own logic only).
+
+The real models and the real Rasa are exercised in test_voice_e2e.py; here the recognizer returns
+prepared transcripts, the synthesizer a tone, and "Rasa" records what it was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from channels.voice.call import Call, CallStats, Turn
+from channels.voice.protocol import L16, AudioFormat, InboundDecoder
+from channels.voice.rasa_client import RasaUnavailable
+from channels.voice.settings import VoiceSettings
+from speech.recognition import Transcript
+from speech.synthesis import Speech
+
+
+@dataclass
+class FakeEngines:
+    spoken: list[str] = field(default_factory=list)
+    synth_delay_s: float = 0.0
+
+    async def transcribe(self, pcm16k: np.ndarray) -> Transcript:
+        return Transcript("", 0.0, "en", pcm16k.size / 16000, True)
+
+    async def synthesize(self, text: str) -> Speech:
+        await asyncio.sleep(self.synth_delay_s)
+        self.spoken.append(text)
+        return Speech(np.full(2205, 1000, dtype=np.int16), 22050)  # 0.1 s
+
+
+@dataclass
+class FakeRasa:
+    replies: list[dict[str, Any]] = field(default_factory=lambda: [{"text": "Order 104532 has shipped."}])
+    received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    delay_s: float = 0.0
+    fail: bool = False
+    finished: int = 0
+
+    agent_said: list[dict[str, Any]] = field(default_factory=list)
+    polls: list[tuple[str, float]] = field(default_factory=list)
+
+    async def agent_messages(self, conversation_id: str, since: float) -> list[dict[str, Any]]:
+        self.polls.append((conversation_id, since))
+        return [m for m in self.agent_said if m["timestamp"] > since]
+
+    async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        self.received.append((sender, text, metadata))
+        await asyncio.sleep(self.delay_s)
+        if self.fail:
+            raise RasaUnavailable("Rasa answered 502")
+        for reply in self.replies:
+            yield reply
+        self.finished += 1
+
+
+class Harness:
+    def __init__(self, **settings: Any) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed: list[str] = []
+        self.engines = FakeEngines()
+        self.rasa = FakeRasa()
+        self.stats = CallStats()
+        options = {"greeting": False, "no_input_s": 0, "confirm_below": 0.5, "dtmf_timeout_ms": 300, "agent_poll_s": 0}
+        options |= settings
+        self.call = Call(
+            call_id="CA1",
+            stream_sid="MZ1",
+            caller="+15550100",
+            audio_format=AudioFormat(),
+            engines=self.engines,  # type: ignore[arg-type]
+            rasa=self.rasa,  # type: ignore[arg-type]
+            settings=VoiceSettings(token="t" * 40, **options),
+            stats=self.stats,
+            send=self.send,
+            close_stream=self.close,
+        )
+
+    async def send(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+    async def close(self, reason: str) -> None:
+        self.closed.append(reason)
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.sent if m["event"] == kind]
+
+    def say(self, text: str, confidence: float = 0.9) -> None:
+        future: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
+        future.set_result(Transcript(text, confidence, "en", 1.0, not text))
+        self.call.turns.put_nowait(Turn("speech", transcript=future))
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Until the call is idle: no queued turn, nothing being said or sent to Rasa."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            speaking = self.call.speaker is not None and not self.call.speaker.done()
+            if self.call.turns.empty() and not self.call.busy and not speaking and not self.call.rasa_requests:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the call did not settle")
+
+
+@pytest.fixture
+async def phone() -> Any:
+    harness = Harness()
+    await harness.call.start()
+    yield harness
+    await harness.call.finish("test over")
+
+
+async def test_a_turn_goes_to_rasa_and_the_reply_is_spoken_in_frames_and_marks(phone: Harness) -> None:
+    phone.rasa.replies = [{"text": "Order 104532 has shipped. It costs $58.65."}, {"text": "Anything else?"}]
+    phone.say("Where is my order one zero four five three two?")
+    await phone.settle()
+    assert phone.rasa.received == [("CA1", "Where is my order 104532?", {"caller": "+15550100", "asr_confidence": 0.9})]
+    assert phone.engines.spoken == [
+        "Order one zero four five three two has shipped.",
+        "It costs 58 dollars 65.",
+        "Anything else?",
+    ]
+    kinds = [m["event"] for m in phone.sent]
+    assert kinds.count("mark") == 3 and kinds[-1] == "mark"
+    frames = phone.events("media")
+    assert len(frames) == 3 * 5  # 0.1 s per sentence = five 20 ms frames of 160 bytes
+    assert all(m["streamSid"] == "MZ1" for m in phone.sent)
+    assert phone.stats.turns == 1
+
+
+async def test_low_confidence_is_confirmed_before_rasa_hears_it(phone: Harness) -> None:
+    phone.say("where is order 12345", confidence=0.3)
+    await phone.settle()
+    assert phone.rasa.received == []
+    assert phone.engines.spoken == ["Did you say where is order one two three four five?"]
+    phone.say("yes", confidence=0.4)
+    await phone.settle()
+    assert [(text, meta.get("confirmed")) for _, text, meta in phone.rasa.received] == [("where is order 12345", True)]
+
+    phone.say("track order 99999", confidence=0.2)
+    phone.say("no", confidence=0.9)
+    await phone.settle()
+    assert len(phone.rasa.received) == 1  # a "no" sends nothing
+    assert "say it again" in phone.engines.spoken[-1]
+    assert phone.stats.confirmations == 2
+
+
+async def test_nothing_recognised_gets_a_clear_answer_without_reaching_rasa(phone: Harness) -> None:
+    phone.say("", confidence=0.0)
+    await phone.settle()
+    assert phone.rasa.received == []
+    assert phone.engines.spoken == ["Sorry, I didn't catch that.", "Could you say it again?"]
+
+
+async def test_keypad_digits_are_sent_as_the_order_number(phone: Harness) -> None:
+    for digit in "104532#":
+        phone.call.on_dtmf(digit)
+    await phone.settle()
+    for digit in "2468":  # no '#': the pause ends the entry
+        phone.call.on_dtmf(digit)
+    await asyncio.sleep(0.5)
+    await phone.settle()
+    assert [(text, meta["input_mode"]) for _, text, meta in phone.rasa.received] == [
+        ("104532", "dtmf"),
+        ("2468", "dtmf"),
+    ]
+
+
+async def test_barge_in_clears_playback_but_rasa_still_gets_the_turn(phone: Harness) -> None:
+    phone.engines.synth_delay_s = 0.2
+    phone.rasa.replies = [{"text": "First sentence. Second sentence. Third sentence. Fourth sentence."}]
+    phone.say("tell me everything")
+    while not phone.events("mark"):
+        await asyncio.sleep(0.01)
+    phone.call._on_speech_start(phone.call.audio.end)  # the caller starts talking
+    await phone.settle()
+    assert phone.events("clear") and phone.stats.barge_ins == 1
+    assert len(phone.engines.spoken) < 4  # the rest was never synthesised
+    assert phone.rasa.finished == 1
+    assert not phone.call.outstanding_marks
+
+
+async def test_rasa_down_gets_an_apology(phone: Harness) -> None:
+    phone.rasa.fail = True
+    phone.say("where is my order")
+    await phone.settle()
+    assert phone.engines.spoken[0].startswith("Sorry, something went wrong")
+    assert phone.stats.rasa_failures == 1
+
+
+async def test_handoff_ends_the_stream_after_the_goodbye_was_played(phone: Harness) -> None:
+    phone.rasa.replies = [{"text": "I'm putting you through to a colleague."}, {"custom": {"handoff": {"desk": "x"}}}]
+    phone.say("I want to talk to a person")
+    await phone.settle()
+    names = [m["mark"]["name"] for m in phone.events("mark")]
+    assert names[-1] == "end-of-call" and phone.closed == []
+    for name in names:
+        phone.call.on_mark(name)  # the provider played everything
+    await asyncio.sleep(0.05)
+    assert phone.closed == ["handoff"]
+
+
+async def test_frames_with_gaps_and_truncated_frames_are_counted_not_fatal() -> None:
+    harness = Harness()
+    harness.call.format = AudioFormat(L16, 16000)
+    harness.call.decoder = InboundDecoder(harness.call.format)
+    await harness.call.start()
+    harness.call.on_media(b"\x00" * 640, sequence=3)
+    harness.call.on_media(b"\x00" * 641, sequence=4)  # truncated: odd byte count
+    harness.call.on_media(b"\x00" * 640, sequence=9)  # 5, 6, 7, 8 never arrived
+    await harness.call.finish("test over")
+    assert (harness.stats.frames_in, harness.stats.bad_frames, harness.stats.sequence_gaps) == (3, 1, 4)
+
+
+async def test_finish_ends_every_task_and_waits_for_rasa() -> None:
+    harness = Harness()
+    harness.rasa.delay_s = 0.3
+    await harness.call.start()
+    before = len(asyncio.all_tasks())
+    harness.say("where is my order")
+    await asyncio.sleep(0.05)
+    await harness.call.finish("caller hung up")
+    assert harness.rasa.finished == 1  # the turn in flight was stored
+    assert harness.stats.active == 0
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) <= before - 2  # the call's turn and timer tasks are gone
+
+
+async def test_a_human_agents_messages_are_spoken_during_a_hand_off() -> None:
+    harness = Harness(agent_poll_s=0.05)
+    await harness.call.start()
+    try:
+        await asyncio.sleep(0.1)
+        harness.rasa.agent_said.append({"text": "Hi, this is Sam. Order 104532 left today.", "timestamp": time.time()})
+        for _ in range(100):
+            if len(harness.engines.spoken) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # polled again: the same message is not spoken twice
+    finally:
+        await harness.call.finish("test over")
+    assert harness.engines.spoken == ["Hi, this is Sam.", "Order one zero four five three two left today."]
+    assert {conversation for conversation, _ in harness.rasa.polls} == {"voice-CA1"}
