@@ -8,8 +8,11 @@ and replies, and the shopper waits for the reply. Measured per conversation:
   desk's WebSocket pushes that conversation's ticket to the agent;
 - agent reply → shopper: from the agent's reply request until the shopper's socket receives it.
 
-All conversations run at once (the triggers go out together, then the replies go out together),
-through the real Rasa server, action server, desk and relay.
+All conversations are open at once. By default their triggers go out together (a burst: the
+worst case, since one Rasa process handles them in turn), then the agent's replies; with
+`--spread S` each conversation starts its trigger, and later its reply, at a random moment within
+S seconds, as real shoppers would. Everything goes through the real Rasa server, action server,
+desk and relay.
 
     python3 bot/launcher.py start
     .venv-services/bin/python benchmarks/handoff_latency.py --conversations 20
@@ -21,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -137,7 +141,10 @@ async def run(args: argparse.Namespace) -> int:
     await asyncio.gather(*(s.connect() for s in shoppers))
     failures = 0
 
+    rng = random.Random(args.seed)
+
     async def trigger(shopper: Shopper) -> tuple[float, int]:
+        await asyncio.sleep(rng.uniform(0, args.spread))
         started = await shopper.say(TRIGGER)
         seen_at, ticket_id = await agent.ticket_seen(shopper.session_id, args.timeout)
         await shopper.wait_for("colleague", args.timeout)
@@ -148,6 +155,7 @@ async def run(args: argparse.Namespace) -> int:
     failures += sum(isinstance(t, BaseException) for t in triggered)
 
     async def reply(shopper: Shopper, ticket_id: int, index: int) -> float:
+        await asyncio.sleep(rng.uniform(0, args.spread))
         await agent.post(f"/tickets/{ticket_id}/take")
         await shopper.wait_for("joined", args.timeout)
         text = f"Hello from the desk, conversation {index}."
@@ -171,7 +179,8 @@ async def run(args: argparse.Namespace) -> int:
     await asyncio.gather(*(s.sio.disconnect() for s in shoppers))
     await agent.close()
 
-    print(f"\n{args.conversations} concurrent conversations, {failures} failed\n")
+    arrival = f"spread over {args.spread:.0f} s" if args.spread else "all at once"
+    print(f"\n{args.conversations} concurrent conversations, triggers {arrival}, {failures} failed\n")
     print("| measure | n | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
     if to_ticket:
         print(summary("trigger → ticket visible in the desk", to_ticket))
@@ -186,6 +195,8 @@ def main() -> int:
     parser.add_argument("--rasa", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
     parser.add_argument("--desk", default=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8106"))
     parser.add_argument("--var", default=os.environ.get("ASSISTANT_VAR", str(REPO / "var")))
+    parser.add_argument("--spread", type=float, default=0.0, help="seconds over which triggers arrive")
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--timeout", type=float, default=60.0)
     return asyncio.run(run(parser.parse_args()))
 

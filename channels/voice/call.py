@@ -55,6 +55,7 @@ TAIL_S = 0.25  # audio kept after the VAD's speech end (the word's fading tail)
 MIN_HANGUP_UTTERANCE_S = 0.4
 FIRST_SENTENCE_CHARS = 60  # a long first sentence is cut at a comma: the caller hears something sooner
 TICK_S = 0.1
+IDLE_AUDIO_S = 2.0  # audio kept between turns (the VAD reports a start a little after it happened)
 MAX_NO_INPUT_PROMPTS = 2
 
 Send = Callable[[str], Awaitable[None]]
@@ -192,22 +193,31 @@ class Call:
         if self.closed:
             return
         self.closed = True
-        if self.utterance_start is not None:
-            audio = self.audio.slice(self.utterance_start, self.audio.end)
-            if audio.size >= MIN_HANGUP_UTTERANCE_S * SAMPLE_RATE:
-                # The caller hung up mid-sentence: what they said still belongs in the conversation.
-                transcript = await self.engines.transcribe(audio)
-                if transcript.text:
-                    self.stats.stored_on_hangup += 1
-                    metadata = self._metadata(transcript.confidence, hangup=True)
-                    self._ask_rasa(heard_text(transcript.text), metadata)
-        for task in [*self.tasks, *([self.speaker] if self.speaker else [])]:
-            task.cancel()
-        await asyncio.gather(*self.tasks, *([self.speaker] if self.speaker else []), return_exceptions=True)
-        if self.rasa_requests:
-            await asyncio.wait(self.rasa_requests, timeout=self.settings.rasa_timeout_s)
-        self.stats.active -= 1
-        logger.info("call %s ended (%s)", self.call_id, reason)
+        try:
+            if self.utterance_start is not None:
+                await self._store_last_words()
+        except Exception:
+            logger.exception("call %s: the words said before hanging up were not stored", self.call_id)
+        finally:
+            running = [*self.tasks, *self.background, *([self.speaker] if self.speaker else [])]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            if self.rasa_requests:
+                await asyncio.wait(self.rasa_requests, timeout=self.settings.rasa_timeout_s)
+            self.stats.active -= 1
+            logger.info("call %s ended (%s)", self.call_id, reason)
+
+    async def _store_last_words(self) -> None:
+        """The caller hung up mid-sentence: what they said still belongs in the conversation."""
+        assert self.utterance_start is not None
+        audio = self.audio.slice(self.utterance_start, self.audio.end)
+        if audio.size < MIN_HANGUP_UTTERANCE_S * SAMPLE_RATE:
+            return
+        transcript = await self.engines.transcribe(audio)
+        if transcript.text:
+            self.stats.stored_on_hangup += 1
+            self._ask_rasa(heard_text(transcript.text), self._metadata(transcript.confidence, hangup=True))
 
     # ------------------------------------------------------------------ inbound events
 
@@ -233,7 +243,8 @@ class Call:
                 self._on_speech_end(at)
         self._maybe_speculate(pcm.size)
         if self.utterance_start is None:
-            self.audio.keep_from(self.audio.end - int(2 * SAMPLE_RATE))
+            if self.audio.end - self.audio.start > IDLE_AUDIO_S * 2 * SAMPLE_RATE:
+                self.audio.keep_from(self.audio.end - int(IDLE_AUDIO_S * SAMPLE_RATE))
         elif (self.audio.end - self.utterance_start) / SAMPLE_RATE >= self.settings.max_utterance_s:
             self._on_speech_end(self.audio.end)  # a monologue is answered in parts
             self.utterance_start = self.audio.end

@@ -7,6 +7,7 @@ does, and a stub agent that records each ``UserMessage`` and answers "echo: <tex
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aiohttp
@@ -113,8 +114,10 @@ def test_from_credentials_refuses_a_missing_or_unexpanded_token() -> None:
 
 
 def test_project_credentials_file_registers_the_voice_channel(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APP_JWT_SECRET", "s" * 40)
+    credentials = REPO / "bot" / "credentials.yml"
+    for name in set(re.findall(r"\$\{(\w+)\}", credentials.read_text())):  # other channels' secrets too
+        monkeypatch.setenv(name, "x" * 40)
     monkeypatch.setenv("VOICE_GATEWAY_TOKEN", TOKEN)
-    channels = rasa.core.run.create_http_input_channels(None, str(REPO / "bot" / "credentials.yml"))
+    channels = rasa.core.run.create_http_input_channels(None, str(credentials))
     (voice,) = [channel for channel in channels if channel.name() == "voice"]
     assert isinstance(voice, VoiceInput) and voice.token == TOKEN  # ${VOICE_GATEWAY_TOKEN} was expanded
