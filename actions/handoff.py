@@ -88,6 +88,10 @@ class ActionHandoff(Action):
             outbox.keep_retrying(client.create_handoff)
         dispatcher.utter_message(text=handoff_text(ticket, request))
         logger.info("hand-off of %s: ticket %s, %s", tracker.sender_id, ticket.ticket_id, ticket.status)
+        if request["channel"] == "voice" and shop_policies().handoff.get("voice_transfer") == "phone":
+            # The voice gateway ends the media stream; the telephony provider dials the shop's line.
+            dispatcher.utter_message(json_message={"handoff": {"ticket_id": ticket.ticket_id}})
+            return done
         return [*done, ConversationPaused()] if ticket.live else done
 
 

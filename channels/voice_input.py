@@ -9,7 +9,9 @@ still working on the next). Why a channel of its own instead of ``rest``:
   <VOICE_GATEWAY_TOKEN>``, so nobody can post into a phone conversation through the public channel;
 - calls get their own conversation ids (``voice-<call id>``) and ``input_channel`` "voice", so
   actions and analytics can tell a call from a chat;
-- the metadata (``caller``, ``asr_confidence``, ``dtmf``) is kept, identity claims are dropped.
+- the metadata (``caller``, ``asr_confidence``, ``input_mode``) is kept, identity claims are dropped;
+- a human agent's messages during a hand-off (``GET /webhooks/voice/messages?sender=voice-<call
+  id>&since=<timestamp>``, the REST channel's poll route) are only given to the gateway.
 
 Body: ``{"sender": "<call id>", "message": "<transcript>", "metadata": {"caller": "...",
 "asr_confidence": 0.93}}``. Everything else (limits, refusals, the apology for silence) is the
@@ -29,10 +31,18 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel
 from rasa.shared.exceptions import RasaException
+from sanic import Blueprint
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from channels.app_auth import TokenError, bearer_token
-from channels.guard import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_MESSAGE_CHARS, RefusedRequest
+from channels.guard import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_MESSAGE_CHARS,
+    MessageHandler,
+    RefusedRequest,
+    refusal_response,
+)
 from channels.rest import ShopRestInput
 
 logger = logging.getLogger(__name__)
@@ -74,15 +84,34 @@ class VoiceInput(ShopRestInput):
             logger.warning("voice channel: the gateway token is shorter than %d characters", MIN_TOKEN_CHARS)
         self.token = token
 
-    def check_request(self, request: Request) -> None:
-        """The gateway's token first (401), then the REST channel's body checks (400/413)."""
+    def check_token(self, request: Request) -> None:
         try:
             offered = bearer_token(request.headers.get("Authorization"))
         except TokenError as error:
             raise RefusedRequest(401, "unauthorized", str(error)) from error
         if not hmac.compare_digest(offered.encode(), self.token.encode()):
             raise RefusedRequest(401, "unauthorized", "the voice gateway token is not valid")
+
+    def check_request(self, request: Request) -> None:
+        """The gateway's token first (401), then the REST channel's body checks (400/413)."""
+        self.check_token(request)
         super().check_request(request)
+
+    def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
+        """The REST channel's routes; a human agent's messages (``GET /messages``) only for the gateway."""
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.middleware("request")
+        async def gateway_only(request: Request) -> HTTPResponse | None:
+            if request.method != "GET" or not request.path.rstrip("/").endswith("/messages"):
+                return None
+            try:
+                self.check_token(request)
+            except RefusedRequest as refusal:
+                return refusal_response(self.name(), request, refusal)
+            return None
+
+        return webhook
 
     async def _extract_sender(self, req: Request) -> str | None:
         """Calls live in their own namespace of conversation ids."""

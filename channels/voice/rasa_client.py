@@ -70,7 +70,8 @@ class RasaClient:
         session = await self.session()
         params = {"sender": conversation_id, "since": f"{since:.6f}"}
         try:
-            async with session.get(self.messages_url, params=params) as response:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            async with session.get(self.messages_url, params=params, headers=headers) as response:
                 if response.status != 200:
                     return []
                 messages = await response.json()

@@ -7,6 +7,7 @@ outbox are the real ones.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,16 @@ async def test_a_request_the_desk_rejects_is_set_aside_not_retried_forever(aioht
     assert await outbox.deliver_pending(client.create_handoff) == 0
     assert outbox.pending() == [] and [r["conversation_id"] for _, r in outbox.rejected()] == ["bad", "also-bad"]
     await client.close()
+
+
+async def test_a_call_can_be_transferred_to_the_shops_phone_line(desk_client, tracker_factory, monkeypatch) -> None:
+    from actions import handoff
+
+    await desk_client(FakeDesk())
+    policies = handoff.shop_policies()
+    monkeypatch.setattr(handoff, "shop_policies", lambda: replace(policies, handoff={"voice_transfer": "phone"}))
+    dispatcher = CollectingDispatcher()
+    call = tracker_factory("a person please", "contact_human_agent", input_channel="voice")
+    events = await ActionHandoff().run(dispatcher, call, {})
+    assert dispatcher.messages[-1]["custom"] == {"handoff": {"ticket_id": "T-7"}}
+    assert not any(event.get("event") == "pause" for event in events)  # the call leaves the assistant

@@ -109,6 +109,9 @@ STACK_VARIABLE_PREFIXES = (
 SENTIMENT_MODEL = Path(os.environ.get("SENTIMENT_MODEL_DIR", REPO / "var" / "models" / "sentiment"))
 
 
+# Stacks in the suite and their port offsets (each stack uses offset + 5 … offset + 107):
+# 0 the shared stack, 500 PostgreSQL/Redis/Neo4j (test_production_stores), 700 voice
+# (tests/voice), 900 Request Tracker (test_handoff_external_tickets).
 def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(STACK_VARIABLE_PREFIXES)}
     env.update(

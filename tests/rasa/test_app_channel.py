@@ -31,6 +31,7 @@ from sanic import Sanic
 
 from channels.app_auth import TokenPolicy
 from channels.app_rest import AppRestInput
+from channels.handoff_relay import HandoffRelayInput
 from channels.webchat import WebchatInput
 
 REPO = Path(__file__).resolve().parents[2]
@@ -316,19 +317,25 @@ def test_from_credentials_reads_the_options() -> None:
 @pytest.fixture
 def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("APP_JWT_SECRET", SECRET)
+    for name in ("VOICE_GATEWAY_TOKEN", "HANDOFF_RELAY_TOKEN", "HANDOFF_API_TOKEN"):
+        monkeypatch.setenv(name, name.lower() + "-" + "x" * 40)
+    monkeypatch.setenv("HANDOFF_URL", "http://127.0.0.1:8106")
     yield SECRET
 
 
 def test_project_credentials_file_loads_every_channel(secret_env: str) -> None:
     channels = rasa.core.run.create_http_input_channels(None, str(REPO / "bot" / "credentials.yml"))
     by_name = {channel.name(): channel for channel in channels}
-    assert set(by_name) == {"rest", "socketio", "app"}
+    assert set(by_name) == {"rest", "socketio", "app", "voice", "handoff"}
     assert isinstance(by_name["app"], AppRestInput)
     assert by_name["app"].policy.secret == secret_env  # ${APP_JWT_SECRET} was expanded
     webchat = by_name["socketio"]
     assert isinstance(webchat, WebchatInput)
     assert (webchat.user_message_evt, webchat.bot_message_evt) == ("user_uttered", "bot_uttered")
     assert webchat.session_persistence is True
+    relay = by_name["handoff"]
+    assert isinstance(relay, HandoffRelayInput)
+    assert relay.relay_token == "handoff_relay_token-" + "x" * 40 and relay.desk_url == "http://127.0.0.1:8106"
 
 
 # --------------------------------------------------------------------------- socket.io (channels.webchat)

@@ -121,3 +121,14 @@ def test_project_credentials_file_registers_the_voice_channel(monkeypatch: pytes
     channels = rasa.core.run.create_http_input_channels(None, str(credentials))
     (voice,) = [channel for channel in channels if channel.name() == "voice"]
     assert isinstance(voice, VoiceInput) and voice.token == TOKEN  # ${VOICE_GATEWAY_TOKEN} was expanded
+
+
+async def test_agent_messages_are_only_for_the_gateway() -> None:
+    async with serve(voice_channel()) as (base, _), aiohttp.ClientSession() as http:
+        url = f"{base}/webhooks/voice/messages"
+        async with http.get(url, params={"sender": "voice-CA1"}) as resp:
+            assert resp.status == 401
+        async with http.get(url, params={"sender": "voice-CA1"}, headers={"Authorization": "Bearer nope"}) as resp:
+            assert resp.status == 401
+        async with http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as resp:
+            assert resp.status == 400  # past the token check: the REST route wants a sender

@@ -63,7 +63,10 @@ def test_the_page_calls_the_assistant_with_the_microphone(voice_stack: Stack, br
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on(
+        "response",
+        lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None,
+    )
     try:
         page.goto(f"http://127.0.0.1:{voice_stack.env['VOICE_PORT']}/voice/")
         page.locator("#call").click()

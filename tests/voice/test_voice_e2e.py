@@ -311,3 +311,34 @@ def _stack_is_healthy(voice_stack: Stack) -> None:
 
     with urllib.request.urlopen(health_url(voice_stack), timeout=5) as response:
         assert response.status == 200
+
+
+# --------------------------------------------------------------------------- hand-off
+
+
+async def test_a_person_takes_over_the_call_and_is_heard(
+    voice_stack: Stack, piper: Synthesizer, listener: Recognizer
+) -> None:
+    call = await dial(voice_stack)
+    try:
+        await greeted(call, listener)
+        await ask(call, piper, "I want to talk to a person.", listener)
+        # The agent answers at the desk; the desk relays it into the conversation (channels/handoff_relay.py).
+        since = time.monotonic()
+        async with aiohttp.ClientSession() as http:
+            body = {
+                "conversation_id": f"voice-{call.call_sid}",
+                "text": "Hello, this is Sam from the shop team. How can I help you today?",
+                "agent_name": "Sam",
+            }
+            headers = {"Authorization": f"Bearer {voice_stack.secrets['HANDOFF_RELAY_TOKEN']}"}
+            url = f"{voice_stack.rasa_url}/webhooks/handoff/agent_message"
+            async with http.post(url, json=body, headers=headers) as response:
+                assert response.status == 200, await response.text()
+        reply = await call.wait_reply(since, timeout_s=30)
+        heard = words(listener.transcribe(reply.pcm16k(call.audio_format)).text)
+    finally:
+        await call.close()
+    assert "sam" in heard and "help" in heard, heard
+    user = user_events(await tracker(voice_stack, call))[-1]
+    assert user["parse_data"]["intent"]["name"] == "contact_human_agent"
