@@ -151,6 +151,12 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
     text = str(event.get("text") or "")
     intent = str((parse_data.get("intent") or {}).get("name") or "")
     negative, label, score = sentiment_of(parse_data)
+    not_understood = intent in NOT_HELPED_INTENTS
+    if not_understood:
+        # The sentiment model is guesswork on text the NLU could not make sense of (gibberish and
+        # heavy typos scored 0.98 negative): such a message counts as "not understood", and its
+        # shouting, punctuation and profanity still count.
+        negative = 0.0
     return MessageSignals(
         text=text,
         intent=intent,
@@ -160,7 +166,7 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
         shouting=shouting(text),
         punctuation=piled_punctuation(text),
         profanity=profanity(text),
-        not_understood=1.0 if intent in NOT_HELPED_INTENTS else 0.0,
+        not_understood=1.0 if not_understood else 0.0,
         repeated=1.0 if is_repeat(text, intent, earlier) else 0.0,
         timestamp=event.get("timestamp"),
     )

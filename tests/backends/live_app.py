@@ -1,6 +1,5 @@
 """A backend's real aiohttp app on a real port, in a thread with its own event loop: what the sync
-schemathesis calls need. Used by the orders and recommendations schemathesis tests (and could be
-by pricing's, which has its own copy from before)."""
+schemathesis calls need. Used by the orders, pricing and recommendations schemathesis tests."""
 
 from __future__ import annotations
 

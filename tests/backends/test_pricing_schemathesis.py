@@ -4,23 +4,20 @@ declares. schemathesis is in the services lock: this never skips."""
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis
 import pytest
 import schemathesis
-from aiohttp import web
 from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from backends.pricing.app import create_app
 from backends.pricing.openapi import build_spec
+from tests.backends.live_app import serving
 from tests.support.postgres import postgres_server  # noqa: F401 - session fixture
-from tests.support.servers import free_port
 
 TOKEN = "pricing-test-token-0123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -37,23 +34,8 @@ def live_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         db_url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('pricing')) / 'pricing.sqlite'}"
     else:
         db_url = request.getfixturevalue("postgres_server").create_database()
-    runner = web.AppRunner(create_app(db_url, TOKEN))
-    port, loop, started = free_port(), asyncio.new_event_loop(), threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(10), "the pricing app did not start"
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with serving(create_app(db_url, TOKEN), "pricing") as url:
+        yield url
 
 
 @schema.parametrize()

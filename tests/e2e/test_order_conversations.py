@@ -141,4 +141,4 @@ def test_fallback_twice_offers_a_person(stack):
     first = chat.say("blorf snickety wub")
     second = chat.say("zzqx plonk vrrp")
     assert "another way" in first or "can't help with that" in first
-    assert "talk to a person" in second
+    assert "pass you to a colleague" in second

@@ -80,3 +80,9 @@ def test_profanity_and_weights_are_configurable() -> None:
     events = [user("this is bullshit", negative=0.0)]
     assert current_episode(events, Weights(profanity=0.0)).frustration == 0.0
     assert current_episode(events).frustration > 0.3
+
+
+def test_sentiment_of_a_message_that_was_not_understood_does_not_count() -> None:
+    gibberish = current_episode([user("blorf snickety wub", "nlu_fallback", negative=0.98)])
+    assert gibberish.messages[0].negative == 0.0
+    assert gibberish.frustration == pytest.approx(0.35)  # only "not understood"

@@ -59,10 +59,10 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(channel: Any) -> AsyncIterator[tuple[str, RecordingAgent]]:
-    """Rasa's app with one input channel, listening on 127.0.0.1."""
-    app = rasa.core.run.configure_app([channel], cors="*", enable_api=False, use_uvloop=False)
-    agent = RecordingAgent()
+async def serve(*channels: Any, agent: Any = None) -> AsyncIterator[tuple[str, Any]]:
+    """Rasa's app with these input channels, listening on 127.0.0.1; the agent records by default."""
+    app = rasa.core.run.configure_app(list(channels), cors="*", enable_api=False, use_uvloop=False)
+    agent = agent or RecordingAgent()
     app.ctx.agent = agent
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
@@ -73,8 +73,9 @@ async def serve(channel: Any) -> AsyncIterator[tuple[str, RecordingAgent]]:
     try:
         yield f"http://127.0.0.1:{port}", agent
     finally:
-        if getattr(channel, "sio", None) is not None:
-            await channel.sio.shutdown()  # ends engine.io's ping tasks before the loop closes
+        for channel in channels:
+            if getattr(channel, "sio", None) is not None:
+                await channel.sio.shutdown()  # ends engine.io's ping tasks before the loop closes
         await server.before_stop()
         await server.close()
         await server.after_stop()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 import pytest
-import rasa.core.run
 from aiohttp import web
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import InMemoryLockStore
@@ -23,13 +22,12 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.exceptions import RasaException
-from sanic import Sanic
 
 from channels.handoff_relay import HandoffRelayInput
 from channels.rest import ShopRestInput
 from tests.rasa.test_app_channel import free_port
+from tests.rasa.test_app_channel import serve as serve_channels
 
-Sanic.test_mode = True
 RELAY_TOKEN = "relay-" + "r" * 40
 
 
@@ -65,26 +63,11 @@ class Desk:
         return web.json_response({}, status=202)
 
 
-@asynccontextmanager
-async def serve(desk_url: str) -> AsyncIterator[tuple[str, StoringAgent]]:
+def serve(desk_url: str) -> AbstractAsyncContextManager[tuple[str, StoringAgent]]:
     relay = HandoffRelayInput.from_credentials(
         {"relay_token": RELAY_TOKEN, "desk_url": desk_url, "desk_token": "desk-token"}
     )
-    app = rasa.core.run.configure_app([relay, ShopRestInput()], cors="*", enable_api=False, use_uvloop=False)
-    agent = StoringAgent()
-    app.ctx.agent = agent
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}", agent
-    finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+    return serve_channels(relay, ShopRestInput(), agent=StoringAgent())
 
 
 async def call(method: str, url: str, body: Any = None, token: str | None = RELAY_TOKEN) -> tuple[int, Any]:
