@@ -201,8 +201,8 @@ def train(env: dict[str, str], force: bool = False) -> Path:
 def build_models(env: dict[str, str]) -> None:
     """Models assembled from packaged parts (nothing downloaded); each step skips when up to date."""
     python = str(REPO / ".venv-services" / "bin" / "python")
-    subprocess.run([python, "-m", "sentiment.build", "--out", env["SENTIMENT_MODEL_DIR"]], cwd=REPO, env=env, check=True)
-    subprocess.run([python, "-m", "speech.models", "prepare"], cwd=REPO, env=env, check=True)
+    for step in (["sentiment.build", "--out", env["SENTIMENT_MODEL_DIR"]], ["speech.models", "prepare"]):
+        subprocess.run([python, "-m", *step], cwd=REPO, env=env, check=True)
 
 
 def seed_demo_data(env: dict[str, str]) -> None:
@@ -438,7 +438,7 @@ def print_where_to_chat(env: dict[str, str]) -> None:
     Chat in the browser:   http://{host}:{env["WEB_PORT"]}/
     REST channel:          POST http://{host}:{env["RASA_PORT"]}/webhooks/rest/webhook
     App channel (JWT):     POST http://{host}:{env["RASA_PORT"]}/webhooks/app/webhook
-    Agent desk:            http://{host}:{env["HANDOFF_PORT"]}/desk/   (login admin / HANDOFF_ADMIN_PASSWORD in secrets.env)
+    Agent desk:            http://{host}:{env["HANDOFF_PORT"]}/desk/   (admin / HANDOFF_ADMIN_PASSWORD, secrets.env)
     Talk by voice:         http://{host}:{env["VOICE_PORT"]}/voice/   (phone: ws://{host}:{env["VOICE_PORT"]}/voice/stream)
     Rasa HTTP API token:   RASA_API_TOKEN in {Path(env["ASSISTANT_VAR"]) / "secrets.env"}
     Demo orders to ask about: {Path(env["ASSISTANT_VAR"]) / "demo-orders.json"}
