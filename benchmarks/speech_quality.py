@@ -9,9 +9,14 @@ take to take (its noise is sampled; `--takes 3` scores three takes of each utter
 deterministic. RTF = processing time / audio duration (below 1 is faster than real time); on a shared
 machine it depends on the load printed with the table.
 
+The telephone path is the gateway's: 8 kHz G.711 mu-law in 20 ms frames through the streaming decoder
+(`MulawStreamDecoder`) with each soxr quality of `--resamplers`. `--chunks` compares the lengths Whisper's
+input is padded to (SPEECH_CHUNK_S; 30 = Whisper's own).
+
     python benchmarks/speech_quality.py
     python benchmarks/speech_quality.py --engines piper --takes 3 --prompts catalogue --markdown
     python benchmarks/speech_quality.py --models base --engines piper --beam 5 --prompts catalogue --errors
+    python benchmarks/speech_quality.py --prompts catalogue --chunks 30,20,15 --resamplers HQ,QQ --markdown
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from speech.audio import SAMPLE_RATE, mulaw_to_pcm16, pcm16_to_mulaw, resample  # noqa: E402
+from speech.audio import SAMPLE_RATE, STREAM_QUALITY, MulawStreamDecoder, pcm16_to_mulaw, resample  # noqa: E402
 from speech.prompts import catalogue_prompt  # noqa: E402
 from speech.recognition import load_recognizer  # noqa: E402
+from speech.settings import DEFAULT_CHUNK_S  # noqa: E402
 from speech.synthesis import load_synthesizer  # noqa: E402
 from speech.text import digits, word_errors  # noqa: E402
 
@@ -71,7 +77,7 @@ UTTERANCES = [
     "apply my coupon code and tell me the total",
 ]
 ORDER_DIGITS = {text: digits(text) for text in UTTERANCES if "order" in text and digits(text)}
-PATHS = ("16k", "phone")
+MULAW_FRAME = 160  # bytes: 20 ms at 8 kHz, as Twilio sends them
 
 
 @dataclass
@@ -90,8 +96,9 @@ class Synthesis:
 class Recognition:
     model: str
     engine: str
-    path: str
+    path: str  # "16k" or "phone-<soxr quality>"
     prompt: str
+    chunk_s: int
     words: int
     errors: int
     orders_exact: int
@@ -124,19 +131,33 @@ def synthesize_all(engine: str, threads: int, takes: int) -> tuple[Synthesis, li
     return Synthesis(engine, len(clips), audio_s, seconds), clips
 
 
-def phone(pcm16k: np.ndarray) -> np.ndarray:
-    return mulaw_to_pcm16(pcm16_to_mulaw(pcm16k, SAMPLE_RATE))
+def phone(pcm16k: np.ndarray, quality: str) -> np.ndarray:
+    """The clip as the gateway hears it: mu-law frames of 20 ms, decoded and resampled as a stream."""
+    mulaw = pcm16_to_mulaw(pcm16k, SAMPLE_RATE)
+    decoder = MulawStreamDecoder(quality=quality)
+    parts = [decoder.decode(mulaw[i : i + MULAW_FRAME]) for i in range(0, len(mulaw), MULAW_FRAME)]
+    return np.concatenate([*parts, decoder.flush()])
+
+
+def path_label(path: str) -> str:
+    return "16 kHz" if path == "16k" else f"8 kHz mu-law, stream {path.removeprefix('phone-')}"
 
 
 def recognize_all(
-    model: str, engine: str, path: str, clips: list[np.ndarray], threads: int, beam: int, prompt: str
+    model: str,
+    engine: str,
+    path: str,
+    clips: list[np.ndarray],
+    args: argparse.Namespace,
+    prompt: str,
+    chunk_s: int,
 ) -> Recognition:
     """Transcribe every clip; prompt "catalogue" uses speech.prompts.catalogue_prompt(), "none" no prompt."""
-    recognizer = load_recognizer(model, threads=threads, beam_size=beam)
-    result = Recognition(model, engine, path, prompt, 0, 0, 0, 0, 0.0, 0.0, [], [])
+    recognizer = load_recognizer(model, threads=args.threads, beam_size=args.beam, chunk_s=chunk_s)
+    result = Recognition(model, engine, path, prompt, chunk_s, 0, 0, 0, 0, 0.0, 0.0, [], [])
     prompt_text = catalogue_prompt() if prompt == "catalogue" else ""
     for text, clip in zip(UTTERANCES * (len(clips) // len(UTTERANCES)), clips, strict=True):
-        audio = phone(clip) if path == "phone" else clip
+        audio = phone(clip, path.removeprefix("phone-")) if path != "16k" else clip
         started = time.perf_counter()
         transcript = recognizer.transcribe(audio, prompt=prompt_text)
         elapsed = time.perf_counter() - started
@@ -156,29 +177,45 @@ def recognize_all(
 
 
 def render(synth: list[Synthesis], recog: list[Recognition], markdown: bool, header: str) -> str:
-    rows = [["model", "prompt", "voice", "audio path", "WER", "order numbers exact", "RTF", "median s / utterance"]]
+    rows = [
+        [
+            "model",
+            "prompt",
+            "padded to",
+            "voice",
+            "audio path",
+            "WER",
+            "order numbers exact",
+            "RTF",
+            "median s / utterance",
+        ]
+    ]
     for r in recog:
         rows.append(
             [
                 r.model,
                 r.prompt,
+                f"{r.chunk_s} s",
                 r.engine,
-                "16 kHz" if r.path == "16k" else "8 kHz mu-law",
+                path_label(r.path),
                 f"{100 * r.wer:.1f} %",
                 f"{r.orders_exact}/{r.orders}",
                 f"{r.rtf:.3f}",
                 f"{statistics.median(r.latencies):.2f}",
             ]
         )
-    by_model: dict[tuple[str, str], list[Recognition]] = {}
+    by_model: dict[tuple[str, str, int], list[Recognition]] = {}
     for r in recog:
-        by_model.setdefault((r.model, r.prompt), []).append(r)
-    for (model, prompt), results in by_model.items():
+        by_model.setdefault((r.model, r.prompt, r.chunk_s), []).append(r)
+    for (model, prompt, chunk_s), results in by_model.items():
         words, errors = sum(r.words for r in results), sum(r.errors for r in results)
         exact, orders = sum(r.orders_exact for r in results), sum(r.orders for r in results)
         rtf = sum(r.seconds for r in results) / sum(r.audio_s for r in results)
         wer = f"{100 * errors / words:.1f} %"
-        rows.append([model, prompt, "all", "all", wer, f"{exact}/{orders}", f"{rtf:.3f}", ""])
+        median = statistics.median(x for r in results for x in r.latencies)
+        rows.append(
+            [model, prompt, f"{chunk_s} s", "all", "all", wer, f"{exact}/{orders}", f"{rtf:.3f}", f"{median:.2f}"]
+        )
     synth_rows = [["voice", "utterances", "audio s", "synthesis s", "RTF"]]
     for s in synth:
         synth_rows.append([s.engine, str(s.utterances), f"{s.audio_s:.1f}", f"{s.seconds:.2f}", f"{s.rtf:.3f}"])
@@ -203,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         "--prompts", default="none,catalogue", help="recognition prompts to compare: none,catalogue (speech/prompts.py)"
     )
     p.add_argument("--takes", type=int, default=1, help="Piper takes per utterance (its voice varies per take)")
+    p.add_argument("--chunks", default=str(DEFAULT_CHUNK_S), help="seconds Whisper's input is padded to, e.g. 30,20,15")
+    p.add_argument(
+        "--resamplers", default=STREAM_QUALITY, help="soxr qualities of the telephone path's stream decoder, e.g. HQ,QQ"
+    )
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     p.add_argument("--errors", action="store_true", help="also print the worst transcripts")
     p.add_argument("--json", type=Path, help="write the raw results here")
@@ -211,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     prompts = args.prompts.split(",")
     if not set(prompts) <= {"none", "catalogue"}:
         p.error("--prompts takes none and/or catalogue")
+    chunks = [int(c) for c in args.chunks.split(",")]
+    paths = ["16k", *(f"phone-{q}" for q in args.resamplers.split(","))]
 
     load = os.getloadavg()
     started = time.perf_counter()
@@ -223,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         recognizer = load_recognizer(model, threads=args.threads, beam_size=args.beam)
         recognizer.transcribe(clips[engines[0]][0])  # warm up
         for prompt in prompts:
-            for engine in engines:
-                for path in PATHS:
-                    recog.append(recognize_all(model, engine, path, clips[engine], args.threads, args.beam, prompt))
+            for chunk_s in chunks:
+                for engine in engines:
+                    for path in paths:
+                        recog.append(recognize_all(model, engine, path, clips[engine], args, prompt, chunk_s))
     header = (
         f"{len(UTTERANCES)} utterances ({len(ORDER_DIGITS)} with a 6-digit order number), Piper takes={args.takes}, "
         f"threads={args.threads}, "
@@ -235,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render(synth, recog, args.markdown, header))
     if args.errors:
         for r in recog:
-            print(f"\n{r.model} / prompt {r.prompt} / {r.engine} / {r.path}:")
+            print(f"\n{r.model} / prompt {r.prompt} / padded to {r.chunk_s} s / {r.engine} / {r.path}:")
             for rate, reference, hypothesis in r.worst[:5]:
                 print(f"  {100 * rate:5.1f} %  {reference!r} -> {hypothesis!r}")
     if args.json:

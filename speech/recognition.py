@@ -4,6 +4,11 @@ Whisper invents text on noise and silence; `transcribe` guards against that with
 (`vad_filter`), no fallback temperatures, and by dropping segments that look like hallucinations
 (high no-speech probability with low log-probability, very repetitive text, or text far too long for
 the audio).
+
+Whisper was trained on 30 s windows and faster-whisper pads every input to 30 s, so its encoder costs
+the same for a 2 s "yes" as for 30 s of speech. `chunk_s` (SPEECH_CHUNK_S) pads a shorter utterance
+only to that length (a longer one to its own length, up to 30 s, so nothing is ever cut): the encoder
+then runs 3-5 times faster (docs/speech.md has the measurements and the word error rates).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import threading
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -18,7 +24,7 @@ import numpy as np
 
 from speech.audio import SAMPLE_RATE, AudioError, pcm16_to_float
 from speech.models import model_dir
-from speech.settings import ASR_MODELS, SpeechSettings
+from speech.settings import ASR_MODELS, DEFAULT_CHUNK_S, MIN_CHUNK_S, SpeechSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +33,18 @@ LOW_LOGPROB = -1.0
 MAX_COMPRESSION_RATIO = 2.4  # gzip ratio of the text: loops like "the the the the" compress well
 MAX_CHARS_PER_SECOND = 30  # people say ~15 characters per second; far more is invented text
 MIN_AUDIO_S = 0.1
+WINDOW_S = 30  # Whisper's window; the encoder's positional embedding has room for exactly this
+FRAMES_PER_S = 100  # mel frames (10 ms hop)
+MIN_PADDING_S = 1  # silence after the last word: Whisper needs some to end its text
+
+
+def encoder_frames(duration_s: float, chunk_s: int) -> int:
+    """Mel frames the encoder sees for an utterance: `chunk_s`, or the utterance plus a little padding
+    when it is longer, never more than Whisper's 30 s window. 0 means faster-whisper's own 30 s."""
+    if chunk_s >= WINDOW_S:
+        return 0
+    needed = math.ceil(duration_s) + MIN_PADDING_S
+    return min(WINDOW_S, max(chunk_s, needed)) * FRAMES_PER_S
 
 
 @dataclass(frozen=True)
@@ -58,16 +76,27 @@ def _check_pcm(pcm16k: np.ndarray) -> np.ndarray:
     return pcm
 
 
+_ENCODER = threading.local()  # frames the encoder may see in this thread's current transcribe()
+
+
 class WhisperRecognizer:
     """A packaged Whisper model with decoding options; the weights are shared per (model, threads)."""
 
     def __init__(
-        self, name: str, *, threads: int = 1, beam_size: int = 1, language: str = "en", prompt: str | None = None
+        self,
+        name: str,
+        *,
+        threads: int = 1,
+        beam_size: int = 1,
+        language: str = "en",
+        prompt: str | None = None,
+        chunk_s: int = DEFAULT_CHUNK_S,
     ) -> None:
         self.name = name
         self.language = language
         self.beam_size = beam_size
         self.prompt = prompt  # used when transcribe() gets prompt=None; "" there means no prompt
+        self.chunk_s = chunk_s
         self._model = _model(name, threads)
 
     def transcribe(self, pcm16k: np.ndarray, *, prompt: str | None = None) -> Transcript:
@@ -75,22 +104,13 @@ class WhisperRecognizer:
         duration = pcm.size / SAMPLE_RATE
         if duration < MIN_AUDIO_S or not np.any(pcm):
             return Transcript.empty(self.language, duration)
-        # Thread-safe: faster-whisper accepts calls from several threads (CTranslate2 queues them).
-        segments, info = self._model.transcribe(
-            pcm16_to_float(pcm),
-            language=self.language,
-            beam_size=self.beam_size,
-            temperature=0.0,
-            initial_prompt=(self.prompt if prompt is None else prompt) or None,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 300},
-            no_speech_threshold=NO_SPEECH_PROB,
-            log_prob_threshold=LOW_LOGPROB,
-            compression_ratio_threshold=MAX_COMPRESSION_RATIO,
-        )
-        segments = list(segments)
+        # Thread-safe: faster-whisper accepts calls from several threads (CTranslate2 queues them); the
+        # encoder length is per thread, and the segments generator runs in this thread (list() below).
+        _ENCODER.frames = encoder_frames(duration, self.chunk_s)
+        try:
+            segments, info = self._transcribe(pcm, prompt)
+        finally:
+            _ENCODER.frames = 0
         kept = [s for s in segments if self._plausible(s)]
         text = " ".join(s.text.strip() for s in kept if s.text.strip()).strip()
         if not text or len(text) > MAX_CHARS_PER_SECOND * max(duration, 1.0):
@@ -107,6 +127,23 @@ class WhisperRecognizer:
             no_speech=False,
         )
 
+    def _transcribe(self, pcm: np.ndarray, prompt: str | None) -> tuple[list, object]:
+        segments, info = self._model.transcribe(
+            pcm16_to_float(pcm),
+            language=self.language,
+            beam_size=self.beam_size,
+            temperature=0.0,
+            initial_prompt=(self.prompt if prompt is None else prompt) or None,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=True,
+            vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 300},
+            no_speech_threshold=NO_SPEECH_PROB,
+            log_prob_threshold=LOW_LOGPROB,
+            compression_ratio_threshold=MAX_COMPRESSION_RATIO,
+        )
+        return list(segments), info
+
     @staticmethod
     def _plausible(segment) -> bool:
         if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOW_LOGPROB:
@@ -118,30 +155,55 @@ class WhisperRecognizer:
 def _model(model: str, threads: int):
     from faster_whisper import WhisperModel
 
-    return WhisperModel(str(model_dir(model)), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
+    class ShortWindowWhisper(WhisperModel):
+        """faster-whisper pads each window's mel frames to 30 s before `encode`; this keeps only the
+        frames the calling thread allowed (`_ENCODER.frames`), all of them padding past the audio."""
+
+        def encode(self, features):
+            frames = getattr(_ENCODER, "frames", 0)
+            if frames and features.shape[-1] > frames:
+                features = np.ascontiguousarray(features[..., :frames])
+            return super().encode(features)
+
+    return ShortWindowWhisper(
+        str(model_dir(model)), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1
+    )
 
 
 @functools.lru_cache(maxsize=16)
-def _load(model: str, threads: int, beam_size: int, language: str, prompt: str | None) -> WhisperRecognizer:
-    return WhisperRecognizer(model, threads=threads, beam_size=beam_size, language=language, prompt=prompt)
+def _load(
+    model: str, threads: int, beam_size: int, language: str, prompt: str | None, chunk_s: int
+) -> WhisperRecognizer:
+    return WhisperRecognizer(
+        model, threads=threads, beam_size=beam_size, language=language, prompt=prompt, chunk_s=chunk_s
+    )
 
 
 def load_recognizer(
-    model: str = "tiny.en", *, threads: int = 1, beam_size: int = 1, language: str = "en", prompt: str | None = None
+    model: str = "tiny.en",
+    *,
+    threads: int = 1,
+    beam_size: int = 1,
+    language: str = "en",
+    prompt: str | None = None,
+    chunk_s: int = DEFAULT_CHUNK_S,
 ) -> Recognizer:
     """A Whisper recognizer from packaged weights ("tiny.en" or "base"), loaded once per process.
 
-    `prompt` is the default recognition prompt (see speech/prompts.py); the weights are shared by all
-    recognizers of the same model and thread count."""
+    `prompt` is the default recognition prompt (see speech/prompts.py); `chunk_s` the length audio is
+    padded to (see the module docstring; 30 = Whisper's own). The weights are shared by all recognizers
+    of the same model and thread count."""
     if model not in ASR_MODELS:
         raise ValueError(f"unknown speech model {model!r}: use one of {', '.join(ASR_MODELS)}")
     if model.endswith(".en") and language != "en":
         raise ValueError(f"{model} only knows English; use 'base' for language {language!r}")
-    return _load(model, threads, beam_size, language, prompt)
+    if not MIN_CHUNK_S <= chunk_s <= WINDOW_S:
+        raise ValueError(f"chunk_s must be between {MIN_CHUNK_S} and {WINDOW_S} seconds, got {chunk_s}")
+    return _load(model, threads, beam_size, language, prompt, chunk_s)
 
 
 def load_configured_recognizer(settings: SpeechSettings | None = None) -> Recognizer:
-    """The recognizer SPEECH_ASR_MODEL / SPEECH_THREADS / SPEECH_BEAM_SIZE / SPEECH_PROMPT ask for."""
+    """The recognizer SPEECH_ASR_MODEL / SPEECH_THREADS / SPEECH_BEAM_SIZE / SPEECH_PROMPT / SPEECH_CHUNK_S ask for."""
     from speech.prompts import prompt_from_setting
 
     settings = settings or SpeechSettings.from_env()
@@ -150,4 +212,5 @@ def load_configured_recognizer(settings: SpeechSettings | None = None) -> Recogn
         threads=settings.threads,
         beam_size=settings.beam_size,
         prompt=prompt_from_setting(settings.prompt),
+        chunk_s=settings.chunk_s,
     )

@@ -7,6 +7,9 @@ SPEECH_TTS_ENGINE    piper | espeak (default piper; espeak-ng is used when Piper
 SPEECH_TTS_VOICE     Piper: path to another .onnx voice; espeak: voice name (default en-us)
 SPEECH_THREADS       CPU threads per model (default 1)
 SPEECH_BEAM_SIZE     Whisper beam size (default 1 = greedy, the cheapest)
+SPEECH_CHUNK_S       seconds a short utterance is padded to for Whisper's encoder (default 15; 30 = Whisper's
+                     own window, 3-5x slower; below 15 Whisper starts repeating itself). Longer utterances
+                     are padded to their own length, so nothing is cut.
 SPEECH_PARTIAL_MS    new speech between two partial transcripts while streaming (default 1000)
 SPEECH_MIN_SILENCE_MS silence that ends an utterance (default 600)
 ASSISTANT_VAR        state directory; the joined Whisper base model goes to $ASSISTANT_VAR/models/whisper-base
@@ -21,6 +24,7 @@ from pathlib import Path
 
 ASR_MODELS = ("tiny.en", "base")
 TTS_ENGINES = ("piper", "espeak")
+DEFAULT_CHUNK_S, MIN_CHUNK_S = 15, 5
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -57,6 +61,7 @@ class SpeechSettings:
     tts_voice: str | None = None
     threads: int = 1
     beam_size: int = 1
+    chunk_s: int = DEFAULT_CHUNK_S
     partial_ms: int = 1000
     min_silence_ms: int = 600
 
@@ -70,6 +75,7 @@ class SpeechSettings:
             tts_voice=env.get("SPEECH_TTS_VOICE", "").strip() or None,
             threads=_int(env, "SPEECH_THREADS", cls.threads, 1, 16),
             beam_size=_int(env, "SPEECH_BEAM_SIZE", cls.beam_size, 1, 10),
+            chunk_s=_int(env, "SPEECH_CHUNK_S", cls.chunk_s, MIN_CHUNK_S, 30),
             partial_ms=_int(env, "SPEECH_PARTIAL_MS", cls.partial_ms, 200, 10000),
             min_silence_ms=_int(env, "SPEECH_MIN_SILENCE_MS", cls.min_silence_ms, 100, 5000),
         )

@@ -7,7 +7,7 @@ VOICE_RASA_URL                 Rasa's base URL (default http://127.0.0.1:$RASA_P
 VOICE_RASA_TIMEOUT_S           one turn's budget at Rasa (10)
 VOICE_WORKERS                  threads for recognition and synthesis, shared by all calls (2)
 VOICE_MAX_CALLS                simultaneous calls; more are refused with 503 (4)
-VOICE_END_SILENCE_MS           silence that ends the caller's turn (500)
+VOICE_END_SILENCE_MS           silence that ends the caller's turn (400; no test utterance splits at 350)
 VOICE_VAD_THRESHOLD            speech probability (Silero) that counts as speech (0.4)
 VOICE_MIN_SPEECH_MS            speech shorter than this is not a turn (150: "no" is about 250 ms)
 VOICE_SPECULATE_MS             silence after which recognition starts early, before the turn surely ended (150)
@@ -48,7 +48,7 @@ class VoiceSettings:
     rasa_timeout_s: float = 10.0
     workers: int = 2
     max_calls: int = 4
-    end_silence_ms: int = 500
+    end_silence_ms: int = 400
     speculate_ms: int = 150
     vad_threshold: float = 0.4
     min_speech_ms: int = 150

@@ -37,7 +37,9 @@ def test_two_turns_give_partials_then_finals(spoken, base, tiny):
         else:
             assert event.transcript is not None and event.transcript.duration_s < 8
     assert "12345" in digits(finals[0].transcript.text), finals[0]
-    assert {"rain", "jacket", "blue"} <= set(normalize(finals[1].transcript.text).split()), finals[1]
+    jacket_words = set(normalize(finals[1].transcript.text).split())
+    # "rain jacket" comes back as "range jacket" in about half of Piper's takes (test_speech_recognition.py)
+    assert {"jacket", "blue"} <= jacket_words and jacket_words & {"rain", "range"}, finals[1]
     # finals come at the end of speech, in time order, after their speech started
     starts = [e.at_s for e in events if e.kind == "speech_start"]
     assert starts[0] < finals[0].at_s < starts[1] < finals[1].at_s

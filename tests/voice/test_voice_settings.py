@@ -11,7 +11,7 @@ from channels.voice.texts import voice_text
 def test_defaults_need_only_the_token_and_follow_the_rasa_port() -> None:
     settings = VoiceSettings.from_env({"VOICE_GATEWAY_TOKEN": "t" * 40, "RASA_PORT": "17705"})
     assert settings.rasa_url == "http://127.0.0.1:17705"
-    assert (settings.port, settings.workers, settings.end_silence_ms, settings.greeting) == (8107, 2, 500, True)
+    assert (settings.port, settings.workers, settings.end_silence_ms, settings.greeting) == (8107, 2, 400, True)
 
 
 def test_values_are_read_and_checked() -> None:
