@@ -163,3 +163,33 @@ async def test_user_text_is_only_ever_a_parameter(store: GraphStore) -> None:
     assert await store.list_products(ProductFilter(category=hostile, brand=hostile)) == []
     assert await store.related(hostile, "SIMILAR_TO") == []
     assert (await store.counts())["Product"] == 7
+
+
+# The paged read the recommendations backend mirrors the catalogue with (GET /catalogue).
+async def test_pages_cover_every_product_once_in_id_order(store: GraphStore) -> None:
+    seen: list[str] = []
+    links: list[tuple[str, str, str, float]] = []
+    after = ""
+    while True:
+        page, page_links = await store.product_page(after, 3)
+        if not page:
+            break
+        seen += [product.id for product in page]
+        links += [(link.kind, link.source_id, link.target_id, link.score) for link in page_links]
+        after = page[-1].id
+    assert seen == sorted(p.id for p in shop().products)
+    assert sorted(links) == sorted((link.kind, link.source_id, link.target_id, link.score) for link in shop().links)
+
+
+async def test_a_page_carries_full_details(store: GraphStore) -> None:
+    page, links = await store.product_page("", 2)
+    assert [p.id for p in page] == ["linen-shirt", "ocean-blue-shirt"]
+    shirt = page[1]
+    assert shirt.summary.brand == "Northwind" and [c.name for c in shirt.categories] == ["Apparel", "Shirts"]
+    assert [v.size for v in shirt.variants] == ["S", "M", "L", "XL"] and shirt.tags == ("summer", "cotton")
+    assert [(a.name, a.value) for a in shirt.attributes] == [("material", "cotton")]
+    assert {(link.kind, link.target_id) for link in links} == {
+        ("SIMILAR_TO", "linen-shirt"),
+        ("SIMILAR_TO", "silk-shirt"),
+    }
+    assert await store.product_page("x-case-pro", 5) == ([], [])
