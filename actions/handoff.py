@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pluggy
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -34,6 +35,7 @@ TRANSCRIPT_LIMIT = 200  # newest events kept in a ticket; the tracker store keep
 # Intents that say nothing about the shopper's problem (the ticket names the last one that does).
 NOT_A_PROBLEM = frozenset({"affirm", "deny", "greet", "goodbye", "thank", "inform", EXPLICIT_REQUEST_INTENT})
 HANDOFF_OFFERED = "handoff"  # value of the awaiting_confirmation slot after offering a person
+hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
 
 class ActionDeescalate(Action):
@@ -70,8 +72,8 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        start_outbox_retries()  # normally running since the server started; this covers other hosts
         request = await handoff_request(tracker)
-        outbox = backend.handoff_outbox()
         client = backend.handoff_client()
         done: list[EventType] = [ActiveLoop(None), SlotSet("awaiting_confirmation", None)]
         try:
@@ -80,12 +82,9 @@ class ActionHandoff(Action):
             # Either way the shopper's request is kept; only an unavailable desk is worth retrying.
             rejected = str(error) if isinstance(error, DeskRejected) else None
             logger.error("hand-off for %s not taken by the desk, kept in the outbox: %s", tracker.sender_id, error)
-            outbox.put(request, rejected_because=rejected)
-            outbox.keep_retrying(client.create_handoff)
+            backend.handoff_outbox().put(request, rejected_because=rejected)
             dispatcher.utter_message(text=shop_policies().message("handoff_desk_down"))
             return done
-        if outbox.pending():
-            outbox.keep_retrying(client.create_handoff)
         dispatcher.utter_message(text=handoff_text(ticket, request))
         logger.info("hand-off of %s: ticket %s, %s", tracker.sender_id, ticket.ticket_id, ticket.status)
         if request["channel"] == "voice" and shop_policies().handoff.get("voice_transfer") == "phone":
@@ -95,10 +94,34 @@ class ActionHandoff(Action):
         return [*done, ConversationPaused()] if ticket.live else done
 
 
+def start_outbox_retries() -> None:
+    """Starts the outbox's retry loop on the running event loop (once per loop; safe to repeat).
+
+    The action server starts it when it starts (`OutboxRetriesPlugin`); another entry point can call
+    this from its own start hook."""
+    backend.handoff_outbox().keep_retrying(backend.handoff_client().create_handoff)
+
+
+class OutboxRetriesPlugin:
+    """rasa-sdk calls `attach_sanic_app_extensions` on the app of every worker (registered by
+    rasa_sdk_plugins.init_hooks): the retry loop starts with the server, so queued hand-offs go out
+    after a restart or an outage without waiting for the next hand-off."""
+
+    NAME = "handoff-outbox-retries"
+
+    @hookimpl
+    def attach_sanic_app_extensions(self, app: Any) -> None:
+        async def start(*_: Any) -> None:
+            start_outbox_retries()
+
+        app.register_listener(start, "after_server_start")
+
+
 def handoff_text(ticket: HandoffTicket, request: dict[str, Any]) -> str:
     policies = shop_policies()
     if not ticket.live:
-        email = (request.get("customer") or {}).get("email")
+        customer = request.get("customer") or {}
+        email = customer.get("email") or customer.get("unverified_email")
         key = "handoff_follow_up" if email else "handoff_follow_up_no_email"
         return policies.message(key, ticket=ticket.ticket_id, email=email or "")
     if ticket.agents_online > 0:
@@ -112,7 +135,11 @@ async def handoff_request(tracker: Tracker) -> dict[str, Any]:
     intent, entities = problem_message(tracker)
     order, order_email = await order_in_question(tracker)
     customer = await customer_of(tracker)
-    customer["email"] = customer["email"] or order_email or latest_email(tracker)
+    # Only a verified address may become the requester of an external ticket (which e-mails it
+    # shopper-written text); one the shopper merely typed goes along marked unverified.
+    customer["email"] = customer["email"] or order_email
+    typed = latest_email(tracker)
+    customer["unverified_email"] = typed if typed and typed != customer["email"] else None
     return {
         "conversation_id": tracker.sender_id,
         "channel": tracker.get_latest_input_channel() or "rest",
@@ -178,7 +205,9 @@ async def customer_of(tracker: Tracker) -> dict[str, Any]:
 
 
 async def order_in_question(tracker: Tracker) -> tuple[dict[str, Any] | None, str | None]:
-    """The order the shopper was asking about, with its value and email when they may see it."""
+    """The order the shopper was asking about, with its value and email when they may see it.
+
+    The email counts as verified: the shopper proved they own the order (or it is their account's)."""
     number = tracker.get_slot("order_number")
     if not number:
         return None, None

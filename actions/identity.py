@@ -1,12 +1,16 @@
 """Who is asking, and may they see this order?
 
-Identity is decided on every turn from signed data only: a logged-in app user's JWT (forwarded by
-the app channel in the message metadata and verified again here), or, for anonymous visitors, the
-list of order numbers they proved to own in this conversation (a slot only actions can set).
+Identity is decided on every turn from data only a trusted part can write: a logged-in app
+user's customer id, verified by the app channel (channels/app_auth.py, the one verifier of app
+tokens and their issuer/audience policy) and put in the message metadata by it; or, for anonymous
+visitors, the list of order numbers they proved to own in this conversation (a slot only actions
+can set).
 
-A token counts only when the message came in on the app channel AND the conversation is the one
-the app channel derives from the token's customer: metadata can be written by other channels'
-clients, so a token replayed through REST or socket.io proves nothing.
+The action server does not see or check the token: it accepts calls only from Rasa, authenticated
+with ACTIONS_API_TOKEN (actions/server.py), so the tracker it is sent is Rasa's. A customer id still
+counts only when the message came in on the app channel AND the conversation is the one the app
+channel derives from that customer: every other channel drops identity keys from its clients'
+metadata (channels/guard.py), and this check holds even if one of them forgot to.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 
-import jwt
 from rasa_sdk import Tracker
 
 from channels.app_auth import sender_id_for
@@ -23,32 +26,25 @@ logger = logging.getLogger(__name__)
 
 VERIFIED_ORDERS_SLOT = "verified_orders"
 APP_CHANNEL = "app"
+CUSTOMER_ID_KEY = "customer_id"
 
 
 def app_customer_id(tracker: Tracker) -> str | None:
     """The customer id of a logged-in app user, or None for an anonymous visitor."""
     metadata = tracker.latest_message.get("metadata") or {}
-    token = metadata.get("app_jwt")
-    if not token:
+    customer_id = metadata.get(CUSTOMER_ID_KEY)
+    if not isinstance(customer_id, str) or not customer_id:
         return None
-    secret = os.environ.get("APP_JWT_SECRET")
-    if not secret:
+    sender_key = os.environ.get("APP_SENDER_ID_KEY") or os.environ.get("APP_JWT_SECRET")
+    if not sender_key:
         logger.error("APP_JWT_SECRET is not set on the action server: app users are treated as anonymous")
         return None
-    try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-    except jwt.PyJWTError as error:
-        logger.warning("rejected app token for sender %s: %s", tracker.sender_id, error)
-        return None
-    customer_id = str(claims["sub"])
-    sender_key = os.environ.get("APP_SENDER_ID_KEY") or secret
     channel = tracker.get_latest_input_channel()
     if channel != APP_CHANNEL or tracker.sender_id != sender_id_for(customer_id, sender_key):
         logger.warning(
-            "ignored an app token replayed on channel %s by sender %s (customer %s)",
+            "ignored a customer id claimed on channel %s by sender %s (not the app channel's conversation of it)",
             channel,
             tracker.sender_id,
-            customer_id,
         )
         return None
     return customer_id

@@ -2,6 +2,10 @@
 
 Every order question (track, cancel, return, invoice, ...) goes through this one form; the request
 itself is remembered in the `pending_request` slot and answered by `action_handle_order_request`.
+
+The order backend is the authority on proofs: it counts failures per order number and per client
+across conversations and locks guessers out. An anonymous visitor is never told whether an order
+number exists: an unknown number and a wrong email/ZIP get the same answer.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from rasa_sdk.types import DomainDict
 from actions.backend import orders_client
 from actions.clients.orders import BackendUnavailable, OrderNotFound
 from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, needs_no_proof, verified_orders
-from actions.order_texts import describe_recent_orders
+from actions.order_texts import describe_recent_orders, proof_locked, proof_not_confirmed
+from actions.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +31,24 @@ NUMBER_LIKE = re.compile(r"(?<![\w@.])#?\s?(\d{4,10})(?![\w@])")
 ORDER_NUMBER = re.compile(r"\d{6}")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 ZIP_CODE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
-MAX_PROOF_ATTEMPTS = 3
+MAX_PROOF_ATTEMPTS = 3  # per form, for the shopper's sake; the backend's lockout is the real limit
 
 # Problems that end the form early; action_handle_order_request explains them.
 BACKEND_DOWN = "backend_down"
 TOO_MANY_ATTEMPTS = "too_many_attempts"
+LOCKED_OUT = "locked_out"  # already told by the form
+
+
+def client_keys(tracker: Tracker) -> list[str]:
+    """Who is asking, for the backend's failure counts: the conversation on its channel, and the
+    caller's number on the voice channel (set by the authenticated voice gateway, not the caller)."""
+    channel = tracker.get_latest_input_channel() or "unknown"
+    keys = [f"conversation:{channel}:{tracker.sender_id}"]
+    metadata = tracker.latest_message.get("metadata") or {}
+    caller = metadata.get("caller")
+    if channel == "voice" and isinstance(caller, str) and caller.strip():
+        keys.append(f"caller:voice:{caller.strip()[:100]}")
+    return keys
 
 
 def latest_entity(tracker: Tracker, entity: str) -> str | None:
@@ -122,15 +140,17 @@ class ValidateOrderAccessForm(FormValidationAction):
             )
             return {"order_number": None}
         customer_id = app_customer_id(tracker)
-        try:
-            await orders_client().get_order(number, customer_id=customer_id)
-        except OrderNotFound:
-            where = "among your orders" if customer_id else "with that number"
-            dispatcher.utter_message(text=f"I couldn't find order {number} {where}. Could you check the number?")
-            return {"order_number": None}
-        except BackendUnavailable:
-            logger.error("order backend unavailable while validating order %s", number)
-            return {"order_number": number, "order_access_problem": BACKEND_DOWN}
+        if customer_id is not None:  # a logged-in customer may learn which numbers are theirs
+            try:
+                await orders_client().get_order(number, customer_id=customer_id)
+            except OrderNotFound:
+                dispatcher.utter_message(
+                    text=f"I couldn't find order {number} among your orders. Could you check the number?"
+                )
+                return {"order_number": None}
+            except BackendUnavailable:
+                logger.error("order backend unavailable while validating order %s", number)
+                return {"order_number": number, "order_access_problem": BACKEND_DOWN}
         slots: dict[str, Any] = {"order_number": number}
         proof_given_now = "order_proof" in tracker.slots_to_validate()
         if number not in verified_orders(tracker) and not proof_given_now:
@@ -146,11 +166,15 @@ class ValidateOrderAccessForm(FormValidationAction):
         proof = str(value).strip()
         field = {"email": proof} if "@" in proof else {"postcode": proof}
         try:
-            owned = await orders_client().verify_owner(number, **field)
+            check = await orders_client().verify_owner(number, **field, clients=client_keys(tracker))
         except BackendUnavailable:
             logger.error("order backend unavailable while verifying order %s", number)
             return {"order_proof": None, "order_access_problem": BACKEND_DOWN}
-        if owned:
+        if check.locked:
+            logger.warning("ownership proof for order %s refused: locked out (sender %s)", number, tracker.sender_id)
+            dispatcher.utter_message(text=proof_locked(shop_policies(), check.retry_after_s))
+            return {"order_proof": None, "order_access_problem": LOCKED_OUT}
+        if check.verified:
             # Proof is kept as the order number in `verified_orders`, not in this slot: a value left
             # here would be re-validated against the next order the shopper asks about.
             return {
@@ -164,11 +188,8 @@ class ValidateOrderAccessForm(FormValidationAction):
         )
         if failures >= MAX_PROOF_ATTEMPTS:
             return {"order_proof": None, "proof_failures": failures, "order_access_problem": TOO_MANY_ATTEMPTS}
-        kind = "email address" if "email" in field else "ZIP code"
-        dispatcher.utter_message(
-            text=f"Sorry, that {kind} doesn't match order {number}. Please check it and try again "
-            "(the email or ZIP code you used when ordering)."
-        )
+        # The same words whether the number exists or not: order numbers cannot be probed.
+        dispatcher.utter_message(text=proof_not_confirmed())
         return {"order_proof": None, "proof_failures": failures}
 
 

@@ -3,12 +3,19 @@
 `action_handle_order_request` answers the request remembered in `pending_request`; changes
 (cancel, return, new address) are confirmed first and carried out by `action_handle_yes_no`.
 The order backend stays the authority on what is allowed: its refusal reason is passed on.
+
+A change needs a stronger proof than a read. A logged-in app user (JWT, verified by the app
+channel) changes their own orders directly. An anonymous visitor who proved the order with its
+email or ZIP gets a one-time code mailed to the order's address (`change_code_form`), and the
+backend makes the change only with that code (`action_apply_change`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -18,10 +25,17 @@ from rasa_sdk.types import DomainDict
 
 from actions import order_texts as texts
 from actions.backend import orders_client
-from actions.clients.orders import BackendUnavailable, ChangeRefused, Order, OrderNotFound, OrdersError
+from actions.clients.orders import (
+    BackendUnavailable,
+    ChangeRefused,
+    CodeRejected,
+    Order,
+    OrderNotFound,
+    OrdersError,
+)
 from actions.handoff import HANDOFF_OFFERED
 from actions.identity import app_customer_id, may_see, needs_no_proof
-from actions.order_form import BACKEND_DOWN, TOO_MANY_ATTEMPTS, ZIP_CODE
+from actions.order_form import BACKEND_DOWN, LOCKED_OUT, TOO_MANY_ATTEMPTS, ZIP_CODE
 from actions.product_questions import answer_product_followup, is_product_followup
 from actions.shop_policies import shop_policies
 
@@ -29,6 +43,13 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[CollectingDispatcher, Tracker, Order], Awaitable[list[EventType]]]
 ADDRESS_SLOTS = ("address_street", "address_city", "address_postcode")
+# The emailed-code step: which change waits, for which order, the code typed, and the flag the
+# rules read to open `change_code_form` right after the "yes".
+PENDING_CHANGE, CHANGE_ORDER, CHANGE_CODE = "pending_change", "change_order", "change_code"
+CODE_SENT = "change_code_sent"
+CODE_DIGITS = 8
+CODE_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){3,11}(?!\d)")
+CODE_PURPOSE = {"cancel_order": "cancel", "get_refund": "return", "change_shipping_address": "shipping_address"}
 
 
 async def visible_order(tracker: Tracker, number: str | None) -> Order | None:
@@ -135,6 +156,8 @@ class ActionHandleOrderRequest(Action):
         if problem == TOO_MANY_ATTEMPTS:
             dispatcher.utter_message(text=texts.proof_refused(shop_policies()))
             return [SlotSet("order_access_problem", None), SlotSet("order_number", None)]
+        if problem == LOCKED_OUT:  # the form already said why
+            return [SlotSet("order_access_problem", None), SlotSet("order_number", None)]
         request = tracker.get_slot("pending_request") or "track_order"
         return await run_request(dispatcher, tracker, request)
 
@@ -157,17 +180,17 @@ async def run_request(dispatcher: CollectingDispatcher, tracker: Tracker, reques
 # --------------------------------------------------------------------------- confirmations
 
 
-async def do_cancel(tracker: Tracker, order: Order) -> str:
-    cancelled = await orders_client().cancel(order.number, reason="requested by the customer in chat")
+async def do_cancel(tracker: Tracker, order: Order, code: str | None) -> str:
+    cancelled = await orders_client().cancel(order.number, reason="requested by the customer in chat", code=code)
     return texts.cancelled(cancelled)
 
 
-async def do_return(tracker: Tracker, order: Order) -> str:
-    refund = await orders_client().start_return(order.number, reason="requested by the customer in chat")
+async def do_return(tracker: Tracker, order: Order, code: str | None) -> str:
+    refund = await orders_client().start_return(order.number, reason="requested by the customer in chat", code=code)
     return texts.return_started(order, refund)
 
 
-async def do_address_change(tracker: Tracker, order: Order) -> str:
+async def do_address_change(tracker: Tracker, order: Order, code: str | None) -> str:
     address = {
         "name": order.shipping_address.name,
         "line1": tracker.get_slot("address_street"),
@@ -175,11 +198,11 @@ async def do_address_change(tracker: Tracker, order: Order) -> str:
         "postcode": tracker.get_slot("address_postcode"),
         "country": order.shipping_address.country,
     }
-    updated = await orders_client().change_shipping_address(order.number, address)
+    updated = await orders_client().change_shipping_address(order.number, address, code=code)
     return texts.address_changed(updated)
 
 
-CHANGES: dict[str, Callable[[Tracker, Order], Awaitable[str]]] = {
+CHANGES: dict[str, Callable[[Tracker, Order, str | None], Awaitable[str]]] = {
     "cancel_order": do_cancel,
     "get_refund": do_return,
     "change_shipping_address": do_address_change,
@@ -194,6 +217,10 @@ class ActionHandleYesNo(Action):
         return "action_handle_yes_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # The code form opens only when this turn sent a code (see the rules); reset it otherwise.
+        return [SlotSet(CODE_SENT, False), *await self._answer(dispatcher, tracker)]
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         said_yes = tracker.latest_message.get("intent", {}).get("name") == "affirm"
         pending = tracker.get_slot("awaiting_confirmation")
         if pending == HANDOFF_OFFERED:
@@ -224,7 +251,9 @@ class ActionHandleYesNo(Action):
             if order is None:
                 dispatcher.utter_message(text="Sorry, I can't change that order.")
                 return done
-            dispatcher.utter_message(text=await CHANGES[change](tracker, order))
+            if app_customer_id(tracker) is None:
+                return done + await send_code(dispatcher, order, change)
+            dispatcher.utter_message(text=await CHANGES[change](tracker, order, None))
         except BackendUnavailable as error:
             return backend_down(dispatcher, error)
         except ChangeRefused as error:
@@ -233,6 +262,86 @@ class ActionHandleYesNo(Action):
             logger.error("order change %s failed: %s", change, error)
             dispatcher.utter_message(text="Sorry, that change didn't go through. Nothing was changed.")
         return done
+
+
+async def send_code(dispatcher: CollectingDispatcher, order: Order, change: str) -> list[EventType]:
+    """An email/ZIP proof is enough to read, not to change: mail a one-time code and wait for it."""
+    try:
+        sent = await orders_client().request_change_code(order.number, CODE_PURPOSE[change])
+    except CodeRejected as error:  # too many codes for this order within the hour
+        dispatcher.utter_message(text=texts.code_not_sent(error.reason))
+        return []
+    except BackendUnavailable as error:  # includes the shop's mail server refusing the mail
+        logger.error("no change code sent for order %s: %s", order.number, error)
+        dispatcher.utter_message(text=texts.code_not_sent("the email couldn't be sent right now."))
+        return []
+    minutes = max(1, round((sent.expires_at - datetime.now(UTC)).total_seconds() / 60))
+    dispatcher.utter_message(text=texts.code_sent(sent.sent_to, minutes))
+    return [
+        SlotSet(PENDING_CHANGE, change),
+        SlotSet(CHANGE_ORDER, order.number),
+        SlotSet(CHANGE_CODE, None),
+        SlotSet(CODE_SENT, True),
+    ]
+
+
+class ValidateChangeCodeForm(FormValidationAction):
+    """Takes the 8 digits of the emailed code from whatever the shopper typed ("it's 4821 9037")."""
+
+    def name(self) -> str:
+        return "validate_change_code_form"
+
+    async def extract_change_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != CHANGE_CODE:
+            return {}
+        match = CODE_LIKE.search(tracker.latest_message.get("text") or "")
+        return {CHANGE_CODE: re.sub(r"\D", "", match.group(0))} if match else {}
+
+    async def validate_change_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # The NLU may take a long number for an order number: the order of the change is kept apart.
+        keep = {"order_number": tracker.get_slot(CHANGE_ORDER)}
+        if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", str(value or "")):
+            return {CHANGE_CODE: str(value), **keep}
+        dispatcher.utter_message(text=f"The code in the email has {CODE_DIGITS} digits, like 48213907.")
+        return {CHANGE_CODE: None, **keep}
+
+
+class ActionApplyChange(Action):
+    """After the code form: the backend makes the change only if the code is valid (and spends it)."""
+
+    def name(self) -> str:
+        return "action_apply_change"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        change, number = tracker.get_slot(PENDING_CHANGE), tracker.get_slot(CHANGE_ORDER)
+        code = tracker.get_slot(CHANGE_CODE)
+        finished = [SlotSet(PENDING_CHANGE, None), SlotSet(CHANGE_CODE, None), SlotSet(CODE_SENT, False)]
+        if change not in CHANGES or not number or not code:
+            dispatcher.utter_message(text="Sorry, I lost track of that change. Nothing was changed.")
+            return finished
+        try:
+            order = await visible_order(tracker, number)
+            if order is None:
+                dispatcher.utter_message(text="Sorry, I can't change that order.")
+                return finished
+            dispatcher.utter_message(text=await CHANGES[change](tracker, order, code))
+        except CodeRejected as error:
+            if error.code == "code_invalid":
+                dispatcher.utter_message(text=texts.code_wrong(error.reason))
+                return [SlotSet(CHANGE_CODE, None), FollowupAction("change_code_form")]
+            dispatcher.utter_message(text=texts.code_unusable(error.reason))
+        except BackendUnavailable as error:
+            return finished + backend_down(dispatcher, error)
+        except ChangeRefused as error:
+            dispatcher.utter_message(text=texts.refused(error))
+        except OrdersError as error:
+            logger.error("order change %s failed: %s", change, error)
+            dispatcher.utter_message(text="Sorry, that change didn't go through. Nothing was changed.")
+        return finished
 
 
 def is_order_correction(tracker: Tracker) -> bool:

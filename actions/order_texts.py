@@ -209,6 +209,42 @@ def refused(error: ChangeRefused) -> str:
     return f"Sorry, that isn't possible: {error.reason}"
 
 
+def proof_not_confirmed() -> str:
+    """One text for a wrong email/ZIP and an order number that does not exist."""
+    return (
+        "Sorry, I couldn't confirm that order with those details. Please check the order number and the "
+        "email address or ZIP code you used when ordering, and try again."
+    )
+
+
+def proof_locked(policies: ShopPolicies, retry_after_s: int | None) -> str:
+    minutes = max(1, round((retry_after_s or 900) / 60))
+    return (
+        "There have been too many unsuccessful attempts to confirm this order, so for your security I can't "
+        f"check it for about {minutes} minutes. If it's your order, our team can help right away: "
+        f"{policies.fact('support_email')} or {policies.fact('support_phone')}."
+    )
+
+
+def code_sent(sent_to: str, minutes: int) -> str:
+    return (
+        f"To keep your order safe, I've just emailed a one-time code to {sent_to} (the address on the order). "
+        f"It's valid for {minutes} minutes."
+    )
+
+
+def code_wrong(reason: str) -> str:
+    return f"{reason} Please type the 8-digit code from the email again (or say 'stop')."
+
+
+def code_unusable(reason: str) -> str:
+    return f"{reason} Nothing was changed. If you still want the change, just ask again and I'll send a new code."
+
+
+def code_not_sent(reason: str) -> str:
+    return f"Sorry, I couldn't send you a code: {reason} Nothing was changed."
+
+
 def proof_refused(policies: ShopPolicies) -> str:
     return (
         "I couldn't confirm that this order is yours, so I can't share or change it. Please contact our team at "

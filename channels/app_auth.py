@@ -1,5 +1,9 @@
 """Verification of the mobile app's JWTs and the sender id derived from them.
 
+The one verifier and the one policy for app tokens: only the app channel calls it. The action
+server does not verify tokens again (it never sees them); it trusts the customer id the channel
+put in the message metadata (actions/identity.py).
+
 Kept free of Rasa imports so the rules can be tested (and reused) without a Rasa venv.
 """
 
@@ -33,10 +37,9 @@ class TokenPolicy:
 
 @dataclass(frozen=True)
 class VerifiedCustomer:
-    """The outcome of a successful check: who is talking, and the token that proves it."""
+    """The outcome of a successful check: who is talking (the token itself is not kept or passed on)."""
 
     customer_id: str
-    token: str
     claims: dict[str, Any]
 
 
@@ -87,7 +90,7 @@ def verify_token(token: str, policy: TokenPolicy) -> VerifiedCustomer:
     customer_id = claims.get("sub")
     if not isinstance(customer_id, str) or not customer_id.strip():
         raise TokenError("token 'sub' claim must be a non-empty customer id string")
-    return VerifiedCustomer(customer_id=customer_id, token=token, claims=claims)
+    return VerifiedCustomer(customer_id=customer_id, claims=claims)
 
 
 def sender_id_for(customer_id: str, key: str) -> str:

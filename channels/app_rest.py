@@ -2,8 +2,11 @@
 
 Why not plain ``rest``: the app's user is logged in, so the conversation must belong to the
 verified customer. The channel checks ``Authorization: Bearer <JWT>`` (HS256, ``exp`` and ``sub``
-required), derives the sender id from the customer id (the body cannot choose it) and forwards the
-raw token as ``app_jwt`` in the message metadata so the action server can verify it again.
+required, issuer/audience when configured): it is the one place where app tokens are verified. It
+derives the sender id from the customer id (the body cannot choose it) and puts only the verified
+``customer_id`` in the message metadata, never the token (the tracker store keeps every message's
+metadata). The action server trusts it because only Rasa, with the action server's token, can call
+it, and only for a message that came in on this channel (actions/identity.py).
 
 It reuses Rasa's ``RestInput`` (same replies, same ``?stream=true``); a blueprint middleware does
 the checks first and refuses bad requests with a JSON 400/401/413 instead of reaching Rasa.
@@ -126,7 +129,7 @@ class AppRestInput(RestInput):
         if not isinstance(extra, dict):
             raise RefusedRequest(400, "bad_request", "'metadata' must be a JSON object")
         metadata = without_identity(extra)
-        metadata.update(app_jwt=customer.token, customer_id=customer.customer_id)
+        metadata["customer_id"] = customer.customer_id
         return AppRequest(
             sender_id=sender_id_for(customer.customer_id, self.sender_id_key),
             text=text,

@@ -69,7 +69,9 @@ def refusal_response(channel: str, request: Request, refusal: RefusedRequest) ->
     return response.json({"error": refusal.error, "message": refusal.message}, status=refusal.status, headers=headers)
 
 
-# Metadata keys only the app channel may set (after verifying the shopper's token).
+# Identity claims no client may make in its own metadata: `customer_id` is set only by the app
+# channel after verifying the shopper's token; `app_jwt` (tokens are never passed on) is dropped so
+# no client can put a token into the stored conversation.
 IDENTITY_METADATA = ("app_jwt", "customer_id")
 
 

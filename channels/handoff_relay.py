@@ -11,9 +11,16 @@ Rasa input channel, mounted at `/webhooks/handoff/`, is how the desk (handoff/) 
 - `POST /webhooks/handoff/release` {conversation_id, agent_name}: resumes the bot
   (`ConversationResumed`) and tells the shopper.
 
-Both need `Authorization: Bearer <relay_token>`; shoppers never have it. The other direction,
-a shopper's message in a held conversation, is forwarded to the desk by `forward_if_held`
-(called by channels/guard.py, so every channel does it) and is never answered with an apology.
+Both need `Authorization: Bearer <relay_token>`; shoppers never have it. The answer says
+`"delivered": "live"` only when a browser of the conversation is connected (socket.io); otherwise
+`"stored"`, and a web chat that reconnects to its session gets the stored replies then
+(`replay_stored`, called by channels/webchat.py).
+
+The other direction, a shopper's message in a held conversation, is handed to `forward_if_held`
+(called by channels/guard.py, so every channel does it) and is never answered with an apology. It is
+written to a queue on disk (var/handoff-forward.sqlite) before the shopper's request is answered, and
+a background task sends it to the desk, in order, until the desk takes it; each message carries an
+idempotency key, so a retry after a lost answer is stored once.
 
 credentials.yml::
 
@@ -28,21 +35,32 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
+from rasa.shared.core.events import (
+    ActionExecuted,
+    AgentUttered,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+)
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.handoff_queue import DurableQueue
 from actions.shop_policies import shop_policies
 from channels.guard import RefusedRequest, json_object_body, refusal_response
 
@@ -50,12 +68,45 @@ logger = logging.getLogger(__name__)
 
 MAX_AGENT_TEXT_CHARS = 5000
 FORWARD_TIMEOUT_S = 3.0
-# Channels that can push a message to the shopper at any time register a factory here.
+FORWARD_RETRY_S = float(os.environ.get("HANDOFF_FORWARD_RETRY_S", "5"))
+# Marks (in AgentUttered.data, an event policies ignore) how far stored agent replies were replayed.
+REPLAYED = "handoff_replayed_until"
+# Channels that can push a message to the shopper at any time register a factory here, and a check
+# whether the conversation has a connected client right now.
 _live_outputs: dict[str, Callable[[], OutputChannel]] = {}
+_connected_checks: dict[str, Callable[[str], bool]] = {}
 
 
-def register_live_output(channel: str, factory: Callable[[], OutputChannel]) -> None:
+def register_live_output(
+    channel: str, factory: Callable[[], OutputChannel], connected: Callable[[str], bool] | None = None
+) -> None:
+    """`connected(conversation_id)` says whether a client would see a push now; without it a push
+    is assumed to arrive."""
     _live_outputs[channel] = factory
+    if connected is not None:
+        _connected_checks[channel] = connected
+
+
+def socketio_room_occupied(sio: Any, room: str, namespace: str | None = None) -> bool:
+    """Whether a socket is in the room (the session id) on this server, with python-socketio's manager."""
+    try:
+        return any(True for _ in sio.manager.get_participants(namespace or "/", room))
+    except Exception:  # another manager API: be honest and call it stored (the replay delivers it)
+        logger.warning("cannot tell whether %s is connected; reporting agent replies as stored", room)
+        return False
+
+
+def forward_queue_path() -> Path:
+    var = Path(os.environ.get("ASSISTANT_VAR", Path(__file__).resolve().parent.parent / "var"))
+    return var / "handoff-forward.sqlite"
+
+
+class DeskDown(Exception):
+    """The desk did not take a forwarded message this time (unreachable, 5xx, auth, rate limit)."""
+
+
+class DeskRefused(Exception):
+    """The desk refused a forwarded message for good (e.g. 404: the conversation has no open ticket)."""
 
 
 @dataclass
@@ -66,7 +117,9 @@ class _Runtime:
     desk_url: str = ""
     desk_token: str = ""
     session: aiohttp.ClientSession | None = None
-    forwarding: set[asyncio.Task[None]] | None = None
+    queue: DurableQueue | None = None
+    wake: asyncio.Event | None = None
+    forwarder: asyncio.Task[None] | None = None
 
 
 _runtime = _Runtime()
@@ -100,10 +153,15 @@ class HandoffRelayInput(InputChannel):
         async def remember_agent(app: Any, _loop: Any) -> None:
             _runtime.agent = app.ctx.agent
             _runtime.desk_url, _runtime.desk_token = self.desk_url, self.desk_token
-            _runtime.forwarding = set()
+            _runtime.queue = DurableQueue(forward_queue_path())
+            _runtime.wake = asyncio.Event()
+            _runtime.forwarder = asyncio.get_running_loop().create_task(_forward_loop())
 
         @relay.listener("before_server_stop")
         async def close_session(_app: Any, _loop: Any) -> None:
+            if _runtime.forwarder is not None:
+                _runtime.forwarder.cancel()
+                await asyncio.wait({_runtime.forwarder}, timeout=5)
             if _runtime.session is not None:
                 await _runtime.session.close()
 
@@ -166,20 +224,59 @@ async def _store_and_deliver(
         tracker = await agent.tracker_store.retrieve(conversation_id)
         if tracker is None:
             return response.json({"error": "not_found", "message": "no such conversation"}, status=404)
+        channel = tracker.get_latest_input_channel()
+        delivered = "live" if _client_connected(channel, conversation_id) else "stored"
         if pause and not tracker.is_paused():
             tracker.update(ConversationPaused())
         for event in events:
+            if isinstance(event, BotUttered):
+                event.metadata["delivered"] = delivered  # a reconnecting web chat replays "stored" ones
             tracker.update(event)
         await agent.tracker_store.save(tracker)
-    channel = tracker.get_latest_input_channel()
-    factory = _live_outputs.get(channel or "")
-    if factory is None:
+    if delivered == "stored":
         return response.json({"delivered": "stored", "channel": channel})
-    output = factory()
+    output = _live_outputs[channel or ""]()
     for event in events:
         if isinstance(event, BotUttered):
             await output.send_response(conversation_id, event.message())
     return response.json({"delivered": "live", "channel": channel})
+
+
+def _client_connected(channel: str | None, conversation_id: str) -> bool:
+    """A push would reach the shopper now: the channel can push and (if it can tell) a client is there."""
+    if (channel or "") not in _live_outputs:
+        return False
+    check = _connected_checks.get(channel or "")
+    return check is None or check(conversation_id)
+
+
+def owed_replies(events: list[Event]) -> list[BotUttered]:
+    """Hand-off messages stored while no client was connected and not replayed since."""
+    owed: list[BotUttered] = []
+    for event in events:
+        if isinstance(event, AgentUttered) and REPLAYED in (event.data or {}):
+            owed = []
+        elif isinstance(event, BotUttered) and (event.metadata or {}).get("delivered") == "stored":
+            owed.append(event)
+    return owed
+
+
+async def replay_stored(conversation_id: str, output: OutputChannel) -> int:
+    """Sends a reconnected client the agent's replies it missed, once: a marker event records how far."""
+    agent = _runtime.agent
+    if agent is None:
+        return 0
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        owed = [] if tracker is None else owed_replies(list(tracker.events))
+        for event in owed:
+            await output.send_response(conversation_id, event.message())
+        if owed:
+            tracker.update(AgentUttered(data={REPLAYED: owed[-1].timestamp}))
+            await agent.tracker_store.save(tracker)
+    if owed:
+        logger.info("replayed %d stored hand-off message(s) to %s", len(owed), conversation_id)
+    return len(owed)
 
 
 async def messages_since(conversation_id: str, since: float, agent: Any) -> list[dict[str, Any]]:
@@ -200,34 +297,56 @@ async def messages_since(conversation_id: str, since: float, agent: Any) -> list
 
 
 async def forward_if_held(conversation_id: str, text: str) -> bool:
-    """True when the conversation is paused for an agent; the message then goes to the desk."""
-    agent = _runtime.agent
-    if agent is None:
+    """True when the conversation is paused for an agent; the message is then queued on disk (before
+    the caller answers the shopper) and sent to the desk by the forwarding task."""
+    agent, queue, wake = _runtime.agent, _runtime.queue, _runtime.wake
+    if agent is None or queue is None or wake is None:
         return False
     tracker = await agent.tracker_store.retrieve(conversation_id)
     if tracker is None or not tracker.is_paused():
         return False
-    task = asyncio.get_running_loop().create_task(_forward(conversation_id, text, time.time()))
-    assert _runtime.forwarding is not None
-    _runtime.forwarding.add(task)
-    task.add_done_callback(_runtime.forwarding.discard)
+    queue.put({"conversation_id": conversation_id, "text": text, "timestamp": time.time(), "key": uuid.uuid4().hex})
+    wake.set()
     return True
 
 
-async def _forward(conversation_id: str, text: str, timestamp: float) -> None:
-    """The message is already in the tracker store; a failure here only delays the agent seeing it."""
+async def _forward_loop() -> None:
+    """Sends queued shopper messages to the desk: at once when one is queued, and every
+    FORWARD_RETRY_S while the desk is away. Stops at the first failure so the order holds."""
+    queue, wake = _runtime.queue, _runtime.wake
+    assert queue is not None and wake is not None
+    while True:
+        try:
+            await queue.send_pending(_send_to_desk, permanent=(DeskRefused,), transient=(DeskDown,))
+        except Exception:  # a bug must not end forwarding for good
+            logger.exception("forwarding queued shopper messages to the desk failed")
+        # asyncio.wait, not wait_for: Python 3.10's wait_for can swallow the cancellation at shutdown.
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait({woken}, timeout=FORWARD_RETRY_S)
+        finally:
+            woken.cancel()
+        wake.clear()
+
+
+async def _send_to_desk(message: Mapping[str, Any]) -> None:
+    conversation_id = str(message["conversation_id"])
     if not _runtime.desk_url:
-        logger.error("message in held conversation %s not forwarded: no desk_url configured", conversation_id)
-        return
+        raise DeskDown(f"message in held conversation {conversation_id} waits: no desk_url configured")
     if _runtime.session is None or _runtime.session.closed:
         _runtime.session = aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {_runtime.desk_token}"},
             timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_S),
         )
     url = f"{_runtime.desk_url}/api/conversations/{quote(conversation_id, safe='')}/messages"
+    body = {"text": message["text"], "timestamp": message["timestamp"], "key": message["key"]}
     try:
-        async with _runtime.session.post(url, json={"text": text, "timestamp": timestamp}) as reply:
-            if reply.status >= 300:
-                logger.error("desk refused a message of %s: HTTP %s", conversation_id, reply.status)
+        async with _runtime.session.post(url, json=body) as reply:
+            status = reply.status
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        logger.error("desk unreachable; the message of %s stays in its tracker: %s", conversation_id, error)
+        raise DeskDown(f"desk unreachable for a message of {conversation_id}: {error!r}") from error
+    if status < 300:
+        return
+    if status >= 500 or status in (401, 403, 408, 429):
+        raise DeskDown(f"desk answered HTTP {status} to a message of {conversation_id}")
+    raise DeskRefused(f"desk refused a message of {conversation_id} with HTTP {status} (kept in its tracker)")

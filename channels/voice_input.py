@@ -11,7 +11,8 @@ still working on the next). Why a channel of its own instead of ``rest``:
   actions and analytics can tell a call from a chat;
 - the metadata (``caller``, ``asr_confidence``, ``input_mode``) is kept, identity claims are dropped;
 - a human agent's messages during a hand-off (``GET /webhooks/voice/messages?sender=voice-<call
-  id>&since=<timestamp>``, the REST channel's poll route) are only given to the gateway.
+  id>&since=<timestamp>``, the REST channel's poll route) are only given to the gateway, and only
+  for calls (``voice-…`` conversations).
 
 Body: ``{"sender": "<call id>", "message": "<transcript>", "metadata": {"caller": "...",
 "asr_confidence": 0.93}}``. Everything else (limits, refusals, the apology for silence) is the
@@ -31,19 +32,15 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
 from channels.app_auth import TokenError, bearer_token
 from channels.guard import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGE_CHARS,
-    MessageHandler,
     RefusedRequest,
-    refusal_response,
 )
-from channels.rest import ShopRestInput
+from channels.rest import GuardedRestInput
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +48,7 @@ SENDER_PREFIX = "voice-"
 MIN_TOKEN_CHARS = 32
 
 
-class VoiceInput(ShopRestInput):
+class VoiceInput(GuardedRestInput):
     """The REST channel for one trusted client, the voice gateway."""
 
     @classmethod
@@ -97,21 +94,13 @@ class VoiceInput(ShopRestInput):
         self.check_token(request)
         super().check_request(request)
 
-    def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
-        """The REST channel's routes; a human agent's messages (``GET /messages``) only for the gateway."""
-        webhook = super().blueprint(on_new_message)
-
-        @webhook.middleware("request")
-        async def gateway_only(request: Request) -> HTTPResponse | None:
-            if request.method != "GET" or not request.path.rstrip("/").endswith("/messages"):
-                return None
-            try:
-                self.check_token(request)
-            except RefusedRequest as refusal:
-                return refusal_response(self.name(), request, refusal)
-            return None
-
-        return webhook
+    def polled_conversation(self, request: Request) -> str:
+        """A human agent's messages (``GET /messages``) only for the gateway, and only of calls."""
+        self.check_token(request)
+        sender = super().polled_conversation(request)
+        if not sender.startswith(SENDER_PREFIX):
+            raise RefusedRequest(403, "forbidden", f"'sender' must be a call's conversation ({SENDER_PREFIX}…)")
+        return sender
 
     async def _extract_sender(self, req: Request) -> str | None:
         """Calls live in their own namespace of conversation ids."""

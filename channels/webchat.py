@@ -6,8 +6,11 @@
    connects but never shows an answer (Rasa only logs "coroutine 'AsyncServer.enter_room' was never
    awaited"). The lock pins python-socketio 5.18, so the ``session_request`` handler is replaced
    with one that awaits it (and still works with the older, synchronous API).
-2. Session ids must look like the ones the server issues (32 hex digits), so a client cannot
-   write into a conversation id of its choice (e.g. another channel's sender id).
+2. Session ids are issued and signed by the server for this channel (``web-<nonce>.<signature>``,
+   channels/conversation_ids.py): a client can resume the id it was given, but cannot choose one
+   (e.g. another channel's sender id, or a REST conversation's). A socket writes only into the
+   session it was confirmed on ``session_request``; Rasa's handler took any ``session_id`` from
+   each message.
 3. ``SocketIOOutput.send_custom_json`` passes the custom payload as keyword arguments to
    ``sio.emit`` (a TypeError for any ordinary custom payload); it is sent as the event's data.
 
@@ -20,24 +23,22 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint
 from socketio import AsyncServer
 
+from channels.conversation_ids import ConversationIds
 from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message, without_identity
-from channels.handoff_relay import register_live_output
+from channels.handoff_relay import register_live_output, replay_stored, socketio_room_occupied
 
 logger = logging.getLogger(__name__)
 
-# Session ids are issued by the server (uuid4 hex). A client may offer one back to resume its
-# conversation, but not choose an arbitrary id (e.g. another channel's sender id).
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+SESSION_PREFIX = "web-"
 
 
 class WebchatOutput(SocketIOOutput):
@@ -58,11 +59,19 @@ class WebchatInput(SocketIOInput):
     """Rasa's socket.io input channel whose replies reach persistent sessions."""
 
     max_message_chars = DEFAULT_MAX_MESSAGE_CHARS
+    ids: ConversationIds
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        secret = str((credentials or {}).get("id_secret") or "")
+        if not secret or secret.startswith("${"):
+            raise RasaException(
+                "The socket.io channel needs 'id_secret' in credentials.yml: write it unquoted, "
+                "'id_secret: ${CONVERSATION_ID_SECRET}', and set CONVERSATION_ID_SECRET (bot/launcher.py does)."
+            )
         channel = super().from_credentials(credentials)
         channel.max_message_chars = int((credentials or {}).get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS))
+        channel.ids = ConversationIds(secret, channel=cls.name(), prefix=SESSION_PREFIX)
         return channel
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -75,20 +84,28 @@ class WebchatInput(SocketIOInput):
         webhook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by SocketIOInput.blueprint
-        # An agent's replies reach the widget live (the session id is the socket.io room).
-        register_live_output(self.name(), lambda: WebchatOutput(sio, self.bot_message_evt))
+        # An agent's replies reach the widget live (the session id is the socket.io room) when a browser
+        # is in the room; otherwise they are "stored" and replayed when the session reconnects.
+        register_live_output(
+            self.name(),
+            lambda: WebchatOutput(sio, self.bot_message_evt),
+            connected=lambda room: socketio_room_occupied(sio, room, self.namespace),
+        )
 
         # Registering again for the same event replaces Rasa's handler.
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: dict[str, Any] | None) -> None:
             data = data if isinstance(data, dict) else {}
             offered = data.get("session_id")
-            session_id = offered if isinstance(offered, str) and SESSION_ID.match(offered) else None
-            session_id = session_id or uuid.uuid4().hex
+            session_id = offered if self.ids.is_valid(offered) else self.ids.issue()
             if self.session_persistence:
                 await join_room(sio, sid, session_id, self.namespace)
+            # This socket may write into this session only (python-socketio drops it on disconnect).
+            await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
             logger.debug("socket %s confirmed session %s", sid, session_id)
+            if self.session_persistence:
+                await replay_stored(session_id, WebchatOutput(sio, self.bot_message_evt))
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:
@@ -96,14 +113,15 @@ class WebchatInput(SocketIOInput):
                 logger.warning("socket.io message from %s ignored: payload is not an object", sid)
                 return
             if self.session_persistence:
-                session_id = data.get("session_id")
-                if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+                confirmed = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
+                if confirmed is None or data.get("session_id") != confirmed:
                     logger.warning(
-                        "socket.io message from %s ignored: no valid session_id (send `session_request` first)",
+                        "socket.io message from %s ignored: not the session confirmed on this socket "
+                        "(send `session_request` first)",
                         sid,
                     )
                     return
-                sender_id = session_id
+                sender_id = confirmed
             else:
                 sender_id = sid
             metadata = data.get(self.metadata_key) or {}

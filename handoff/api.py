@@ -61,5 +61,7 @@ async def open_handoff(request: web.Request) -> web.Response:
 async def shopper_message(request: web.Request) -> web.Response:
     body = await json_body(request, "ShopperMessage")
     conversation_id = request.match_info["conversation_id"]
-    result = await service(request).shopper_message(conversation_id, body["text"], body.get("timestamp"))
+    result = await service(request).shopper_message(
+        conversation_id, body["text"], body.get("timestamp"), body.get("key")
+    )
     return web.json_response(result, status=201)

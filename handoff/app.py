@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +27,8 @@ from handoff.api import SERVICE, body_validators
 from handoff.api import routes as api_routes
 from handoff.config import Settings
 from handoff.connectors.base import TicketConnector, connectors_from_env
+from handoff.connectors.webhook import INBOUND_PATH as WEBHOOK_INBOUND_PATH
+from handoff.connectors.webhook import WebhookConnector
 from handoff.db import create_tables
 from handoff.hub import Hub
 from handoff.openapi import build_spec
@@ -41,6 +44,7 @@ logger = logging.getLogger("handoff")
 MAX_BODY_BYTES = 512 * 1024  # long transcripts; still bounded
 ENGINE = web.AppKey("engine", object)
 TASKS = web.AppKey("background_tasks", list)
+INBOUND_PATHS = web.AppKey("inbound_paths", frozenset)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -63,6 +67,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     if path.startswith("/api/"):
         return await http.auth_middleware(request, handler)
+    if path in request.app[INBOUND_PATHS]:
+        return await handler(request)  # signed by the external system (see mount_inbound)
     if path == "/desk" or path.startswith("/desk/"):
         return await desk_guard(request, handler)
     raise web.HTTPNotFound()
@@ -92,6 +98,17 @@ async def _with_session(request: web.Request, handler: Handler) -> web.StreamRes
     return await handler(request)
 
 
+def mount_inbound(app: web.Application, connectors: Sequence[TicketConnector]) -> frozenset[str]:
+    """Routes external systems call with agent replies (the webhook connector's, at
+    /connectors/webhook/replies). They carry no desk credential: the connector checks the signature."""
+    paths = []
+    for connector in connectors:
+        if isinstance(connector, WebhookConnector):
+            app.router.add_post(WEBHOOK_INBOUND_PATH, connector.inbound_handler)
+            paths.append(WEBHOOK_INBOUND_PATH)
+    return frozenset(paths)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -111,8 +128,10 @@ def create_app(
     app[desk.CODEC] = SessionCodec(settings.session_secret, settings.session_hours * 3600)
     app[desk.THROTTLE] = LoginThrottle(settings.login_max_failures, settings.login_lockout_s)
     app[desk.COOKIE_SECURE] = settings.cookie_secure
+    app[desk.TRUSTED_PROXIES] = settings.trusted_proxies
     app.add_routes(api_routes)
     app.add_routes(desk.routes)
+    app[INBOUND_PATHS] = mount_inbound(app, connectors)
     app.router.add_static("/desk/static/", desk.STATIC_DIR, show_index=False, follow_symlinks=False)
 
     async def start(app: web.Application) -> None:
@@ -125,6 +144,9 @@ def create_app(
         relay = RasaRelay(settings.rasa_url, settings.relay_token, settings.relay_timeout_s)
         service = HandoffService(settings, store, relay, Hub(), sync, **extra)
         sync.on_reply = service.external_reply
+        for connector in connectors:
+            if isinstance(connector, WebhookConnector):
+                connector.on_reply = partial(sync.reply_arrived, connector.name)
         app[SERVICE] = service
         if settings.admin_password and await store.agent("admin") is None:
             await store.upsert_agent("admin", "Admin", hash_password(settings.admin_password))

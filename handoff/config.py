@@ -50,6 +50,8 @@ class Settings:
     retry_interval_s: float = 5.0
     login_max_failures: int = 5
     login_lockout_s: float = 300.0
+    # Reverse proxies whose X-Forwarded-For names the client (for the per-address login lockout).
+    trusted_proxies: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,4 +88,7 @@ class Settings:
             retry_interval_s=float(env.get("HANDOFF_RETRY_INTERVAL_S", "5")),
             login_max_failures=int(env.get("HANDOFF_LOGIN_MAX_FAILURES", "5")),
             login_lockout_s=float(env.get("HANDOFF_LOGIN_LOCKOUT_S", "300")),
+            trusted_proxies=frozenset(
+                part.strip() for part in env.get("HANDOFF_TRUSTED_PROXIES", "").split(",") if part.strip()
+            ),
         )

@@ -27,8 +27,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 CODEC = web.AppKey("session_codec", SessionCodec)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 COOKIE_SECURE = web.AppKey("cookie_secure", bool)
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", frozenset)
 AGENT = web.RequestKey("agent", Agent)  # set by the session middleware
 MAX_TEXT = 5000
+SESSION_ENDED = 4001  # WebSocket close code: log in again
+SESSION_CHECK_S = 10.0  # how often an open desk socket re-checks its agent
 # Paths under /desk/ that work without a session.
 PUBLIC = frozenset({"/desk", "/desk/", "/desk/index.html", "/desk/api/login"})
 
@@ -100,10 +103,11 @@ async def desk_page(_: web.Request) -> web.FileResponse:
 async def login(request: web.Request) -> web.Response:
     body = await text_body(request, "name", "password")
     name, throttle = body["name"].lower(), request.app[THROTTLE]
-    keys = (f"name:{name}", f"ip:{request.remote}")
+    address = client_address(request)
+    keys = (f"name:{name}", f"ip:{address}")
     wait = throttle.locked_for(*keys)
     if wait > 0:
-        logger.warning("login for %r from %s refused: locked out", name, request.remote)
+        logger.warning("login for %r from %s refused: locked out", name, address)
         raise TooManyAttempts(f"Too many failed logins; try again in {int(wait) + 1} seconds.")
     found = await service(request).store.agent(name)
     # The hash is checked even for unknown names so timing does not reveal which names exist; scrypt
@@ -112,14 +116,29 @@ async def login(request: web.Request) -> web.Response:
     valid = await asyncio.to_thread(verify_password, body["password"], stored)
     if not (found and valid and found.active):
         throttle.failed(*keys)
-        await service(request).store.audit(name[:64], None, "login_failed", {"remote": request.remote})
-        logger.warning("failed login for %r from %s", name, request.remote)
+        await service(request).store.audit(name[:64], None, "login_failed", {"remote": address})
+        logger.warning("failed login for %r from %s", name, address)
         raise LoginFailed("Wrong name or password.")
     throttle.succeeded(keys[0])
-    await service(request).store.audit(found.name, None, "login", {"remote": request.remote})
+    await service(request).store.audit(found.name, None, "login", {"remote": address})
     response = web.json_response({"name": found.name, "display_name": found.display_name})
     set_session_cookie(request, response, request.app[CODEC].issue(found.name, found.session_version))
     return response
+
+
+def client_address(request: web.Request) -> str:
+    """The agent's address for the login lockout. Behind a reverse proxy listed in
+    HANDOFF_TRUSTED_PROXIES every request comes from the proxy, so the client is the right-most
+    X-Forwarded-For entry that is not itself a trusted proxy; anyone else's X-Forwarded-For is ignored
+    (a client must not pick a fresh address per attempt)."""
+    trusted, remote = request.app[TRUSTED_PROXIES], request.remote or "unknown"
+    if remote not in trusted:
+        return remote
+    hops = [hop.strip() for hop in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if hop not in trusted:
+            return hop
+    return remote
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
@@ -220,17 +239,48 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(heartbeat=25.0, max_msg_size=64 * 1024)
     await socket.prepare(request)
     desk.hub.add(me.name, socket)
+    watcher = asyncio.create_task(_watch_session(desk, me, socket))
     try:
         await socket.send_json({"type": "hello", "agent": me.name, "agents_online": desk.hub.agents_online()})
         await desk.hub.publish({"type": "agents", "agents_online": desk.hub.agents_online()})
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
+            # The cookie was checked once, at the upgrade: a disabled agent or a changed password
+            # (both bump session_version, possibly from another process) must end the socket too.
+            if not await _session_current(desk, me):
+                await _end_socket(socket, me)
+                break
             await socket.send_json(await _socket_command(desk, me, frame.data))
     finally:
+        watcher.cancel()
         desk.hub.remove(me.name, socket)
         await desk.hub.publish({"type": "agents", "agents_online": desk.hub.agents_online()})
     return socket
+
+
+async def _session_current(desk: HandoffService, me: Agent) -> bool:
+    """The agent is still active and their sessions were not ended since this socket opened."""
+    found = await desk.store.agent(me.name)
+    return found is not None and found.active and found.session_version == me.session_version
+
+
+async def _end_socket(socket: web.WebSocketResponse, me: Agent) -> None:
+    logger.warning("closing the desk socket of %s: the agent was disabled or their sessions ended", me.name)
+    await socket.close(code=SESSION_ENDED, message=b"session ended")
+
+
+async def _watch_session(desk: HandoffService, me: Agent, socket: web.WebSocketResponse) -> None:
+    """Also checks while the agent is silent, so a disabled agent stops receiving shopper messages."""
+    while not socket.closed:
+        await asyncio.sleep(SESSION_CHECK_S)
+        try:
+            current = await _session_current(desk, me)
+        except Exception:  # the database is briefly away: keep the socket, check again next round
+            logger.warning("could not re-check the session of %s", me.name, exc_info=True)
+            continue
+        if not current:
+            await _end_socket(socket, me)
 
 
 async def _socket_command(desk: HandoffService, me: Agent, raw: str) -> dict[str, Any]:

@@ -44,7 +44,21 @@ SCHEMAS: dict[str, Any] = {
             },
             "reason": {"type": "string", "enum": REASONS},
             "customer": obj(
-                {"id": nullable(string(64)), "email": nullable(string(254)), "name": nullable(string(120))}, required=[]
+                {
+                    "id": nullable(string(64)),
+                    "email": {
+                        **nullable(string(254)),
+                        "description": "A verified address only (the account's, or a proven order's): external "
+                        "ticket systems make it the requester and e-mail it",
+                    },
+                    "name": nullable(string(120)),
+                    "unverified_email": {
+                        **nullable(string(254)),
+                        "description": "An address the shopper typed: shown to agents, marked unverified, never "
+                        "the requester",
+                    },
+                },
+                required=[],
             ),
             "order": nullable(
                 obj(
@@ -90,7 +104,17 @@ SCHEMAS: dict[str, Any] = {
             "created": {"type": "boolean", "description": "false: the conversation's open ticket was updated"},
         }
     ),
-    "ShopperMessage": obj({"text": TEXT, "timestamp": TIMESTAMP}, required=["text"]),
+    "ShopperMessage": obj(
+        {
+            "text": TEXT,
+            "timestamp": TIMESTAMP,
+            "key": {
+                **string(128, 1),
+                "description": "Idempotency key: a message re-sent with the same key is stored once",
+            },
+        },
+        required=["text"],
+    ),
     "ShopperMessageResponse": obj(
         {
             "ticket_id": {"type": "integer"},

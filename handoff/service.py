@@ -91,10 +91,13 @@ class HandoffService:
             "created": created,
         }
 
-    async def shopper_message(self, conversation_id: str, text: str, timestamp: Any) -> dict[str, Any]:
-        ticket, message = await self.store.add_shopper_message(conversation_id, text, timestamp)
-        await self.hub.publish({"type": "message", "message": message})
-        self.sync.shopper_message(ticket["ticket_id"])
+    async def shopper_message(
+        self, conversation_id: str, text: str, timestamp: Any, key: str | None = None
+    ) -> dict[str, Any]:
+        ticket, message, created = await self.store.add_shopper_message(conversation_id, text, timestamp, key)
+        if created:
+            await self.hub.publish({"type": "message", "message": message})
+            self.sync.shopper_message(ticket["ticket_id"])
         return {
             "ticket_id": ticket["ticket_id"],
             "status": ticket["status"],

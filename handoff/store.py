@@ -175,16 +175,30 @@ class TicketStore:
             for line in transcript
         ]
 
-    async def add_shopper_message(self, conversation_id: str, text: str, timestamp: Any) -> tuple[dict, dict]:
+    async def add_shopper_message(
+        self, conversation_id: str, text: str, timestamp: Any, key: str | None = None
+    ) -> tuple[dict, dict, bool]:
+        """(ticket, message, created). With `key` (the sender's idempotency key, kept in `external_id`)
+        a re-sent message returns the one stored before, so a retry after a lost answer adds nothing."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            ticket = await self._open_for(session, conversation_id)
+            ticket = await self._open_for(session, conversation_id, lock=key is not None)
             if ticket is None:
                 raise NotFound(f"No open handoff for conversation {conversation_id!r}; the bot should answer it.")
-            message = self._message(ticket.id, "user", text, None, created_at=parse_timestamp(timestamp, now))
+            if key is not None:
+                seen = await session.scalar(
+                    select(Message).where(
+                        Message.ticket_id == ticket.id, Message.role == "user", Message.external_id == key
+                    )
+                )
+                if seen is not None:
+                    return ticket_dict(ticket), message_dict(seen), False
+            message = self._message(
+                ticket.id, "user", text, None, external_id=key, created_at=parse_timestamp(timestamp, now)
+            )
             session.add(message)
             await session.flush()
-            return ticket_dict(ticket), message_dict(message)
+            return ticket_dict(ticket), message_dict(message), True
 
     async def _open_for(self, session: AsyncSession, conversation_id: str, lock: bool = False) -> Ticket | None:
         query = select(Ticket).where(Ticket.open_key == conversation_id)

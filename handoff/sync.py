@@ -59,6 +59,17 @@ class ExternalSync:
         """A desk reply or note: mirrored as an internal comment."""
         self._spawn(self.push(ticket_id))
 
+    def reply_arrived(self, connector: str, external_id: str) -> None:
+        """A connector was told of a new reply (the webhook's inbound route): relay it now, not next round."""
+        self._spawn(self._pull_now(connector, external_id))
+
+    async def _pull_now(self, name: str, external_id: str) -> None:
+        connector = next((c for c in self.connectors if c.name == name), None)
+        for ticket in await self._store.tickets_to_sync(RESOLVE_WINDOW):
+            ref = ticket["external_refs"].get(name) or {}
+            if connector is not None and ref.get("id") == external_id and ticket["status"] != "closed":
+                await self._pull(connector, ticket["ticket_id"], ref)
+
     def _spawn(self, work: Awaitable[Any]) -> None:
         if not self.connectors:
             work.close()  # type: ignore[attr-defined]
@@ -183,13 +194,22 @@ def _owed(ref: dict[str, Any]) -> bool:
     return ref.get("state") != "rejected" and (not ref.get("id") or ref.get("state") == "pending")
 
 
+def ticket_reference(ticket_id: int) -> str:
+    """The opaque reference external systems know a ticket by (the desk's ticket number, which the
+    shopper is told too). Never the conversation id: that is a bearer credential on the channels."""
+    return f"shop-handoff-{ticket_id}"
+
+
 def external_ticket(ticket: dict[str, Any]) -> ExternalTicket:
-    """Summary as subject; the body has what an agent needs without opening the desk."""
+    """Summary as subject; the body has what an agent needs without opening the desk.
+
+    Only a verified e-mail (`customer.email`) becomes the requester, whom the external system e-mails;
+    a typed one (`customer.unverified_email`) is shown to agents, marked unverified."""
     customer, order = ticket["customer"] or {}, ticket["order"] or {}
     facts = [
         f"Priority: {ticket['priority']} ({NAMES[ticket['priority']]}), reason: {ticket['reason']}, "
         f"frustration: {ticket['frustration']:.2f}",
-        f"Channel: {ticket['channel']}, conversation: {ticket['conversation_id']}",
+        f"Channel: {ticket['channel']}, desk ticket: {ticket['ticket_id']}",
     ]
     if ticket["intent"]:
         facts.append(f"Intent: {ticket['intent']}")
@@ -199,8 +219,9 @@ def external_ticket(ticket: dict[str, Any]) -> ExternalTicket:
                 order.get("number"), order.get("status") or "", order.get("total") or "", order.get("currency") or ""
             ).strip()
         )
-    if customer:
-        facts.append("Customer: " + ", ".join(f"{k}={v}" for k, v in customer.items() if v))
+    known = {k: v for k, v in customer.items() if v and k != "unverified_email"}
+    if known:
+        facts.append("Customer: " + ", ".join(f"{k}={v}" for k, v in known.items()))
     lines = [
         f"[{m['created_at']}] {m['role']}: {m['text']}"
         for m in ticket["messages"]
@@ -209,11 +230,12 @@ def external_ticket(ticket: dict[str, Any]) -> ExternalTicket:
     body = "\n".join([ticket["summary"], "", *facts, "", "Transcript:", *lines])
     subject = ticket["summary"] if len(ticket["summary"]) <= SUBJECT_LENGTH else ticket["summary"][:119] + "…"
     return ExternalTicket(
-        conversation_id=ticket["conversation_id"],
+        reference=ticket_reference(ticket["ticket_id"]),
         subject=subject,
         body=body,
-        requester_email=customer.get("email"),
+        requester_email=customer.get("email") or None,
         requester_name=customer.get("name"),
         priority=ticket["priority"],
         tags=("handoff", ticket["reason"], ticket["channel"]),
+        unverified_email=customer.get("unverified_email") or None,
     )

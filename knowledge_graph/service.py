@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from backends.common.app import PathOnlyAccessLogger
 from knowledge_graph import config
 from knowledge_graph.importers.load import FORMATS, parse_file
 from knowledge_graph.product_graph import ProductGraph
@@ -237,7 +238,9 @@ def main() -> None:
         sys.exit("KG_API_TOKEN is not set (the launcher writes one into var/secrets.env)")
     app = create_app(open_configured_graph, token)
     port = int(os.environ.get("KG_PORT", "8102"))
-    web.run_app(app, host=os.environ.get("KG_HOST", "127.0.0.1"), port=port, print=None)
+    # Search and policy questions carry the shopper's words in the query string: log paths only.
+    host = os.environ.get("KG_HOST", "127.0.0.1")
+    web.run_app(app, host=host, port=port, print=None, access_log_class=PathOnlyAccessLogger)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """Speech recognition with Whisper (faster-whisper / CTranslate2) from weights that ship in packages.
 
-Whisper invents text on noise and silence; `transcribe` guards against that with Silero VAD
-(`vad_filter`), no fallback temperatures, and by dropping segments that look like hallucinations
-(high no-speech probability with low log-probability, very repetitive text, or text far too long for
-the audio).
+Whisper invents text on noise and silence; `transcribe` guards against that with Silero VAD, no
+fallback temperatures, and by dropping segments that look like hallucinations (high no-speech
+probability with low log-probability, very repetitive text, or text far too long for the audio).
+The VAD decides whether there is speech at all and trims the silence before the first and after the
+last speech it finds; it never cuts anything out *between* them. (faster-whisper's ``vad_filter``
+does: on synthetic speech over an 8 kHz line Silero scored whole seconds of clear words as
+non-speech, and "We accept Visa, Mastercard, …, Apple Pay and Google Pay." reached Whisper as "We
+accept … Google Pay" in about one reply in three, docs/speech.md.)
 
 Whisper was trained on 30 s windows and faster-whisper pads every input to 30 s, so its encoder costs
 the same for a 2 s "yes" as for 30 s of speech. `chunk_s` (SPEECH_CHUNK_S) pads a shorter utterance
@@ -36,6 +40,18 @@ MIN_AUDIO_S = 0.1
 WINDOW_S = 30  # Whisper's window; the encoder's positional embedding has room for exactly this
 FRAMES_PER_S = 100  # mel frames (10 ms hop)
 MIN_PADDING_S = 1  # silence after the last word: Whisper needs some to end its text
+PROMPT_TRUST = 0.45  # below this confidence a prompted transcript is compared with one without the prompt
+VAD_PARAMETERS = {"min_silence_duration_ms": 500, "speech_pad_ms": 300}
+
+
+def speech_span(audio: np.ndarray) -> tuple[int, int] | None:
+    """Samples from the first to the last speech Silero VAD finds in float 16 kHz audio; None: no speech."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    stamps = get_speech_timestamps(audio, VadOptions(**VAD_PARAMETERS))
+    if not stamps:
+        return None
+    return int(stamps[0]["start"]), int(stamps[-1]["end"])
 
 
 def encoder_frames(duration_s: float, chunk_s: int) -> int:
@@ -104,11 +120,28 @@ class WhisperRecognizer:
         duration = pcm.size / SAMPLE_RATE
         if duration < MIN_AUDIO_S or not np.any(pcm):
             return Transcript.empty(self.language, duration)
+        audio = pcm16_to_float(pcm)
+        span = speech_span(audio)
+        if span is None:
+            return Transcript.empty(self.language, duration)
+        audio = audio[span[0] : span[1]]
+        prompt_text = (self.prompt if prompt is None else prompt) or None
+        transcript = self._decode(audio, prompt_text, duration)
+        if prompt_text and transcript.confidence < PROMPT_TRUST:
+            # A prompt full of product names can pull unsure audio into them: tiny.en heard a slow
+            # espeak-ng "What payment methods do you accept?" over the phone as "What, Heyman, Mathard,
+            # Blue, Black, Fleece" (0.2) with the catalogue prompt, and right (0.6) without it.
+            plain = self._decode(audio, None, duration)
+            if plain.confidence > transcript.confidence:
+                return plain
+        return transcript
+
+    def _decode(self, audio: np.ndarray, prompt: str | None, duration: float) -> Transcript:
         # Thread-safe: faster-whisper accepts calls from several threads (CTranslate2 queues them); the
         # encoder length is per thread, and the segments generator runs in this thread (list() below).
-        _ENCODER.frames = encoder_frames(duration, self.chunk_s)
+        _ENCODER.frames = encoder_frames(audio.size / SAMPLE_RATE, self.chunk_s)
         try:
-            segments, info = self._transcribe(pcm, prompt)
+            segments, info = self._transcribe(audio, prompt)
         finally:
             _ENCODER.frames = 0
         kept = [s for s in segments if self._plausible(s)]
@@ -127,17 +160,16 @@ class WhisperRecognizer:
             no_speech=False,
         )
 
-    def _transcribe(self, pcm: np.ndarray, prompt: str | None) -> tuple[list, object]:
+    def _transcribe(self, audio: np.ndarray, prompt: str | None) -> tuple[list, object]:
         segments, info = self._model.transcribe(
-            pcm16_to_float(pcm),
+            audio,
             language=self.language,
             beam_size=self.beam_size,
             temperature=0.0,
-            initial_prompt=(self.prompt if prompt is None else prompt) or None,
+            initial_prompt=prompt,
             condition_on_previous_text=False,
             without_timestamps=True,
-            vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 300},
+            vad_filter=False,  # speech_span() above: the VAD must not cut words out of the middle
             no_speech_threshold=NO_SPEECH_PROB,
             log_prob_threshold=LOW_LOGPROB,
             compression_ratio_threshold=MAX_COMPRESSION_RATIO,

@@ -83,9 +83,11 @@ class JsonServiceClient:
             raise self.unavailable(str(error)) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def _send(
+        self, method: str, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         try:
-            return await self._request(method, path, json=body)
+            return await self._request(method, path, json=body, headers=headers)
         except Retryable as error:
             raise self.unavailable(str(error)) from error
 

@@ -9,7 +9,7 @@ slow backend costs the shopper at most about `timeout_s`. POST/PUT are never ret
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -64,11 +64,36 @@ class InvalidRequest(OrdersError):
         self.fields = dict(fields or {})
 
 
+class CodeRejected(OrdersError):
+    """HTTP 403/429 on a one-time change code: `code_invalid` (wrong, tries left), `code_expired`
+    (expired, spent or tried too often) or `too_many_codes`; `reason` is a sentence for humans."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
 class BackendUnavailable(OrdersError):
     """Connection refused, timeout, 5xx or an unexpected answer: tell the shopper to try later."""
 
 
 # -- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnershipCheck:
+    """The backend's answer to a proof: the same for an unknown order and a wrong proof."""
+
+    verified: bool
+    locked: bool = False  # too many failed proofs for this order or client: wait retry_after_s
+    retry_after_s: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    sent_to: str  # the order's email, masked: j***@example.com
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -303,11 +328,27 @@ class OrdersClient(JsonServiceClient):
         params = {"customer_id": customer_id} if customer_id is not None else None
         return _order(await self._get(f"/orders/{_number(number)}", params))
 
-    async def verify_owner(self, number: int | str, email: str | None = None, postcode: str | None = None) -> bool:
-        body = {key: value for key, value in (("email", email), ("postcode", postcode)) if value}
+    async def verify_owner(
+        self,
+        number: int | str,
+        email: str | None = None,
+        postcode: str | None = None,
+        clients: Sequence[str] = (),
+    ) -> OwnershipCheck:
+        """`clients` name who is asking (conversation, address): the backend counts failures per order
+        and per client and locks out guessers. Never retried: a retry would count twice."""
+        body: dict[str, Any] = {key: value for key, value in (("email", email), ("postcode", postcode)) if value}
         if not body:
             raise InvalidRequest("give an email or a postcode", {"email": "or postcode required"})
-        return bool((await self._send("POST", f"/orders/{_number(number)}/verify", body))["verified"])
+        if clients:
+            body["clients"] = list(clients)[:4]
+        data = await self._send("POST", f"/orders/{_number(number)}/verify", body)
+        return OwnershipCheck(bool(data["verified"]), bool(data.get("locked")), data.get("retry_after_s"))
+
+    async def request_change_code(self, number: int | str, purpose: str) -> CodeSent:
+        """Mails a one-time code for `purpose` (cancel, shipping_address, return) to the order's email."""
+        data = await self._send("POST", f"/orders/{_number(number)}/change-codes", {"purpose": purpose})
+        return CodeSent(sent_to=data["sent_to"], expires_at=_dt(data["expires_at"]))
 
     async def list_customer_orders(self, customer_id: str, limit: int = 5) -> list[Order]:
         """Newest first."""
@@ -327,17 +368,21 @@ class OrdersClient(JsonServiceClient):
             shipments=tuple(_shipment(s) for s in data["shipments"]),
         )
 
-    async def cancel(self, number: int | str, reason: str) -> Cancellation:
-        data = await self._send("POST", f"/orders/{_number(number)}/cancel", {"reason": reason})
+    async def cancel(self, number: int | str, reason: str, code: str | None = None) -> Cancellation:
+        """With `code`, the backend cancels only if that one-time code is valid (CodeRejected if not)."""
+        data = await self._send("POST", f"/orders/{_number(number)}/cancel", {"reason": reason}, _code(code))
         refund = _refund(data["refund"]) if data["refund"] else None
         return Cancellation(order=_order(data["order"]), fee=Decimal(data["cancellation_fee"]), refund=refund)
 
-    async def change_shipping_address(self, number: int | str, address: Address | Mapping[str, Any]) -> Order:
+    async def change_shipping_address(
+        self, number: int | str, address: Address | Mapping[str, Any], code: str | None = None
+    ) -> Order:
         body = asdict(address) if isinstance(address, Address) else dict(address)
-        return _order(await self._send("PUT", f"/orders/{_number(number)}/shipping-address", body))
+        return _order(await self._send("PUT", f"/orders/{_number(number)}/shipping-address", body, _code(code)))
 
-    async def start_return(self, number: int | str, reason: str) -> Refund:
-        return _refund(await self._send("POST", f"/orders/{_number(number)}/returns", {"reason": reason}))
+    async def start_return(self, number: int | str, reason: str, code: str | None = None) -> Refund:
+        path = f"/orders/{_number(number)}/returns"
+        return _refund(await self._send("POST", path, {"reason": reason}, _code(code)))
 
     async def refunds(self, number: int | str) -> list[Refund]:
         data = await self._get(f"/orders/{_number(number)}/refunds")
@@ -354,6 +399,8 @@ class OrdersClient(JsonServiceClient):
             raise OrderNotFound(message)
         if status == 409:
             raise ChangeRefused(code, message)
+        if status in (403, 429):
+            raise CodeRejected(code, message)
         if status in (400, 413, 422):
             raise InvalidRequest(message, error.get("fields"))
         super()._raise_for(status, data, method, path)
@@ -366,6 +413,10 @@ def _number(number: int | str) -> str:
     return text
 
 
+def _code(code: str | None) -> dict[str, str] | None:
+    return {"X-Change-Code": code} if code is not None else None
+
+
 def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
@@ -375,6 +426,8 @@ __all__ = [
     "BackendUnavailable",
     "Cancellation",
     "ChangeRefused",
+    "CodeRejected",
+    "CodeSent",
     "Customer",
     "InvalidRequest",
     "Invoice",
@@ -385,6 +438,7 @@ __all__ = [
     "OrderStatus",
     "OrdersClient",
     "OrdersError",
+    "OwnershipCheck",
     "Refund",
     "Shipment",
     "Tracking",

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backends.common.db import make_engine
@@ -16,6 +17,13 @@ from backends.common.http import SPEC, TOKEN, VALIDATORS, Middleware, auth_middl
 
 MAX_BODY_BYTES = 64 * 1024
 ENGINE = web.AppKey("engine", object)
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log without the query string: it carries shopper text (`/search?text=`)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %.3f s", request.method, request.path, response.status, time)
 
 
 def create_service_app(
@@ -65,4 +73,4 @@ def run_service(env_prefix: str, default_port: int, build: Callable[[str], web.A
     app = build(token)
     host = os.environ.get(f"{env_prefix}_HOST", "127.0.0.1")
     port = int(os.environ.get(f"{env_prefix}_PORT", str(default_port)))
-    web.run_app(app, host=host, port=port, print=None)
+    web.run_app(app, host=host, port=port, print=None, access_log_class=PathOnlyAccessLogger)

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from backends.common import http
 from backends.orders.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
-from backends.orders.openapi import ACTOR_PATTERN, ORDER_NUMBER_PATTERN, schema_for
+from backends.orders.openapi import ACTOR_PATTERN, CODE_PATTERN, ORDER_NUMBER_PATTERN, schema_for
 from backends.orders.service import MAX_ID, OrdersService
 from backends.orders.states import Status
 
@@ -22,6 +22,7 @@ SERVICE = web.AppKey("orders_service", OrdersService)
 
 ORDER_NUMBER = re.compile(ORDER_NUMBER_PATTERN)
 ACTOR = re.compile(ACTOR_PATTERN)
+CODE = re.compile(CODE_PATTERN)
 # [0-9], not str.isdigit(): "²" and "٣" are digits to isdigit, and int() rejects the first.
 DIGITS = re.compile(r"[0-9]+")
 routes = web.RouteTableDef()
@@ -32,7 +33,7 @@ error_middleware = http.make_error_middleware(
 
 
 def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
-    names = {"VerifyRequest", "ReasonRequest", "Address", "StatusChange", "RefundDecision"}
+    names = {"VerifyRequest", "ReasonRequest", "Address", "StatusChange", "RefundDecision", "ChangeCodeRequest"}
     return http.body_validators(spec, names, schema_for)
 
 
@@ -64,12 +65,34 @@ def service(request: web.Request) -> OrdersService:
     return request.app[SERVICE]
 
 
+async def spend_code(request: web.Request, number: int, purpose: str) -> None:
+    """With an `X-Change-Code` header the change happens only if that one-time code is valid (and
+    spends it); without one the caller vouches for the shopper (an app user, shop staff)."""
+    code = request.headers.get("X-Change-Code")
+    if code is None:
+        return
+    if not CODE.fullmatch(code):
+        raise Invalid("X-Change-Code must be the 8 digits from the mail.", fields={"X-Change-Code": "8 digits"})
+    await service(request).redeem_code(number, purpose, code)
+
+
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": await service(request).ping()})
 
 
 routes.get("/openapi.json")(http.serve_spec)
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format, so a scraper can alert on lockouts without parsing logs."""
+    lines = []
+    for name, value in (await service(request).metrics()).items():
+        kind = "gauge" if name == "lockouts_active" else "counter"
+        metric = f"orders_{name}" if kind == "gauge" else f"orders_{name}_total"
+        lines += [f"# TYPE {metric} {kind}", f"{metric} {value}"]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 
 @routes.get("/customers/{customer_id}")
@@ -96,8 +119,24 @@ async def get_order(request: web.Request) -> web.Response:
 async def verify(request: web.Request) -> web.Response:
     number = order_number(request)
     body = await json_body(request, "VerifyRequest")
-    verified = await service(request).verify_owner(number, body.get("email"), body.get("postcode"))
-    return web.json_response({"order_number": f"{number:06d}", "verified": verified})
+    result = await service(request).verify_owner(
+        number, body.get("email"), body.get("postcode"), body.get("clients", [])
+    )
+    return web.json_response(
+        {
+            "order_number": f"{number:06d}",
+            "verified": result.verified,
+            "locked": result.locked,
+            "retry_after_s": result.retry_after_s,
+        }
+    )
+
+
+@routes.post("/orders/{order_number}/change-codes")
+async def issue_change_code(request: web.Request) -> web.Response:
+    number = order_number(request)
+    body = await json_body(request, "ChangeCodeRequest")
+    return web.json_response(await service(request).issue_change_code(number, body["purpose"]), status=201)
 
 
 @routes.get("/orders/{order_number}/tracking")
@@ -109,6 +148,7 @@ async def tracking(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
     body = await json_body(request, "ReasonRequest")
+    await spend_code(request, number, "cancel")
     return web.json_response(await service(request).cancel(number, body["reason"], who))
 
 
@@ -116,6 +156,7 @@ async def cancel(request: web.Request) -> web.Response:
 async def change_shipping_address(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
     body = await json_body(request, "Address")
+    await spend_code(request, number, "shipping_address")
     return web.json_response(await service(request).change_shipping_address(number, body, who))
 
 
@@ -123,6 +164,7 @@ async def change_shipping_address(request: web.Request) -> web.Response:
 async def start_return(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
     body = await json_body(request, "ReasonRequest")
+    await spend_code(request, number, "return")
     return web.json_response(await service(request).start_return(number, body["reason"], who), status=201)
 
 

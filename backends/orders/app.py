@@ -9,19 +9,33 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backends.common.app import create_service_app, run_service
+from backends.orders.access import AccessSettings
 from backends.orders.api import SERVICE, body_validators, error_middleware, routes
 from backends.orders.db import DEFAULT_DB_URL, create_tables, make_sessions
+from backends.orders.mail import Mailer, mailer_from_env
 from backends.orders.openapi import build_spec
 from backends.orders.service import Clock, OrdersService, utcnow
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(db_url: str, api_token: str, *, clock: Clock = utcnow) -> web.Application:
-    """The service; the database is opened (and tables created) when the app starts."""
+def create_app(
+    db_url: str,
+    api_token: str,
+    *,
+    clock: Clock = utcnow,
+    mailer: Mailer | None = None,
+    access: AccessSettings | None = None,
+) -> web.Application:
+    """The service; the database is opened (and tables created) when the app starts. Lockout and
+    code settings and the outbox come from the environment unless given (tests pass their own)."""
+    settings = access or AccessSettings.from_env()
+    outbox = mailer or mailer_from_env()
 
     async def start_service(app: web.Application, engine: AsyncEngine) -> None:
-        app[SERVICE] = OrdersService(make_sessions(engine), clock)
+        app[SERVICE] = OrdersService(
+            make_sessions(engine), clock, access=settings, mailer=outbox, code_secret=api_token.encode()
+        )
 
     spec = build_spec()
     return create_service_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 Money = Numeric(12, 2)
@@ -99,8 +99,25 @@ class TrackingEvent(Base):
     description: Mapped[str] = mapped_column(String(200))
 
 
+# Refund statuses that still await money movement; at most one such refund per order and kind.
+OPEN_REFUND_STATUSES = ("requested", "approved")
+_OPEN_REFUND = text("status IN ('requested', 'approved')")
+
+
 class Refund(Base):
     __tablename__ = "refunds"
+    # A partial unique index (SQLite and PostgreSQL both have them): two concurrent requests cannot
+    # both open a refund for the same order and kind, whatever the isolation level does.
+    __table_args__ = (
+        Index(
+            "uq_refunds_open_per_order_kind",
+            "order_number",
+            "kind",
+            unique=True,
+            sqlite_where=_OPEN_REFUND,
+            postgresql_where=_OPEN_REFUND,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_number: Mapped[int] = mapped_column(ForeignKey("orders.number"), index=True)
@@ -155,3 +172,46 @@ class AuditEntry(Base):
     field: Mapped[str | None] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class ProofFailure(Base):
+    """One failed ownership proof, counted per order number and per client key (insert-only, so
+    concurrent failures never lose a count)."""
+
+    __tablename__ = "proof_failures"
+    __table_args__ = (Index("ix_proof_failures_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # order | client
+    key: Mapped[str] = mapped_column(String(64))  # order number, or a hash of the client key
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class ProofLockout(Base):
+    """An order number or client that may not prove ownership until `until` (the cool-down)."""
+
+    __tablename__ = "proof_lockouts"
+    __table_args__ = (Index("ix_proof_lockouts_scope_key_until", "scope", "key", "until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+    locked_at: Mapped[datetime] = mapped_column(DateTime)
+    until: Mapped[datetime] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer)
+
+
+class ChangeCode(Base):
+    """A one-time code mailed to the order's address; only its keyed hash is stored."""
+
+    __tablename__ = "change_codes"
+    __table_args__ = (Index("ix_change_codes_order_purpose", "order_number", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_number: Mapped[int] = mapped_column(ForeignKey("orders.number"))
+    purpose: Mapped[str] = mapped_column(String(32))  # cancel | shipping_address | return
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -19,6 +19,7 @@ from backends.common.openapi import string as _string
 
 ORDER_NUMBER_PATTERN = "^[1-9][0-9]{5}$"
 ACTOR_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,64}$"  # X-Actor: ASCII, as HTTP header values should be
+CODE_PATTERN = "^[0-9]{8}$"  # one-time change codes (backends/orders/access.py)
 
 
 MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["59.90"]}
@@ -104,10 +105,39 @@ SCHEMAS: dict[str, Any] = {
     ),
     "OrderList": _object({"customer_id": {"type": "string"}, "orders": {"type": "array", "items": _ref("Order")}}),
     "VerifyRequest": {
-        **_object({"email": _string(254, 1), "postcode": _string(16, 1)}, required=[]),
-        "minProperties": 1,
+        **_object(
+            {
+                "email": _string(254, 1),
+                "postcode": _string(16, 1),
+                "clients": {
+                    "type": "array",
+                    "items": _string(200, 1),
+                    "maxItems": 4,
+                    "description": "who is asking (e.g. conversation:rest:<sender id>, address:<ip>): "
+                    "failures are counted per order number and per client",
+                },
+            },
+            required=[],
+        ),
+        "anyOf": [{"required": ["email"]}, {"required": ["postcode"]}],
     },
-    "VerifyResult": _object({"order_number": {"type": "string"}, "verified": {"type": "boolean"}}),
+    "VerifyResult": _object(
+        {
+            "order_number": {"type": "string"},
+            "verified": {"type": "boolean"},
+            "locked": {"type": "boolean", "description": "too many failed proofs: refused until the cool-down ends"},
+            "retry_after_s": _nullable({"type": "integer", "minimum": 1}),
+        }
+    ),
+    "ChangeCodeRequest": _object({"purpose": {"type": "string", "enum": ["cancel", "shipping_address", "return"]}}),
+    "ChangeCodeSent": _object(
+        {
+            "order_number": {"type": "string"},
+            "purpose": {"type": "string"},
+            "sent_to": {"type": "string", "description": "the order's email, masked (j***@example.com)"},
+            "expires_at": TIMESTAMP,
+        }
+    ),
     "TrackingEvent": _object(
         {"occurred_at": TIMESTAMP, "location": {"type": "string"}, "description": {"type": "string"}}
     ),
@@ -192,8 +222,11 @@ SCHEMAS: dict[str, Any] = {
 
 ERRORS = {
     **common.ERROR_DESCRIPTIONS,
+    "403": "X-Change-Code wrong (code_invalid) or no longer valid (code_expired); nothing was changed",
     "404": "Unknown order, customer or refund",
     "409": "Refused by the order's state; the message says why",
+    "429": "Too many codes asked for this order within the hour (too_many_codes)",
+    "503": "The code mail could not be handed to the mail server (mail_unavailable)",
 }
 
 PARAMETERS = {
@@ -210,6 +243,14 @@ PARAMETERS = {
         "required": True,
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     },
+    "ChangeCode": {
+        "name": "X-Change-Code",
+        "in": "header",
+        "required": False,
+        "description": "one-time code mailed to the order's email (POST /orders/{n}/change-codes); when "
+        "given, the change happens only if the code is valid, and spends it",
+        "schema": {"type": "string", "pattern": CODE_PATTERN},
+    },
     "Actor": {
         "name": "X-Actor",
         "in": "header",
@@ -224,9 +265,20 @@ _operation = partial(common.operation, error_descriptions=ERRORS, errors=("401",
 
 
 _CHANGE_ERRORS = ("400", "401", "404", "409", "413", "422")
+_CODE_CHANGE_ERRORS = ("400", "401", "403", "404", "409", "413", "422")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _operation("Liveness and database check", "Health", errors=(), public=True)},
+    "/metrics": {
+        "get": {
+            "summary": "Counters for alerting (Prometheus text format): failed proofs, lockouts, codes",
+            "parameters": [],
+            "responses": {
+                "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref("Error")}}},
+            },
+        }
+    },
     "/openapi.json": {"get": common.SPEC_OPERATION},
     "/customers/{customer_id}": {"get": _operation("A customer", "Customer", params=("CustomerId",))},
     "/customers/{customer_id}/orders": {
@@ -253,11 +305,22 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/orders/{order_number}/verify": {
         "post": _operation(
-            "Does this email and/or postcode belong to the order? Never says which one was wrong.",
+            "Does this email and/or postcode belong to the order? An unknown order number gets the same "
+            "answer as a wrong proof; failures are counted per order and client, with lockout and cool-down.",
             "VerifyResult",
             body="VerifyRequest",
             params=("OrderNumber",),
-            errors=("400", "401", "404", "413", "422"),
+            errors=("400", "401", "413", "422"),
+        )
+    },
+    "/orders/{order_number}/change-codes": {
+        "post": _operation(
+            "Mail a one-time code for one change (cancel, shipping address, return) to the order's email",
+            "ChangeCodeSent",
+            status="201",
+            body="ChangeCodeRequest",
+            params=("OrderNumber",),
+            errors=("400", "401", "404", "413", "422", "429", "503"),
         )
     },
     "/orders/{order_number}/tracking": {
@@ -268,8 +331,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "Cancel (pending_payment or processing only); paid orders get an approved refund minus any fee",
             "CancelResult",
             body="ReasonRequest",
-            params=("OrderNumber", "Actor"),
-            errors=_CHANGE_ERRORS,
+            params=("OrderNumber", "Actor", "ChangeCode"),
+            errors=_CODE_CHANGE_ERRORS,
         )
     },
     "/orders/{order_number}/shipping-address": {
@@ -277,8 +340,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "Change the shipping address (before shipping only)",
             "Order",
             body="Address",
-            params=("OrderNumber", "Actor"),
-            errors=_CHANGE_ERRORS,
+            params=("OrderNumber", "Actor", "ChangeCode"),
+            errors=_CODE_CHANGE_ERRORS,
         )
     },
     "/orders/{order_number}/returns": {
@@ -287,8 +350,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "Refund",
             status="201",
             body="ReasonRequest",
-            params=("OrderNumber", "Actor"),
-            errors=_CHANGE_ERRORS,
+            params=("OrderNumber", "Actor", "ChangeCode"),
+            errors=_CODE_CHANGE_ERRORS,
         )
     },
     "/orders/{order_number}/refunds": {"get": _operation("Refunds of an order", "RefundList", params=("OrderNumber",))},

@@ -4,20 +4,36 @@ load can happen after it closes)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backends.orders import rules, serialize
+from backends.orders.access import (
+    PURPOSES,
+    AccessSettings,
+    ChangeCodes,
+    Counters,
+    ProofGuard,
+    ProofResult,
+    proof_keys,
+    retry_after,
+)
 from backends.orders.errors import Invalid, NotFound, Refused
+from backends.orders.mail import Mailer
 from backends.orders.models import (
     AuditEntry,
     Customer,
@@ -25,11 +41,14 @@ from backends.orders.models import (
     InvoiceLine,
     Order,
     OrderLine,
+    ProofLockout,
     Refund,
     Shipment,
     TrackingEvent,
 )
 from backends.orders.states import (
+    ADDRESS_CHANGEABLE,
+    CANCELLABLE,
     FULFILMENT_TARGETS,
     Status,
     check_address_changeable,
@@ -45,6 +64,11 @@ WAREHOUSE = "Columbus, OH, US"
 CENT = Decimal("0.01")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns (PostgreSQL enforces it, SQLite fails beyond 64 bits)
 REFUND_TRANSITIONS = {"requested": {"approved", "rejected"}, "approved": {"refunded"}}
+CODE_PURPOSE_TEXT = {
+    "cancel": "cancel order {number}",
+    "shipping_address": "change the shipping address of order {number}",
+    "return": "start a return for order {number}",
+}
 
 
 def utcnow() -> datetime:
@@ -69,10 +93,30 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(_normalise_proof(given).encode(), _normalise_proof(expected).encode())
 
 
+def mask_email(email: str) -> str:
+    """'j***@example.com': enough for the shopper to recognise, too little to learn the address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 class OrdersService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utcnow,
+        *,
+        access: AccessSettings | None = None,
+        mailer: Mailer | None = None,
+        code_secret: bytes = b"",
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self.counters = Counters()
+        settings = access or AccessSettings()
+        self._guard = ProofGuard(settings, self.counters)
+        # The codes' HMAC key; derived from the API token by the app, so nothing more to configure.
+        self._codes = ChangeCodes(settings, hashlib.sha256(b"change-codes:" + code_secret).digest(), self.counters)
+        self._mailer = mailer
 
     def now(self) -> datetime:
         """The service's notion of now (a simulated clock while seeding)."""
@@ -110,20 +154,96 @@ class OrdersService:
             now = self._clock()
             return {"customer_id": customer_id, "orders": [serialize.order(o, now) for o in orders]}
 
-    async def verify_owner(self, number: int, email: str | None, postcode: str | None) -> bool:
-        """Every given proof must match; the answer never says which one did not."""
+    async def verify_owner(
+        self, number: int, email: str | None, postcode: str | None, clients: Sequence[str] = ()
+    ) -> ProofResult:
+        """Every given proof must match. An unknown order number gives the same answer as a wrong
+        proof (and is counted the same), so order numbers cannot be enumerated; a locked-out order
+        number or client is refused even with the right proof until its cool-down ends."""
         if not (email or postcode):
             raise Invalid("Give the order's email address or postcode.", fields={"email": "or postcode required"})
-        async with self._sessions() as session:
+        keys = proof_keys(number, clients)
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            until = await self._guard.locked_until(session, keys, now)
+            if until is not None:
+                self.counters.proofs_refused_locked += 1
+                logger.warning("ownership check for order %s refused: locked out until %sZ", number, until.isoformat())
+                return ProofResult(verified=False, locked=True, retry_after_s=retry_after(until, now))
+            order = await session.get(Order, number)
+            verified = order is not None and all(
+                _same(given, expected)
+                for given, expected in ((email, order.email), (postcode, order.ship_postcode))
+                if given
+            )
+            if verified:
+                self.counters.proofs_verified += 1
+                logger.info("ownership check for order %s: verified", number)
+                return ProofResult(verified=True)
+            self.counters.proofs_failed += 1
+            until = await self._guard.record_failure(session, keys, now)
+            await self._guard.prune(session, now)
+        logger.info("ownership check for order %s: not verified", number)
+        if until is not None:
+            return ProofResult(verified=False, locked=True, retry_after_s=retry_after(until, now))
+        return ProofResult(verified=False)
+
+    async def issue_change_code(self, number: int, purpose: str) -> dict[str, Any]:
+        """Mails a one-time code for one change to the order's email; returns where it went (masked)."""
+        if purpose not in PURPOSES:
+            raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}.", fields={"purpose": "unknown"})
+        if self._mailer is None:
+            raise RuntimeError("the orders service was built without a mailer")
+        now = self._clock()
+        async with self._sessions.begin() as session:
             order = await self._order(session, number)
-            checks = []
-            if email:
-                checks.append(_same(email, order.email))
-            if postcode:
-                checks.append(_same(postcode, order.ship_postcode))
-            verified = all(checks)
-        logger.info("ownership check for order %s: %s", number, "verified" if verified else "not verified")
-        return verified
+            email = order.email
+            code = await self._codes.issue(session, number, purpose, now)
+        try:
+            await self._mailer.send(self._code_mail(number, purpose, email, code))
+        except Exception:
+            async with self._sessions.begin() as session:
+                await self._codes.withdraw(session, number, now)
+            raise
+        self.counters.codes_sent += 1
+        logger.info("change code for order %s (%s) mailed", number, purpose)
+        expires = now + self._codes.settings.code_ttl
+        return {
+            "order_number": serialize.order_number(number),
+            "purpose": purpose,
+            "sent_to": mask_email(email),
+            "expires_at": serialize.when(expires),
+        }
+
+    async def redeem_code(self, number: int, purpose: str, code: str) -> None:
+        """Spends a valid code or raises CodeRejected; a wrong try is committed before the refusal."""
+        async with self._sessions.begin() as session:
+            rejected = await self._codes.check(session, number, purpose, code, self._clock())
+        if rejected is not None:
+            raise rejected
+
+    async def metrics(self) -> dict[str, int]:
+        """Counters since start, and the lockouts in force now (from the database, so all processes)."""
+        now = self._clock()
+        async with self._sessions() as session:
+            active = await session.scalar(select(func.count(ProofLockout.id)).where(ProofLockout.until > now))
+        return {**self.counters.as_dict(), "lockouts_active": int(active or 0)}
+
+    def _code_mail(self, number: int, purpose: str, email: str, code: str) -> EmailMessage:
+        minutes = int(self._codes.settings.code_ttl.total_seconds() // 60)
+        what = CODE_PURPOSE_TEXT[purpose].format(number=f"{number:06d}")
+        message = EmailMessage()
+        message["From"] = self._mailer.sender if self._mailer else ""
+        message["To"] = email
+        message["Subject"] = f"Your code to {what}"
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="orders.shop")
+        message.set_content(
+            f"Your code to {what} is {code}\n\n"
+            f"Type it in the chat. It works once and expires in {minutes} minutes.\n"
+            "If you did not ask for this, ignore this mail: nothing changes without the code.\n"
+        )
+        return message
 
     async def tracking(self, number: int) -> dict[str, Any]:
         async with self._sessions() as session:
@@ -158,13 +278,22 @@ class OrdersService:
             check_cancellable(Status(order.status))
             now = self._clock()
             fee = rules.cancellation_fee(order, now) or Decimal("0.00")
-            self._set_status(session, order, Status.CANCELLED, actor, now, reason=reason)
-            order.cancelled_at = now
+            await self._claim_status(
+                session,
+                order,
+                CANCELLABLE,
+                Status.CANCELLED,
+                actor,
+                now,
+                reason=reason,
+                explain=lambda current, _target: check_cancellable(current),
+                cancelled_at=now,
+            )
             refund = None
             if order.paid_at is not None:
                 refund = self._new_refund(session, order, "cancellation", order.total - fee, reason, actor, now)
                 refund.status, refund.decided_at = "approved", now
-            await session.flush()
+            await self._flush_refund(session, number)
             return {
                 "order": serialize.order(order, now),
                 "cancellation_fee": serialize.money(fee),
@@ -182,9 +311,12 @@ class OrdersService:
                 old = getattr(order, f"ship_{key}")
                 if old != value:
                     changes[f"shipping_address.{key}"] = (old, value)
-                    setattr(order, f"ship_{key}", value)
             if changes:
-                order.updated_at = now
+                # Claimed like a status change: a parcel that ships meanwhile keeps its address.
+                values = {f"ship_{key}": value for key, value in clean.items()}
+                await self._claim(
+                    session, order, ADDRESS_CHANGEABLE, check_address_changeable, updated_at=now, **values
+                )
                 self._audit(session, actor, "order", number, "change_shipping_address", changes, now)
             return serialize.order(order, now)
 
@@ -207,7 +339,7 @@ class OrdersService:
                     code="return_window_closed",
                 )
             refund = self._new_refund(session, order, "return", order.total - order.shipping_cost, reason, actor, now)
-            await session.flush()
+            await self._flush_refund(session, number)
             return serialize.refund(refund)
 
     # -- shop-side changes (warehouse, payment provider, support) -------------------------------
@@ -232,7 +364,7 @@ class OrdersService:
         async with self._sessions.begin() as session:
             order = await self._order(session, number, lock=True)
             now = at or self._clock()
-            self._set_status(session, order, target, actor, now)
+            await self._set_status(session, order, target, actor, now)
             if target == Status.PROCESSING:
                 order.paid_at = now
                 self._issue_invoice(session, order, actor, now)
@@ -267,18 +399,24 @@ class OrdersService:
             refund = (await session.scalars(query)).one_or_none()
             if refund is None:
                 raise NotFound(f"Refund {refund_id} was not found.", code="refund_not_found")
-            if target not in REFUND_TRANSITIONS.get(refund.status, set()):
-                raise Refused(f"A refund that is {refund.status} cannot become {target}.", code="invalid_transition")
+            current = refund.status
+            if target not in REFUND_TRANSITIONS.get(current, set()):
+                raise Refused(f"A refund that is {current} cannot become {target}.", code="invalid_transition")
             now = at or self._clock()
-            self._audit(session, actor, "refund", refund.id, "decide", {"status": (refund.status, target)}, now)
-            refund.status = target
-            if target == "refunded":
-                refund.refunded_at = now
-            else:
-                refund.decided_at = now
+            stamp = {"refunded_at": now} if target == "refunded" else {"decided_at": now}
+            # Conditional, not read-then-write: SQLite ignores FOR UPDATE, so two decisions could
+            # both pass the check above; only one of them can move the row away from `current`.
+            claimed = await session.execute(
+                update(Refund).where(Refund.id == refund_id, Refund.status == current).values(status=target, **stamp)
+            )
+            if claimed.rowcount != 1:
+                raise Refused(f"Refund {refund_id} was decided by another request just now.", code="invalid_transition")
+            for name, value in {"status": target, **stamp}.items():
+                set_committed_value(refund, name, value)
+            self._audit(session, actor, "refund", refund.id, "decide", {"status": (current, target)}, now)
             if target == "refunded" and refund.kind == "return":
                 order = await self._order(session, refund.order_number, lock=True)
-                self._set_status(session, order, Status.RETURNED, actor, now)
+                await self._set_status(session, order, Status.RETURNED, actor, now)
             await session.flush()
             return serialize.refund(refund)
 
@@ -384,16 +522,76 @@ class OrdersService:
             raise NotFound(f"Customer {customer_id} was not found.", code="customer_not_found")
         return customer
 
-    def _set_status(
+    async def _set_status(
         self, session: AsyncSession, order: Order, target: Status, actor: str, now: datetime, reason: str | None = None
     ) -> None:
         check_transition(Status(order.status), target)
-        changes: dict[str, tuple[Any, Any]] = {"status": (order.status, target.value)}
+        await self._claim_status(
+            session, order, {Status(order.status)}, target, actor, now, reason=reason, explain=check_transition
+        )
+
+    async def _claim_status(
+        self,
+        session: AsyncSession,
+        order: Order,
+        allowed: Collection[Status],
+        target: Status,
+        actor: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        explain: Callable[[Status, Status], None] | None = None,
+        **values: Any,
+    ) -> None:
+        """Moves the order to `target` only if it is still in one of `allowed`, and audits it;
+        `explain(current, target)` raises the refusal that fits a status changed meanwhile."""
+        old = order.status
+
+        def refuse(current: Status) -> None:
+            (explain or check_transition)(current, target)
+
+        await self._claim(session, order, allowed, refuse, status=target.value, updated_at=now, **values)
+        changes: dict[str, tuple[Any, Any]] = {"status": (old, target.value)}
         if reason:
             changes["reason"] = (None, reason)
         self._audit(session, actor, "order", order.number, "set_status", changes, now)
-        order.status = target.value
-        order.updated_at = now
+
+    async def _claim(
+        self,
+        session: AsyncSession,
+        order: Order,
+        allowed: Collection[Status],
+        explain: Callable[[Status], None],
+        **values: Any,
+    ) -> None:
+        """`UPDATE orders SET … WHERE number = ? AND status IN (allowed)`, checked by its row count.
+
+        The status check before it reads a snapshot; FOR UPDATE makes PostgreSQL wait for a
+        concurrent change, but SQLite ignores it, so two requests could both pass the check. The
+        conditional UPDATE is decided by the database on the current row: only one of them wins,
+        the other gets the refusal its now-current status explains."""
+        claimed = await session.execute(
+            update(Order)
+            .where(Order.number == order.number, Order.status.in_([status.value for status in allowed]))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            current = await session.scalar(select(Order.status).where(Order.number == order.number))
+            logger.info("order %s changed concurrently (now %s): change refused", order.number, current)
+            if current is not None:
+                explain(Status(current))
+            raise Refused(f"Order {order.number} was changed by another request just now.", code="concurrent_change")
+        for name, value in values.items():
+            set_committed_value(order, name, value)
+
+    async def _flush_refund(self, session: AsyncSession, number: int) -> None:
+        """The unique index on open refunds per order and kind is the last line against doubles."""
+        try:
+            await session.flush()
+        except IntegrityError as error:
+            logger.info("second open refund for order %s refused by the database: %s", number, error.orig)
+            raise Refused(f"A refund for order {number} is already open.", code="return_exists") from error
 
     def _new_refund(
         self, session: AsyncSession, order: Order, kind: str, amount: Decimal, reason: str, actor: str, now: datetime
@@ -495,5 +693,5 @@ class OrdersService:
                     new_value=None if new is None else str(new),
                 )
             )
-        summary = "; ".join(f"{field}: {old!s} -> {new!s}" for field, (old, new) in changes.items())
-        logger.info("%s %s %s by %s (%s)", entity, entity_id, action, actor, summary)
+        # Field names only: the values (a new address, a reason) are the shopper's words; the audit table has them.
+        logger.info("%s %s %s by %s (changed: %s)", entity, entity_id, action, actor, ", ".join(changes))

@@ -23,7 +23,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ import numpy as np
 
 from channels.voice.dtmf import DigitCollector
 from channels.voice.engines import Engines
+from channels.voice.limits import AudioPace, BoundedQueue
 from channels.voice.protocol import (
     AudioError,
     AudioFormat,
@@ -53,10 +54,15 @@ logger = logging.getLogger(__name__)
 PRE_ROLL_S = 0.3  # audio kept before the VAD's speech start (the first consonant)
 TAIL_S = 0.25  # audio kept after the VAD's speech end (the word's fading tail)
 MIN_HANGUP_UTTERANCE_S = 0.4
+AUDIBLE_RMS = 300.0  # about -40 dBFS over 20 ms: a consonant, not line noise
+AUDIBLE_WINDOW = SAMPLE_RATE // 50
+TAIL_PAD_S = 0.1  # kept after the last audible window when sound went on past TAIL_S
 FIRST_SENTENCE_CHARS = 60  # a long first sentence is cut at a comma: the caller hears something sooner
 TICK_S = 0.1
 IDLE_AUDIO_S = 2.0  # audio kept between turns (the VAD reports a start a little after it happened)
 MAX_NO_INPUT_PROMPTS = 2
+GOODBYE_GRACE_S = 20.0  # after the time-limit goodbye, the stream ends even if its mark never comes back
+DTMF_PACE_S = 0.05  # a key press costs this much of the audio pace: a flood of keys is paced like audio
 
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[str], Awaitable[None]]
@@ -77,6 +83,10 @@ class CallStats:
     dtmf_entries: int = 0
     rasa_failures: int = 0
     stored_on_hangup: int = 0
+    turns_dropped: int = 0  # waiting turns dropped because the call's queue was full
+    frames_throttled: int = 0  # caller frames dropped for arriving faster than real time
+    floods: int = 0  # streams closed for sending audio far faster than real time
+    time_limited: int = 0  # calls ended at VOICE_MAX_CALL_S
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -154,7 +164,14 @@ class Call:
         )
         self.audio = AudioBuffer()
         self.dtmf = DigitCollector(timeout_s=settings.dtmf_timeout_ms / 1000)
-        self.turns: asyncio.Queue[Turn] = asyncio.Queue()
+        self.turns: BoundedQueue[Turn] = BoundedQueue(settings.max_pending_turns)
+        self.pace = AudioPace(settings.audio_speed, settings.audio_burst_s, settings.audio_flood_s)
+        self.bytes_per_second = audio_format.bytes_per_frame * 1000 // 20
+        self.recognitions: set[asyncio.Future[Transcript]] = set()
+        self.missed_turns = False
+        self.throttle_logged = False
+        self.started_at = time.monotonic()
+        self.time_up_at: float | None = None
         self.utterance_start: int | None = None
         self.quiet_samples = 0
         self.speculation: tuple[int, asyncio.Future[Transcript]] | None = None
@@ -184,7 +201,7 @@ class Call:
         ]
         if self.settings.agent_poll_s > 0:
             self.tasks.append(asyncio.create_task(self._agent_messages(), name=f"voice-{self.call_id}-agent"))
-        logger.info("call %s started (caller %s, %s)", self.call_id, self.caller or "unknown", self.format)
+        logger.info("call %s started (caller %s, %s)", self.call_id, _masked(self.caller), self.format)
         if self.settings.greeting:
             self._start_speaking(self._say([voice_text("greeting")]))
 
@@ -203,6 +220,8 @@ class Call:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            for job in list(self.recognitions):  # queued turns nobody will answer: out of the shared pool
+                job.cancel()
             if self.rasa_requests:
                 await asyncio.wait(self.rasa_requests, timeout=self.settings.rasa_timeout_s)
             self.stats.active -= 1
@@ -214,7 +233,7 @@ class Call:
         audio = self.audio.slice(self.utterance_start, self.audio.end)
         if audio.size < MIN_HANGUP_UTTERANCE_S * SAMPLE_RATE:
             return
-        transcript = await self.engines.transcribe(audio)
+        transcript = await self._transcribe(audio)
         if transcript.text:
             self.stats.stored_on_hangup += 1
             self._ask_rasa(heard_text(transcript.text), self._metadata(transcript.confidence, hangup=True))
@@ -222,8 +241,16 @@ class Call:
     # ------------------------------------------------------------------ inbound events
 
     def on_media(self, payload: bytes, sequence: int | None = None) -> None:
-        """One frame of caller audio (called for every ``media`` message, on the event loop)."""
+        """One frame of caller audio (called for every ``media`` message, on the event loop).
+
+        Audio beyond the real-time pace is dropped before decoding (``pace.flooding`` tells the
+        server to end the stream); after the time-limit goodbye the caller is no longer heard."""
         self.stats.frames_in += 1
+        if not self.pace.take(len(payload) / self.bytes_per_second):
+            self._throttled()
+            return
+        if self.time_up_at is not None:
+            return
         if sequence is not None:
             if self.last_sequence is not None and sequence > self.last_sequence + 1:
                 self.stats.sequence_gaps += sequence - self.last_sequence - 1
@@ -254,15 +281,27 @@ class Call:
         self.outstanding_marks.discard(name)
         if not self.outstanding_marks:
             self.last_activity = time.monotonic()
-            if name == "end-of-call" or (self.ending and not self.busy):
+            ended = self.ending and not self.busy and self.time_up_at is None  # a time-limit goodbye ends on its mark
+            if name == "end-of-call" or ended:
                 asyncio.get_running_loop().call_soon(self._end_stream)
 
     def on_dtmf(self, digit: str) -> None:
+        if not self.pace.take(DTMF_PACE_S):
+            self._throttled()
+            return
+        if self.time_up_at is not None:
+            return
         self.last_activity = time.monotonic()
         self._barge_in("keypad")
         entry = self.dtmf.press(digit, time.monotonic())
         if entry:
             self._queue_digits(entry)
+
+    def _throttled(self) -> None:
+        self.stats.frames_throttled += 1
+        if not self.throttle_logged:
+            self.throttle_logged = True
+            logger.warning("call %s: audio arrives faster than real time; the excess is dropped", self.call_id)
 
     # ------------------------------------------------------------------ speech detection
 
@@ -277,15 +316,38 @@ class Call:
     def _on_speech_end(self, silence_from: int) -> None:
         if self.utterance_start is None:
             return
-        end = min(self.audio.end, silence_from + int(TAIL_S * SAMPLE_RATE))
+        end = self._turn_end(silence_from)
         speculation = self.speculation
-        if speculation is not None and speculation[0] >= silence_from:
+        if speculation is not None and speculation[0] >= silence_from and self._inaudible(speculation[0], end):
             transcript = speculation[1]
         else:
-            transcript = asyncio.ensure_future(self.engines.transcribe(self.audio.slice(self.utterance_start, end)))
+            if speculation is not None:
+                speculation[1].cancel()  # stale: the caller went on after that pause
+            transcript = self._transcribe(self.audio.slice(self.utterance_start, end))
         self.utterance_start = None
         self.speculation = None
-        self.turns.put_nowait(Turn("speech", transcript=transcript))
+        self._queue_turn(Turn("speech", transcript=transcript))
+
+    def _turn_end(self, silence_from: int) -> int:
+        """Where the turn's audio ends: ``TAIL_S`` after the VAD's silence began, or later if sound
+        went on. Silero scores unvoiced sounds low: the "-cept" of a slow espeak-ng "accept" was
+        still sounding 0.25 s after the VAD's silence began; cut there, tiny.en heard "What payment
+        methods do you accept?" as "What, Haven, Mappins, Blue, Black, Cap?" (confidence 0.2)."""
+        end = min(self.audio.end, silence_from + int(TAIL_S * SAMPLE_RATE))
+        loud = self._loud_windows(end, self.audio.end)
+        if loud.size:
+            end = min(self.audio.end, end + (int(loud[-1]) + 1) * AUDIBLE_WINDOW + int(TAIL_PAD_S * SAMPLE_RATE))
+        return end
+
+    def _loud_windows(self, start: int, end: int) -> np.ndarray:
+        """Indices of the audible 20 ms windows in the call's audio between two samples."""
+        audio = self.audio.slice(start, end).astype(np.float32)
+        windows = audio[: audio.size // AUDIBLE_WINDOW * AUDIBLE_WINDOW].reshape(-1, AUDIBLE_WINDOW)
+        return np.flatnonzero(np.sqrt((windows**2).mean(axis=1)) >= AUDIBLE_RMS)
+
+    def _inaudible(self, start: int, end: int) -> bool:
+        """Nothing to hear between the early guess's end and the turn's end: the guess heard it all."""
+        return self._loud_windows(start, end).size == 0
 
     def _maybe_speculate(self, samples: int) -> None:
         """Start recognising after a short pause: if the pause becomes the end of the turn, time is won."""
@@ -293,28 +355,63 @@ class Call:
             return
         if self.vad.last_probability >= self.vad.silence_threshold:
             self.quiet_samples = 0
-            self.speculation = None  # anything but silence: the caller may go on, that guess is stale
+            if self.speculation is not None:  # anything but silence: the caller may go on, that guess is stale
+                self.speculation[1].cancel()
+                self.speculation = None
             return
         self.quiet_samples += samples
-        if self.speculation is None and self.quiet_samples >= self.settings.speculate_ms * SAMPLE_RATE // 1000:
+        if (
+            self.speculation is None
+            and not self.recognitions  # at most one recognition per call in the pool: a guess is optional work
+            and self.quiet_samples >= self.settings.speculate_ms * SAMPLE_RATE // 1000
+        ):
             end = self.audio.end
-            audio = self.audio.slice(self.utterance_start, end)
-            guess = asyncio.ensure_future(self.engines.transcribe(audio))
+            guess = self._transcribe(self.audio.slice(self.utterance_start, end))
             guess.add_done_callback(_retrieve)
             self.speculation = (end, guess)
+
+    def _transcribe(self, audio: np.ndarray) -> asyncio.Future[Transcript]:
+        """Recognition in the shared pool, tracked so a call never has more than its bound queued there
+        (cancelling the future takes a job that has not started out of the pool's queue)."""
+        job = asyncio.ensure_future(self.engines.transcribe(audio))
+        self.recognitions.add(job)
+        job.add_done_callback(self.recognitions.discard)
+        return job
 
     # ------------------------------------------------------------------ turns
 
     def _queue_digits(self, digits: str) -> None:
         self.stats.dtmf_entries += 1
-        self.turns.put_nowait(Turn("dtmf", text=digits))
+        self._queue_turn(Turn("dtmf", text=digits))
+
+    def _queue_turn(self, turn: Turn) -> None:
+        """Queues a turn; when ``max_pending_turns`` already wait, the oldest are dropped (their
+        recognition cancelled) and the caller is told before the next answer."""
+        dropped = self.turns.put_nowait(turn)
+        for old in dropped:
+            if old.transcript is not None:
+                old.transcript.cancel()
+        if dropped:
+            self.stats.turns_dropped += len(dropped)
+            self.missed_turns = True
+            logger.warning(
+                "call %s: %d waiting turn(s) dropped: more than %d turns waited for an answer",
+                self.call_id,
+                len(dropped),
+                self.settings.max_pending_turns,
+            )
 
     async def _work(self) -> None:
         """Turns are answered one at a time, in the order the caller said them."""
         while True:
             turn = await self.turns.get()
+            if self.time_up_at is not None:
+                continue  # the goodbye is being said: nothing more is answered
             self.busy = True
             try:
+                if self.missed_turns:
+                    self.missed_turns = False
+                    await self._say_now([voice_text("missed_turns")])
                 await self._answer(turn)
             except asyncio.CancelledError:
                 raise
@@ -334,7 +431,9 @@ class Call:
         transcript = await turn.transcript
         turn.timing["transcript_s"] = time.monotonic() - turn.ended_at
         heard = heard_text(transcript.text)
-        logger.info("call %s heard %r (confidence %.2f)", self.call_id, heard, transcript.confidence)
+        # What the caller said is personal data: its length at INFO, the words only at DEBUG.
+        logger.info("call %s heard %d characters (confidence %.2f)", self.call_id, len(heard), transcript.confidence)
+        logger.debug("call %s heard %r", self.call_id, heard)
         if not heard:
             self._start_speaking(self._say([voice_text("not_understood")]))
             return
@@ -391,12 +490,24 @@ class Call:
 
     # ------------------------------------------------------------------ speaking
 
-    def _start_speaking(self, speech: Awaitable[None]) -> None:
+    def _start_speaking(self, speech: Coroutine[Any, Any, None], *, final: bool = False) -> None:
+        """Replaces whatever is being said; nothing replaces the time-limit goodbye (``final``)."""
+        if self.time_up_at is not None and not final:
+            speech.close()
+            return
         if self.speaker is not None and not self.speaker.done():
             self.speaker.cancel()
         self.speaker = asyncio.ensure_future(speech)
 
+    async def _say_now(self, texts: list[str]) -> None:
+        """Says the texts and returns when they were sent (or cut off by barge-in)."""
+        self._start_speaking(self._say(texts))
+        if self.speaker is not None:
+            await asyncio.wait({self.speaker})
+
     def _barge_in(self, why: str) -> None:
+        if self.time_up_at is not None:
+            return
         speaking = self.speaker is not None and not self.speaker.done()
         if not (speaking or self.outstanding_marks):
             return
@@ -468,6 +579,8 @@ class Call:
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
+            if self._time_limit(now):
+                continue
             entry = self.dtmf.due(now)
             if entry:
                 self._queue_digits(entry)
@@ -488,6 +601,25 @@ class Call:
                 self._start_speaking(self._say_and_end(voice_text("goodbye")))
             else:
                 self._start_speaking(self._say([voice_text("no_input")]))
+
+    def _time_limit(self, now: float) -> bool:
+        """At ``max_call_s`` the caller hears a goodbye and the stream ends once it has played (or,
+        if the caller never confirms playback, ``GOODBYE_GRACE_S`` later). True once time is up."""
+        limit = self.settings.max_call_s
+        if not limit or now - self.started_at < limit:
+            return False
+        if self.time_up_at is None:
+            self.time_up_at = now
+            self.ending = "time_limit"
+            self.stats.time_limited += 1
+            logger.info("call %s reached the maximum call length of %.0f s", self.call_id, limit)
+            self.outstanding_marks.clear()
+            self._send_nowait(clear_message(self.stream_sid))
+            self._start_speaking(self._say_and_end(voice_text("time_limit")), final=True)
+        elif now - self.time_up_at > GOODBYE_GRACE_S:
+            self._end_stream()
+            self.time_up_at = float("inf")  # closed once
+        return True
 
     async def _agent_messages(self) -> None:
         """During a hand-off a person answers through the desk; their messages are spoken on the call."""
@@ -513,6 +645,12 @@ class Call:
 
     def snapshot(self) -> dict[str, Any]:
         return {"call_id": self.call_id, "turns": len(self.turn_timings), "pending_rasa": len(self.rasa_requests)}
+
+
+def _masked(caller: str) -> str:
+    """A caller's number is personal data: the log keeps its last two digits."""
+    digits = sum(ch.isdigit() for ch in caller)
+    return f"…{caller[-2:]}" if digits >= 5 else (caller or "unknown")
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

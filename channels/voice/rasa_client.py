@@ -56,7 +56,7 @@ class RasaClient:
                     try:
                         message = json.loads(line)
                     except ValueError:
-                        logger.warning("call %s: Rasa sent a line that is not JSON: %r", sender, line[:200])
+                        logger.warning("call %s: Rasa sent a line that is not JSON (%d bytes)", sender, len(line))
                         continue
                     if isinstance(message, dict):
                         yield message

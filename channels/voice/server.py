@@ -5,24 +5,23 @@ Routes:
 - ``GET /voice/stream``: WebSocket speaking the Twilio Media Streams protocol (protocol.py). A
   telephony provider authenticates with ``VOICE_GATEWAY_TOKEN``, in the URL (``?token=``) or as the
   custom parameter ``token`` of the ``start`` message (Twilio ``<Parameter name="token" .../>``).
-  The browser page uses a short-lived ``ticket`` it got with the page instead, so the token never
-  reaches a browser. Anything else is refused: HTTP 401 before the upgrade, or a close with code
-  1008 and the reason.
+  The browser page uses a short-lived, single-use ``ticket`` instead, so the token never reaches a
+  browser. Anything else is refused: HTTP 401 before the upgrade, or a close with code 1008 and the
+  reason. Lines are limited in total, for browsers and per address (limits.py): HTTP 503 / 429
+  with the reason.
 - ``GET /voice/``: a page that calls the assistant with the microphone (same protocol, no CDN).
+- ``POST /voice/ticket``: a fresh ticket for the page's next call (or 503 / 429 with the reason).
 - ``GET /health``: status, counters over all calls (turns, barge-ins, dropped frames, ...).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
 import re
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -31,6 +30,7 @@ from aiohttp import WSMsgType, web
 
 from channels.voice.call import Call, CallStats
 from channels.voice.engines import Engines, load_engines
+from channels.voice.limits import Busy, Line, Lines, TicketBook
 from channels.voice.protocol import (
     MAX_MESSAGE_BYTES,
     Connected,
@@ -49,7 +49,6 @@ logger = logging.getLogger("channels.voice")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 START_TIMEOUT_S = 10.0
-TICKET_TTL_S = 600
 MAX_PROTOCOL_ERRORS = 20
 CALL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POLICY_VIOLATION = 1008
@@ -61,27 +60,8 @@ ENGINES = web.AppKey("engines", Engines)
 RASA = web.AppKey("rasa", RasaClient)
 STATS = web.AppKey("stats", CallStats)
 SOCKETS = web.AppKey("sockets", set)
-
-
-@dataclass(frozen=True)
-class Caller:
-    kind: str  # "provider" | "browser"
-    query_authenticated: bool
-
-
-def make_ticket(token: str, now: float | None = None) -> str:
-    """A browser's pass for one page load: expiry + HMAC with the gateway token (not the token)."""
-    expiry = int((now or time.time()) + TICKET_TTL_S)
-    signature = hmac.new(token.encode(), f"browser:{expiry}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{expiry}.{signature}"
-
-
-def valid_ticket(token: str, ticket: str, now: float | None = None) -> bool:
-    expiry, _, signature = ticket.partition(".")
-    if not expiry.isdigit() or int(expiry) < (now or time.time()):
-        return False
-    expected = hmac.new(token.encode(), f"browser:{expiry}".encode(), hashlib.sha256).hexdigest()[:32]
-    return hmac.compare_digest(signature.encode(), expected.encode())
+TICKETS = web.AppKey("tickets", TicketBook)
+LINES = web.AppKey("lines", Lines)
 
 
 def valid_token(token: str, offered: str | None) -> bool:
@@ -90,21 +70,31 @@ def valid_token(token: str, offered: str | None) -> bool:
 
 def refuse(status: int, message: str, request: web.Request) -> web.Response:
     logger.warning("voice stream refused for %s: %s %s", request.remote, status, message)
-    error = {401: "unauthorized", 503: "busy"}.get(status, "bad_request")
+    error = {401: "unauthorized", 429: "too_many_calls", 503: "busy"}.get(status, "bad_request")
     return web.json_response({"error": error, "message": message}, status=status)
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    settings, stats = request.app[SETTINGS], request.app[STATS]
+    settings = request.app[SETTINGS]
     token, ticket = request.query.get("token"), request.query.get("ticket")
     if token is not None and not valid_token(settings.token, token):
         return refuse(401, "the token in the stream URL is not valid", request)
-    if ticket is not None and not valid_ticket(settings.token, ticket):
-        return refuse(401, "the browser ticket is not valid or has expired: reload the page", request)
-    if stats.active >= settings.max_calls:
-        return refuse(503, f"all {settings.max_calls} lines are busy; try again shortly", request)
-    caller = Caller("browser" if ticket is not None else "provider", token is not None or ticket is not None)
+    kind = "provider" if token is not None else "browser" if ticket is not None else "unauthenticated"
+    try:
+        line = request.app[LINES].take(kind, request.remote or "")
+    except Busy as busy:
+        return refuse(busy.status, str(busy), request)
+    try:
+        if ticket is not None and not request.app[TICKETS].redeem(ticket):
+            return refuse(401, "the browser ticket is not valid, was used already or has expired: call again", request)
+        return await answer(request, line)
+    finally:
+        line.release()
 
+
+async def answer(request: web.Request, line: Line) -> web.WebSocketResponse:
+    """The WebSocket of one admitted stream, from ``start`` to the end of the call."""
+    settings, stats = request.app[SETTINGS], request.app[STATS]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
@@ -114,12 +104,14 @@ async def stream(request: web.Request) -> web.StreamResponse:
         start = await wait_for_start(ws)
         if start is None:
             return ws
-        if not caller.query_authenticated and not valid_token(settings.token, start.custom_parameters.get("token")):
-            await close(
-                ws, POLICY_VIOLATION, "unauthorized: send the gateway token as ?token= or customParameters.token"
-            )
-            return ws
-        if caller.kind == "browser":
+        if line.kind == "unauthenticated":
+            if not valid_token(settings.token, start.custom_parameters.get("token")):
+                await close(
+                    ws, POLICY_VIOLATION, "unauthorized: send the gateway token as ?token= or customParameters.token"
+                )
+                return ws
+            line.authenticated_as_provider()
+        if line.kind == "browser":
             call_id = "web-" + uuid.uuid4().hex  # a browser cannot pick (or guess into) a conversation
         elif CALL_ID.match(start.call_sid):
             call_id = start.call_sid
@@ -130,7 +122,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         call = Call(
             call_id=call_id,
             stream_sid=start.stream_sid,
-            caller=(parameters.get("caller") or parameters.get("from") or caller.kind)[:64],
+            caller=(parameters.get("caller") or parameters.get("from") or line.kind)[:64],
             audio_format=start.audio_format,
             engines=request.app[ENGINES],
             rasa=request.app[RASA],
@@ -197,6 +189,10 @@ async def relay(ws: web.WebSocketResponse, call: Call) -> str:
             call.on_dtmf(event.digit)
         elif isinstance(event, Stop):
             return "stop"
+        if call.pace.flooding:
+            call.stats.floods += 1
+            await close(ws, POLICY_VIOLATION, "audio arrives much faster than real time: stream closed")
+            return "audio flood"
     return "socket closed" if call.ending is None else call.ending
 
 
@@ -230,9 +226,18 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+async def ticket(request: web.Request) -> web.Response:
+    """A single-use ticket for the page's next call; refused up front when the call would be."""
+    try:
+        request.app[LINES].check("browser", request.remote or "")
+    except Busy as busy:
+        return refuse(busy.status, str(busy), request)
+    return web.json_response({"ticket": request.app[TICKETS].issue()}, headers={"Cache-Control": "no-store"})
+
+
 async def page(request: web.Request) -> web.Response:
     html = Template((STATIC_DIR / "index.html").read_text(encoding="utf-8")).substitute(
-        config=json.dumps({"ticket": make_ticket(request.app[SETTINGS].token), "stream": "stream"})
+        config=json.dumps({"ticketUrl": "ticket", "stream": "stream"})
     )
     return web.Response(
         text=html,
@@ -252,7 +257,10 @@ def create_app(settings: VoiceSettings, engines: Engines) -> web.Application:
     app[RASA] = RasaClient(settings.rasa_url, settings.token, settings.rasa_timeout_s)
     app[STATS] = CallStats()
     app[SOCKETS] = set()
+    app[TICKETS] = TicketBook(settings.token, settings.ticket_ttl_s)
+    app[LINES] = Lines(settings.max_calls, settings.max_browser_calls, settings.max_calls_per_address)
     app.router.add_get("/voice/stream", stream)
+    app.router.add_post("/voice/ticket", ticket)
     app.router.add_get("/voice/", page)
     app.router.add_get("/voice", lambda _: web.HTTPFound("/voice/"))
     app.router.add_static("/voice/static/", STATIC_DIR, show_index=False, follow_symlinks=False)

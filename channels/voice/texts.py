@@ -19,6 +19,10 @@ DEFAULTS = {
     "no_input": "Are you still there? You can ask me about an order, a delivery or a product.",
     "goodbye": "I haven't heard anything for a while, so I'll end the call now. Goodbye!",
     "assistant_error": "Sorry, something went wrong on my side. Please try again in a moment.",
+    "missed_turns": "Sorry, you said more than I could keep up with, so I missed some of it. "
+    "If I don't answer something, please say it again.",
+    "time_limit": "We've reached the time limit for this call, so I'll end it now. "
+    "Please call again if you need more help. Goodbye!",
 }
 
 

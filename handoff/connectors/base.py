@@ -12,15 +12,22 @@ from typing import Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class ExternalTicket:
-    """What we send when a conversation is handed to an external system."""
+    """What we send when a conversation is handed to an external system.
 
-    conversation_id: str
+    `reference` is an opaque ticket reference the desk maps back to the conversation: conversation ids
+    are bearer credentials on the shopper channels and never leave the shop. `requester_email` is only
+    ever a verified address (the customer account's, or that of an order the shopper proved to own),
+    because the external system e-mails its notifications there; an address the shopper merely typed
+    travels as `unverified_email` and is only shown to agents, marked as such."""
+
+    reference: str
     subject: str  # short summary
     body: str  # summary + transcript as plain text
     requester_email: str | None
     requester_name: str | None
     priority: int  # 1 (low) .. 4 (urgent)
     tags: tuple[str, ...] = ()
+    unverified_email: str | None = None
 
 
 @dataclass(frozen=True)

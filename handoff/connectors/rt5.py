@@ -112,7 +112,7 @@ class RT5Connector:
         return f"RT5Connector({self.settings.api_url!r}, queue={self.settings.queue!r})"
 
     async def create(self, ticket: ExternalTicket) -> str:
-        header = ticket_header(ticket.conversation_id, ticket.requester_name, ticket.requester_email, ticket.tags)
+        header = ticket_header(ticket)
         body: dict[str, Any] = {
             "Queue": self.settings.queue,
             "Subject": one_line(ticket.subject) or "Handoff from the shop assistant",
@@ -126,7 +126,7 @@ class RT5Connector:
         ticket_id = str(created.get("id", "")) if isinstance(created, dict) else ""
         if not ticket_id.isdigit():
             raise ConnectorRejected(f"RT5: POST /ticket answered without a ticket id: {created!r:.200}", 502)
-        logger.info("RT5 ticket %s created for conversation %s", ticket_id, ticket.conversation_id)
+        logger.info("RT5 ticket %s created for %s", ticket_id, ticket.reference)
         return ticket_id
 
     async def correspond(self, external_id: str, text: str) -> None:

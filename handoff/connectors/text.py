@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
+from handoff.connectors.base import ExternalTicket
+
 BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
 SKIPPED_TAGS = frozenset({"script", "style", "head", "title"})
 
@@ -61,10 +63,15 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def ticket_header(conversation_id: str, name: str | None, email: str | None, tags: tuple[str, ...]) -> str:
-    """The lines put above the transcript so an agent sees who and what without opening the chat."""
+def ticket_header(ticket: ExternalTicket) -> str:
+    """The lines put above the transcript so an agent sees who and what without opening the chat.
+
+    A typed, unverified address is shown for the agent's judgement, never used as the requester."""
+    name, email = ticket.requester_name, ticket.requester_email
     shopper = " ".join(part for part in (name, f"<{email}>" if email else None) if part) or "unknown"
-    lines = [f"Conversation: {conversation_id}", f"Shopper: {shopper}"]
-    if tags:
-        lines.append(f"Tags: {', '.join(tags)}")
+    lines = [f"Reference: {ticket.reference}", f"Shopper: {shopper}"]
+    if ticket.unverified_email:
+        lines.append(f"E-mail given in the chat (unverified, not the requester): {ticket.unverified_email}")
+    if ticket.tags:
+        lines.append(f"Tags: {', '.join(ticket.tags)}")
     return "\n".join(lines)

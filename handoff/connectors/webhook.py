@@ -1,9 +1,11 @@
 """A generic, signed webhook for help desks we have no connector for (docs/ticket-connectors.md).
 
-Outbound: every desk event is a JSON POST to WEBHOOK_URL, signed with HMAC-SHA256 over the raw body
-(`X-Signature-SHA256: sha256=<hex>`) and carrying an `Idempotency-Key` that stays the same across our
-retries. Inbound: the other system POSTs agent replies, signed the same way, to the desk route that
-serves `WebhookConnector.inbound_handler`; they wait in a ReplyInbox until `replies_since` reads them."""
+Outbound: every desk event is a JSON POST to WEBHOOK_URL, signed with HMAC-SHA256 over a timestamp and
+the raw body (`X-Signature-SHA256: t=<unix seconds>,v1=<hex of HMAC("<t>." + body)>`, the scheme Stripe
+uses) and carrying an `Idempotency-Key` that stays the same across our retries. Inbound: the other system
+POSTs agent replies, signed the same way, to the desk route `POST /connectors/webhook/replies` (mounted by
+handoff/app.py); a signature older than WEBHOOK_TOLERANCE_S or seen before is refused, so a captured
+request cannot be replayed. Accepted replies wait in a ReplyInbox until `replies_since` reads them."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -33,6 +36,8 @@ EVENT_HEADER = "X-Webhook-Event"
 PRIORITY_NAMES = ("low", "normal", "high", "urgent")
 MAX_INBOUND_BYTES = 256 * 1024
 MAX_TEXT_CHARS = 20_000
+DEFAULT_TOLERANCE_S = 300.0
+INBOUND_PATH = "/connectors/webhook/replies"
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,15 @@ class WebhookSettings:
     url: str
     secret: str = field(repr=False)
     timeout_s: float = DEFAULT_TIMEOUT_S
+    tolerance_s: float = DEFAULT_TOLERANCE_S  # accepted clock skew / age of an inbound signature
 
     def __post_init__(self) -> None:
         if not self.url:
             raise ValueError("WEBHOOK_URL is required for the webhook connector")
         if len(self.secret) < 16:
             raise ValueError("WEBHOOK_SECRET must be set to at least 16 characters for the webhook connector")
+        if not self.tolerance_s > 0:
+            raise ValueError("WEBHOOK_TOLERANCE_S must be a positive number of seconds")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
@@ -53,16 +61,79 @@ class WebhookSettings:
             url=env.get("WEBHOOK_URL", ""),
             secret=env.get("WEBHOOK_SECRET", ""),
             timeout_s=float(env.get("HANDOFF_CONNECTOR_TIMEOUT_S") or DEFAULT_TIMEOUT_S),
+            tolerance_s=_seconds(env.get("WEBHOOK_TOLERANCE_S"), DEFAULT_TOLERANCE_S, "WEBHOOK_TOLERANCE_S"),
         )
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The X-Signature-SHA256 value for `body`: "sha256=" + hex HMAC-SHA256 with the shared secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def _seconds(raw: str | None, default: float, name: str) -> float:
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
-def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
-    return bool(header) and hmac.compare_digest(sign(secret, body), header.strip())
+def _digest(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The X-Signature-SHA256 value: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.' + body>".
+
+    Signing the time with the body lets the receiver refuse old requests (replays)."""
+    moment = int(time.time()) if timestamp is None else timestamp
+    return f"t={moment},v1={_digest(secret, moment, body)}"
+
+
+def parse_signature(header: str | None) -> tuple[int, list[str]] | None:
+    """(timestamp, v1 signatures) from the header, or None when it is missing or malformed."""
+    fields: dict[str, list[str]] = {}
+    for part in (header or "").split(","):
+        key, _, value = part.strip().partition("=")
+        fields.setdefault(key, []).append(value)
+    stamps, signatures = fields.get("t", []), [value for value in fields.get("v1", []) if value]
+    if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+        return None
+    return int(stamps[0]), signatures
+
+
+class SignatureCheck:
+    """Verifies inbound signatures: right secret, timestamp within `tolerance_s`, never seen before.
+
+    Seen signatures are remembered until they would be too old anyway, so memory stays bounded by the
+    request rate times the tolerance window."""
+
+    def __init__(self, secret: str, tolerance_s: float, clock: Callable[[], float] = time.time) -> None:
+        self._secret = secret
+        self._tolerance_s = tolerance_s
+        self._clock = clock
+        self._seen: dict[str, float] = {}  # signature -> when it may be forgotten
+
+    def verify(self, body: bytes, header: str | None) -> None:
+        """Raises InboundRejected (401 bad or stale signature, 409 replay)."""
+        parsed = parse_signature(header)
+        if parsed is None:
+            raise InboundRejected(401, "bad_signature", f"{SIGNATURE_HEADER} must be 't=<unix seconds>,v1=<hex>'")
+        timestamp, offered = parsed
+        expected = _digest(self._secret, timestamp, body)
+        match = next((value for value in offered if hmac.compare_digest(expected, value)), None)
+        if match is None:
+            raise InboundRejected(401, "bad_signature", f"{SIGNATURE_HEADER} does not match the body")
+        now = self._clock()
+        if abs(now - timestamp) > self._tolerance_s:
+            raise InboundRejected(
+                401,
+                "stale_signature",
+                f"the signature's timestamp is {now - timestamp:.0f} s off (at most {self._tolerance_s:.0f} s "
+                "allowed): sign every delivery when you send it",
+            )
+        self._forget_expired(now)
+        if match in self._seen:
+            raise InboundRejected(409, "replayed", "this signature was used before: sign every delivery anew")
+        self._seen[match] = timestamp + self._tolerance_s
+
+    def _forget_expired(self, now: float) -> None:
+        for signature in [sig for sig, until in self._seen.items() if until < now]:
+            del self._seen[signature]
 
 
 class ReplyInbox:
@@ -99,10 +170,9 @@ class InboundRejected(ValueError):
         self.status, self.code = status, code
 
 
-def parse_inbound(secret: str, body: bytes, signature: str | None) -> tuple[str, ExternalReply]:
+def parse_inbound(check: SignatureCheck, body: bytes, signature: str | None) -> tuple[str, ExternalReply]:
     """(external id, reply) from a signed `ticket.reply` call; InboundRejected says what is wrong."""
-    if not signature_valid(secret, body, signature):
-        raise InboundRejected(401, "bad_signature", f"{SIGNATURE_HEADER} is missing or does not match the body")
+    check.verify(body, signature)
     try:
         event = json.loads(body)
     except ValueError as exc:
@@ -131,6 +201,9 @@ class WebhookConnector:
     def __init__(self, settings: WebhookSettings, inbox: ReplyInbox | None = None) -> None:
         self.settings = settings
         self.inbox = inbox or ReplyInbox()
+        self.signatures = SignatureCheck(settings.secret, settings.tolerance_s)
+        # Set by the desk: called with the external id when a reply came in, so it is relayed at once.
+        self.on_reply: Callable[[str], None] | None = None
         # Every event carries an Idempotency-Key, so even POSTs may be retried.
         self.http = JsonHttp("Webhook", settings.url, credentials_hint="WEBHOOK_SECRET", timeout_s=settings.timeout_s)
 
@@ -164,10 +237,11 @@ class WebhookConnector:
         """Our own id for the ticket, unless the receiver answers {"external_id": "..."} with its own."""
         proposed = f"wh-{uuid.uuid4().hex}"
         data = {
-            "conversation_id": ticket.conversation_id,
+            "reference": ticket.reference,
             "subject": one_line(ticket.subject),
             "body": ticket.body,
             "requester": {"email": ticket.requester_email, "name": ticket.requester_name},
+            "unverified_email": ticket.unverified_email,
             "priority": check_priority(ticket.priority),
             "priority_name": PRIORITY_NAMES[ticket.priority - 1],
             "tags": list(ticket.tags),
@@ -189,19 +263,21 @@ class WebhookConnector:
         return self.inbox.since(external_id, after)
 
     async def inbound_handler(self, request: web.Request) -> web.Response:
-        """aiohttp handler for the inbound `ticket.reply` call; the desk mounts it on a POST route."""
+        """aiohttp handler for the inbound `ticket.reply` call; the desk mounts it at INBOUND_PATH."""
         if (request.content_length or 0) > MAX_INBOUND_BYTES:
             return error_response(413, "payload_too_large", f"the body must be at most {MAX_INBOUND_BYTES} bytes")
         body = await request.content.read(MAX_INBOUND_BYTES + 1)
         if len(body) > MAX_INBOUND_BYTES:
             return error_response(413, "payload_too_large", f"the body must be at most {MAX_INBOUND_BYTES} bytes")
         try:
-            external_id, reply = parse_inbound(self.settings.secret, body, request.headers.get(SIGNATURE_HEADER))
+            external_id, reply = parse_inbound(self.signatures, body, request.headers.get(SIGNATURE_HEADER))
         except InboundRejected as exc:
             logger.warning("webhook reply rejected from %s: %s", request.remote, exc)
             return error_response(exc.status, exc.code, str(exc))
         fresh = self.inbox.add(external_id, reply)
         logger.info("webhook reply %s for %s (%s)", reply.reply_id, external_id, "new" if fresh else "duplicate")
+        if fresh and self.on_reply is not None:
+            self.on_reply(external_id)
         return web.json_response({"accepted": True, "duplicate": not fresh}, status=202)
 
     async def aclose(self) -> None:

@@ -85,20 +85,20 @@ class ZendeskConnector:
         return f"ZendeskConnector({self.settings.url!r})"
 
     async def create(self, ticket: ExternalTicket) -> str:
-        header = ticket_header(ticket.conversation_id, ticket.requester_name, ticket.requester_email, ticket.tags)
+        header = ticket_header(ticket)
         body: dict[str, Any] = {
             "subject": one_line(ticket.subject) or "Handoff from the shop assistant",
             # The transcript is for agents; the shopper has seen the chat already.
             "comment": {"body": f"{header}\n\n{ticket.body}", "public": False},
             "priority": PRIORITIES[check_priority(ticket.priority) - 1],
             "tags": sorted({zendesk_tag(tag) for tag in ticket.tags} - {""}),
-            "external_id": ticket.conversation_id,
+            "external_id": ticket.reference,
         }
         if ticket.requester_email:
             name = ticket.requester_name or ticket.requester_email.split("@")[0]
             body["requester"] = {"name": name, "email": ticket.requester_email}
         # Zendesk de-duplicates creates by Idempotency-Key, so this POST may be retried safely.
-        headers = {"Idempotency-Key": f"{ticket.conversation_id}:{uuid.uuid4().hex}"}
+        headers = {"Idempotency-Key": f"{ticket.reference}:{uuid.uuid4().hex}"}
         _, created = await self.http.call(
             "POST", "api/v2/tickets.json", json_body={"ticket": body}, headers=headers, idempotent=True
         )
@@ -108,7 +108,7 @@ class ZendeskConnector:
             raise ConnectorRejected(f"Zendesk: POST /api/v2/tickets.json gave no ticket id: {created!r:.200}", 502)
         if isinstance(record.get("requester_id"), int):
             self._requesters[ticket_id] = record["requester_id"]
-        logger.info("Zendesk ticket %s created for conversation %s", ticket_id, ticket.conversation_id)
+        logger.info("Zendesk ticket %s created for %s", ticket_id, ticket.reference)
         return ticket_id
 
     async def correspond(self, external_id: str, text: str) -> None:

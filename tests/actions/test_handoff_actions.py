@@ -7,6 +7,7 @@ outbox are the real ones.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,67 @@ async def test_a_call_can_be_transferred_to_the_shops_phone_line(desk_client, tr
     events = await ActionHandoff().run(dispatcher, call, {})
     assert dispatcher.messages[-1]["custom"] == {"handoff": {"ticket_id": "T-7"}}
     assert not any(event.get("event") == "pause" for event in events)  # the call leaves the assistant
+
+
+async def test_a_typed_email_goes_to_the_desk_marked_unverified(tracker_factory) -> None:
+    """Anyone can type anyone's address: it must not become the requester of an external ticket."""
+    said_email = {
+        "event": "user",
+        "text": "write to victim@example.org",
+        "parse_data": {"entities": [{"entity": "email", "value": "victim@example.org"}]},
+    }
+    request = await handoff_request(tracker_factory("human please", "contact_human_agent", events=[said_email]))
+    assert request["customer"]["email"] is None
+    assert request["customer"]["unverified_email"] == "victim@example.org"
+
+
+async def test_two_workers_never_send_one_queued_hand_off_twice(aiohttp_server, tmp_path: Path) -> None:
+    """Both workers retry from the same file; a row is claimed before it is sent."""
+    gate = asyncio.Event()
+    desk = FakeDesk()
+
+    async def slow_create(request: web.Request) -> web.Response:
+        await gate.wait()  # both workers are mid-round before the desk answers
+        return await desk.create(request)
+
+    app = web.Application()
+    app.router.add_post("/api/handoffs", slow_create)
+    server = await aiohttp_server(app)
+    client = HandoffClient(str(server.make_url("")), "desk-token")
+    first, second = HandoffOutbox(tmp_path / "o.sqlite"), HandoffOutbox(tmp_path / "o.sqlite")
+    for name in ("a", "b", "c"):
+        first.put({"conversation_id": name})
+    rounds = [asyncio.create_task(outbox.deliver_pending(client.create_handoff)) for outbox in (first, second)]
+    await asyncio.sleep(0.3)
+    gate.set()
+    assert sorted(await asyncio.gather(*rounds)) == [0, 3]
+    assert [r["conversation_id"] for r in desk.requests] == ["a", "b", "c"] and first.pending() == []
+    await client.close()
+
+
+async def test_a_claim_of_a_worker_that_died_runs_out(tmp_path: Path) -> None:
+    dead, alive = HandoffOutbox(tmp_path / "o.sqlite"), HandoffOutbox(tmp_path / "o.sqlite")
+    dead.lease_s = 0.2
+    dead.put({"conversation_id": "a"})
+    assert [row for _, row in dead.claim()] == [{"conversation_id": "a"}]  # then the process is killed
+    assert alive.claim() == []
+    await asyncio.sleep(0.3)
+    assert [row for _, row in alive.claim()] == [{"conversation_id": "a"}]
+
+
+async def test_the_retry_loop_runs_without_a_new_hand_off(aiohttp_server, tmp_path: Path) -> None:
+    """It used to stop when nothing was pending and start only with the next hand-off."""
+    outbox = HandoffOutbox(tmp_path / "o.sqlite")
+    desk = FakeDesk()
+    server = await aiohttp_server(desk.app())
+    client = HandoffClient(str(server.make_url("")), "desk-token")
+    outbox.keep_retrying(client.create_handoff, every_s=0.05)
+    await asyncio.sleep(0.2)  # nothing pending for a while: the loop keeps running
+    assert outbox.retrying()
+    outbox.put({"conversation_id": "queued-later"})
+    for _ in range(100):
+        if desk.requests:
+            break
+        await asyncio.sleep(0.05)
+    assert [r["conversation_id"] for r in desk.requests] == ["queued-later"] and outbox.pending() == []
+    await client.close()

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from backends.orders.api import SERVICE
 from backends.orders.app import create_app
+from backends.orders.mail import MaildirMailer, MailSettings
 from tests.backends.shop import TOKEN, Shop
 from tests.support.postgres import postgres_server  # noqa: F401 - session fixture used via getfixturevalue
 
@@ -24,8 +25,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def app(db_url: str) -> web.Application:
-    return create_app(db_url, TOKEN)
+def outbox(tmp_path: Path) -> Path:
+    """The demo outbox (a Maildir) the app mails one-time codes to."""
+    return tmp_path / "mail-outbox"
+
+
+@pytest.fixture
+async def app(db_url: str, outbox: Path) -> web.Application:
+    return create_app(db_url, TOKEN, mailer=MaildirMailer(MailSettings(outbox_dir=outbox)))
 
 
 @pytest.fixture

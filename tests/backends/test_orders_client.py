@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import mailbox
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +20,12 @@ from actions.clients.orders import (
     Address,
     BackendUnavailable,
     ChangeRefused,
+    CodeRejected,
     InvalidRequest,
     OrderNotFound,
     OrdersClient,
     OrderStatus,
+    OwnershipCheck,
 )
 from backends.orders.api import SERVICE
 from backends.orders.service import utcnow
@@ -77,11 +82,25 @@ async def test_reads(orders: OrdersClient, shop: Shop) -> None:
 
 async def test_verify_owner(orders: OrdersClient, shop: Shop) -> None:
     number = await shop.order()
-    assert await orders.verify_owner(number, email="C1@example.com") is True
-    assert await orders.verify_owner(number, postcode="62704") is True
-    assert await orders.verify_owner(number, postcode="10001") is False
+    assert await orders.verify_owner(number, email="C1@example.com") == OwnershipCheck(verified=True)
+    assert await orders.verify_owner(number, postcode="62704", clients=["conversation:rest:a"]) == OwnershipCheck(True)
+    assert await orders.verify_owner(number, postcode="10001") == OwnershipCheck(verified=False)
+    assert await orders.verify_owner(999999, postcode="10001") == OwnershipCheck(verified=False)
     with pytest.raises(InvalidRequest):
         await orders.verify_owner(number)
+
+
+async def test_change_code_round_trip(orders: OrdersClient, shop: Shop, outbox: Path) -> None:
+    number = await shop.order(Status.PROCESSING)
+    sent = await orders.request_change_code(number, "cancel")
+    assert sent.sent_to == "c***@example.com"
+    [mail] = list(mailbox.Maildir(outbox, create=False))
+    code = re.search(r"\b(\d{8})\b", mail.get_payload()).group(1)
+    wrong = "00000000" if code != "00000000" else "11111111"
+    with pytest.raises(CodeRejected) as rejected:
+        await orders.cancel(number, "chat", code=wrong)
+    assert rejected.value.code == "code_invalid"
+    assert (await orders.cancel(number, "chat", code=code)).order.status == OrderStatus.CANCELLED
 
 
 async def test_changes_and_refusals(orders: OrdersClient, shop: Shop) -> None:

@@ -67,9 +67,12 @@ class Stack:
         return int(path.read_text()) if path.exists() else None
 
     def kill(self, process: str) -> None:
-        """Kill one process hard, as a crash would (no clean shutdown)."""
+        """Kill one process hard, as a crash would (no clean shutdown), and keep it down until restart().
+
+        The `.down` file tells the launcher's supervisor not to restart it (`launcher stop NAME` does the same)."""
         pid = self.pid(process)
         assert pid, f"{process} is not running"
+        (self.var / "run" / f"{process}.down").write_text("held down by the tests\n")
         os.killpg(pid, 9)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -80,8 +83,15 @@ class Stack:
             time.sleep(0.1)
         (self.var / "run" / f"{process}.pid").unlink(missing_ok=True)
 
+    def crash(self, process: str) -> int:
+        """kill -9 one process and leave it to the supervisor to restart; returns the killed pid."""
+        pid = self.pid(process)
+        assert pid, f"{process} is not running"
+        os.killpg(pid, 9)
+        return pid
+
     def restart(self) -> None:
-        """Start whatever is not running (the launcher skips running processes)."""
+        """Start whatever is held down and wait until every process answers (running ones are left alone)."""
         self.launcher("start")
 
     def order(self, status: str, index: int = 0) -> dict:
@@ -104,6 +114,8 @@ STACK_VARIABLE_PREFIXES = (
     "VOICE_",
     "SENTIMENT_",
     "HANDOFF_",
+    "SMTP_",
+    "MAIL_",
 )
 # Built by the setup step (`bot/launcher.py setup`, tests/run_all.py) into the repository's var/.
 SENTIMENT_MODEL = Path(os.environ.get("SENTIMENT_MODEL_DIR", REPO / "var" / "models" / "sentiment"))

@@ -1,4 +1,8 @@
-"""A shopper talking to the running assistant over the REST (or app) channel."""
+"""A shopper talking to the running assistant over the REST (or app) channel.
+
+The REST channel accepts only conversation ids it issued (`POST /webhooks/rest/session`); the app
+channel derives the id from the customer's token and ignores `sender`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,18 @@ from typing import Any
 import requests
 
 
+def new_rest_sender(rasa_url: str) -> str:
+    """A conversation id issued by the REST channel, as a REST client gets one."""
+    response = requests.post(f"{rasa_url}/webhooks/rest/session", timeout=30)
+    assert response.status_code == 201, f"{response.status_code}: {response.text[:300]}"
+    return response.json()["sender"]
+
+
 class Conversation:
     def __init__(self, rasa_url: str, channel: str = "rest", token: str | None = None, sender: str | None = None):
         self.url = f"{rasa_url}/webhooks/{channel}/webhook"
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.sender = sender or f"e2e-{uuid.uuid4().hex[:12]}"
+        self.sender = sender or (new_rest_sender(rasa_url) if channel == "rest" else f"e2e-{uuid.uuid4().hex[:12]}")
         self.replies: list[dict[str, Any]] = []
 
     def send(self, message: str, **body: Any) -> requests.Response:

@@ -52,7 +52,7 @@ async def test_valid_token_gets_a_reply_and_identity_reaches_the_tracker(stack: 
     user_events = [e for e in (await tracker(stack, sender_id))["events"] if e["event"] == "user"]
     assert user_events[-1]["input_channel"] == "app"
     assert user_events[-1]["metadata"]["customer_id"] == customer
-    assert user_events[-1]["metadata"]["app_jwt"] == token
+    assert "app_jwt" not in user_events[-1]["metadata"]
 
 
 async def test_same_customer_keeps_the_sender_id_and_two_customers_differ(stack: Any) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 from tests.e2e.conversation import Conversation
+from tests.e2e.outbox import mailed_code
 
 
 def start_tracking(stack, order: dict, opener: str = "where is my order?") -> tuple[Conversation, str]:
@@ -33,11 +35,13 @@ def test_context_kept_for_follow_up_question(stack):
     assert "Invoice" in invoice and order["order_number"] in invoice, "no re-asking for an order already proven"
 
 
-def test_unknown_order_number_is_said_so(stack):
+def test_unknown_order_number_is_not_revealed(stack):
     chat = Conversation(stack.rasa_url)
     chat.say("where is my order?")
-    answer = chat.say("999999")
-    assert "couldn't find order 999999" in answer
+    asked = chat.say("999999")
+    assert "email" in asked.lower() and "zip" in asked.lower(), "asked for proof, like for any number"
+    answer = chat.say("jane@example.com")
+    assert "couldn't confirm that order with those details" in answer
 
 
 def test_wrong_email_is_refused_and_nothing_leaks(stack):
@@ -45,7 +49,7 @@ def test_wrong_email_is_refused_and_nothing_leaks(stack):
     chat = Conversation(stack.rasa_url)
     chat.say("track my order " + order["order_number"])
     answer = chat.say("someone.else@example.com")
-    assert "doesn't match" in answer
+    assert "couldn't confirm that order with those details" in answer
     assert "shipped" not in answer.lower() and "arrive" not in answer.lower()
 
 
@@ -96,7 +100,12 @@ def test_cancel_a_processing_order_after_confirmation(stack):
     chat.say(order["order_number"])
     question = chat.say(order["email"])
     assert "Shall I cancel it?" in question
-    done = chat.say("yes")
+    asked = time.time() - 1
+    code_request = chat.say("yes")
+    masked = order["email"][0] + "***@" + order["email"].split("@")[1]
+    assert f"emailed a one-time code to {masked}" in code_request and "8-digit code" in code_request
+    assert "cancelled" not in code_request, "an email/ZIP proof alone changes nothing"
+    done = chat.say(f"the code is {mailed_code(stack.var, order['email'], after=asked)}")
     assert f"order {order['order_number']} is cancelled" in done
     again = chat.say("where is my order?")
     assert "was cancelled" in again, "the backend really changed state"
@@ -121,7 +130,13 @@ def test_change_shipping_address(stack):
     assert "zip" in chat.say("Springfield").lower()
     confirm = chat.say("62704")
     assert "12 Oak Street, Springfield 62704" in confirm
-    assert "will now ship to 12 Oak Street, Springfield 62704" in chat.say("yes")
+    asked = time.time() - 1
+    assert "one-time code" in chat.say("yes")
+    code = mailed_code(stack.var, order["email"], after=asked)
+    wrong = "00000000" if code != "00000000" else "11111111"
+    retry = chat.say(wrong)
+    assert "not right" in retry and "will now ship" not in retry
+    assert "will now ship to 12 Oak Street, Springfield 62704" in chat.say(code)
 
 
 def test_return_a_delivered_order_and_track_the_refund(stack):
@@ -131,7 +146,9 @@ def test_return_a_delivered_order_and_track_the_refund(stack):
     chat.say(order["order_number"])
     question = chat.say(order["email"])
     assert "Shall I start the return?" in question
-    assert "return for order" in chat.say("yes please")
+    asked = time.time() - 1
+    assert "one-time code" in chat.say("yes please")
+    assert "return for order" in chat.say(mailed_code(stack.var, order["email"], after=asked))
     status = chat.say("what's the status of my refund?")
     assert "requested" in status
 

@@ -35,7 +35,8 @@ async def test_ticket_is_forwarded_with_summary_priority_and_transcript(desk: De
     ticket = await desk.handoff(frustration=0.85, order={"number": "104532", "total": "620.00", "currency": "USD"})
     await desk.service.sync.drain()
     (sent,) = fake(desk).created
-    assert sent.conversation_id == "conv-1" and sent.priority == 4
+    assert sent.reference == f"shop-handoff-{ticket['ticket_id']}" and sent.priority == 4
+    assert "conv-1" not in f"{sent.subject} {sent.body} {sent.tags}"  # the conversation id stays in the shop
     assert sent.requester_email == "c1@example.com" and sent.requester_name == "Jane Doe"
     assert "104532" in sent.subject and "Where is my order 104532?" in sent.body
     assert "frustration" in sent.tags or "handoff" in sent.tags

@@ -17,7 +17,7 @@ from tests.support.servers import free_port
 
 def handoff_ticket(**changes: object) -> ExternalTicket:
     fields: dict[str, object] = {
-        "conversation_id": f"conv-{uuid.uuid4().hex[:8]}",
+        "reference": f"shop-handoff-{uuid.uuid4().int % 10**6}",
         "subject": "Parcel 4711 not delivered\n(second line)",
         "body": "Summary: shopper waits for order 4711.\n\nShopper: where is my parcel?\nBot: let me check.",
         "requester_email": "ann.shopper@example.com",
@@ -63,7 +63,7 @@ async def test_ticket_lifecycle_against_real_rt5(rt5: RT5Connector, rt5_server: 
     assert created["Creator"]["id"] == rt.user
     create_txn = next(txn for txn in history(rt, ticket_id) if txn["Type"] == "Create")
     content = transaction_text(rt, create_txn["id"])
-    assert f"Conversation: {ticket.conversation_id}" in content
+    assert f"Reference: {ticket.reference}" in content
     assert "Shopper: Ann Shopper <ann.shopper@example.com>" in content
     assert "Tags: delivery, vip" in content
     assert "Shopper: where is my parcel?" in content

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,12 +14,12 @@ import pytest
 from aiohttp import web
 
 from handoff.connectors.base import ConnectorRejected, ConnectorUnavailable, ExternalTicket
-from handoff.connectors.webhook import WebhookConnector, WebhookSettings
+from handoff.connectors.webhook import INBOUND_PATH, WebhookConnector, WebhookSettings
 from tests.support.servers import free_port
 
 SECRET = "webhook-secret-for-tests-0123456789"
 TICKET = ExternalTicket(
-    conversation_id="conv-wh-1",
+    reference="shop-handoff-41",
     subject="Broken zipper",
     body="Summary: zipper broke after one day.",
     requester_email="ann.shopper@example.com",
@@ -38,8 +39,10 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Signature-SHA256", "")):
+        fields = dict(part.split("=", 1) for part in request.headers.get("X-Signature-SHA256", "").split(","))
+        stamp = fields.get("t", "0")
+        expected = hmac.new(SECRET.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, fields.get("v1", "")) or abs(time.time() - int(stamp)) > 300:
             return web.json_response({"error": "bad signature"}, status=401)
         self.headers.append(dict(request.headers))
         if self.answers:
@@ -49,10 +52,12 @@ class Receiver:
         return web.json_response({"ok": True})
 
 
-def signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+def signed(body: dict[str, Any], secret: str = SECRET, at: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """Signed the way docs/ticket-connectors.md tells the other system to: t=<unix>,v1=<HMAC of "t." + body>."""
     raw = json.dumps(body).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return raw, {"X-Signature-SHA256": signature, "Content-Type": "application/json"}
+    stamp = int(time.time() if at is None else at)
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
+    return raw, {"X-Signature-SHA256": f"t={stamp},v1={digest}", "Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -91,10 +96,11 @@ async def test_events_are_signed_and_carry_idempotency_keys(
     assert {event["external_id"] for event in hook.events} == {external_id}
     created = hook.events[0]["data"]
     assert created == {
-        "conversation_id": "conv-wh-1",
+        "reference": "shop-handoff-41",  # never the conversation id
         "subject": "Broken zipper",
         "body": "Summary: zipper broke after one day.",
         "requester": {"email": "ann.shopper@example.com", "name": "Ann Shopper"},
+        "unverified_email": None,
         "priority": 4,
         "priority_name": "urgent",
         "tags": ["quality"],
@@ -141,7 +147,7 @@ async def test_wrong_secret_and_outage(receiver: tuple[Receiver, str]) -> None:
 @pytest.fixture
 async def desk(aiohttp_client, webhook: WebhookConnector):  # type: ignore[no-untyped-def]
     app = web.Application()
-    app.router.add_post("/handoff/webhook/replies", webhook.inbound_handler)
+    app.router.add_post(INBOUND_PATH, webhook.inbound_handler)
     return await aiohttp_client(app)
 
 
@@ -155,15 +161,17 @@ def reply_event(reply_id: str, text: str, external_id: str = "HD-7") -> dict[str
 
 async def test_inbound_replies_reach_replies_since_once(desk, webhook: WebhookConnector) -> None:  # type: ignore[no-untyped-def]
     raw, headers = signed(reply_event("r-1", "Hi Ann,\n\n  a replacement is on its way."))
-    response = await desk.post("/handoff/webhook/replies", data=raw, headers=headers)
+    response = await desk.post(INBOUND_PATH, data=raw, headers=headers)
     assert response.status == 202 and await response.json() == {"accepted": True, "duplicate": False}
-    again = await desk.post("/handoff/webhook/replies", data=raw, headers=headers)
+    # The other system re-sends the reply (signed anew): stored once, by its reply id.
+    raw, headers = signed(reply_event("r-1", "Hi Ann,\n\n  a replacement is on its way."), at=time.time() - 2)
+    again = await desk.post(INBOUND_PATH, data=raw, headers=headers)
     assert await again.json() == {"accepted": True, "duplicate": True}
 
     html = reply_event("r-2", "")
     html["reply"] = {"id": 2, "author": "Zoe Agent", "html": "<p>Tracking: <b>ZX9</b></p>"}
     raw, headers = signed(html)
-    assert (await desk.post("/handoff/webhook/replies", data=raw, headers=headers)).status == 202
+    assert (await desk.post(INBOUND_PATH, data=raw, headers=headers)).status == 202
 
     replies = await webhook.replies_since("HD-7", None)
     assert [(r.reply_id, r.author, r.text) for r in replies] == [
@@ -194,7 +202,7 @@ async def test_bad_inbound_calls_get_a_clear_answer(  # type: ignore[no-untyped-
     desk, webhook: WebhookConnector, body: dict[str, Any], secret: str, status: int, code: str
 ) -> None:
     raw, headers = signed(body, secret)
-    response = await desk.post("/handoff/webhook/replies", data=raw, headers=headers)
+    response = await desk.post(INBOUND_PATH, data=raw, headers=headers)
     assert response.status == status
     error = (await response.json())["error"]
     assert error["code"] == code and error["message"]
@@ -202,8 +210,42 @@ async def test_bad_inbound_calls_get_a_clear_answer(  # type: ignore[no-untyped-
 
 
 async def test_unsigned_and_oversized_inbound_calls(desk) -> None:  # type: ignore[no-untyped-def]
-    unsigned = await desk.post("/handoff/webhook/replies", json=reply_event("r-1", "hi"))
+    unsigned = await desk.post(INBOUND_PATH, json=reply_event("r-1", "hi"))
     assert unsigned.status == 401
     raw, headers = signed(reply_event("r-1", "x" * 300_000))
-    too_big = await desk.post("/handoff/webhook/replies", data=raw, headers=headers)
+    too_big = await desk.post(INBOUND_PATH, data=raw, headers=headers)
     assert too_big.status == 413
+
+
+async def test_an_old_signature_is_refused(desk, webhook: WebhookConnector) -> None:  # type: ignore[no-untyped-def]
+    """Without a signed timestamp a request captured once could be sent again forever."""
+    raw, headers = signed(reply_event("r-1", "hi"), at=time.time() - 301)
+    response = await desk.post(INBOUND_PATH, data=raw, headers=headers)
+    assert response.status == 401 and (await response.json())["error"]["code"] == "stale_signature"
+    raw, headers = signed(reply_event("r-1", "hi"), at=time.time() + 301)  # a clock far ahead is refused too
+    assert (await desk.post(INBOUND_PATH, data=raw, headers=headers)).status == 401
+    raw, headers = signed(reply_event("r-1", "hi"), at=time.time() - 250)  # inside the 5 minutes
+    assert (await desk.post(INBOUND_PATH, data=raw, headers=headers)).status == 202
+    assert [r.reply_id for r in await webhook.replies_since("HD-7", None)] == ["r-1"]
+
+
+async def test_a_replayed_signature_is_refused(desk, webhook: WebhookConnector) -> None:  # type: ignore[no-untyped-def]
+    raw, headers = signed(reply_event("r-1", "hi"))
+    assert (await desk.post(INBOUND_PATH, data=raw, headers=headers)).status == 202
+    replay = await desk.post(INBOUND_PATH, data=raw, headers=headers)
+    assert replay.status == 409 and (await replay.json())["error"]["code"] == "replayed"
+
+
+async def test_the_old_untimed_signature_is_refused(desk) -> None:  # type: ignore[no-untyped-def]
+    raw = json.dumps(reply_event("r-1", "hi")).encode()
+    untimed = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    response = await desk.post(INBOUND_PATH, data=raw, headers={"X-Signature-SHA256": untimed})
+    assert response.status == 401 and (await response.json())["error"]["code"] == "bad_signature"
+
+
+def test_the_skew_is_configurable() -> None:
+    env = {"WEBHOOK_URL": "http://127.0.0.1:9/hook", "WEBHOOK_SECRET": SECRET}
+    assert WebhookSettings.from_env(env).tolerance_s == 300
+    assert WebhookSettings.from_env({**env, "WEBHOOK_TOLERANCE_S": "30"}).tolerance_s == 30
+    with pytest.raises(ValueError, match="WEBHOOK_TOLERANCE_S"):
+        WebhookSettings.from_env({**env, "WEBHOOK_TOLERANCE_S": "soon"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.handoff_connectors.zendesk_fake import API_TOKEN, EMAIL, ME, FakeZend
 from tests.support.servers import free_port
 
 TICKET = ExternalTicket(
-    conversation_id="conv-zd-1",
+    reference="shop-handoff-17",
     subject="Refund for order 4711",
     body="Summary: shopper wants a refund.\n\nShopper: the shoes are too small.",
     requester_email="ann.shopper@example.com",
@@ -46,7 +47,7 @@ async def test_ticket_lifecycle(zendesk: ZendeskConnector, fake: FakeZendesk) ->
     assert stored["subject"] == "Refund for order 4711"
     assert stored["priority"] == "high"
     assert stored["tags"] == ["refund", "vip_customer"]
-    assert stored["external_id"] == "conv-zd-1"
+    assert stored["external_id"] == "shop-handoff-17"
     requester = fake.users[stored["requester_id"]]
     assert (requester["name"], requester["email"], requester["role"]) == (
         "Ann Shopper",
@@ -55,10 +56,10 @@ async def test_ticket_lifecycle(zendesk: ZendeskConnector, fake: FakeZendesk) ->
     )
     first = fake.comments[int(ticket_id)][0]
     assert first["public"] is False  # the transcript is for agents only
-    assert first["body"].startswith("Conversation: conv-zd-1\nShopper: Ann Shopper <ann.shopper@example.com>")
+    assert first["body"].startswith("Reference: shop-handoff-17\nShopper: Ann Shopper <ann.shopper@example.com>")
     assert "the shoes are too small" in first["body"]
     create_headers = fake.requests[0][2]
-    assert create_headers["Idempotency-Key"].startswith("conv-zd-1:")
+    assert create_headers["Idempotency-Key"].startswith("shop-handoff-17:")
 
     await zendesk.correspond(ticket_id, "Shopper: can I get store credit instead?")
     await zendesk.comment(ticket_id, "Note: approved by team lead.")
@@ -85,6 +86,21 @@ async def test_ticket_lifecycle(zendesk: ZendeskConnector, fake: FakeZendesk) ->
 
     await zendesk.resolve(ticket_id)
     assert fake.tickets[int(ticket_id)]["status"] == "solved"
+
+
+async def test_an_unverified_email_never_becomes_the_requester(zendesk: ZendeskConnector, fake: FakeZendesk) -> None:
+    """Zendesk mails its notifications (with shopper-written text) to the requester: only a verified
+    address may be one. A typed address is shown to agents, marked unverified; the ticket's requester
+    is then the shop's own API user."""
+    typed = replace(TICKET, requester_email=None, requester_name="Ann", unverified_email="victim@example.org")
+    ticket_id = await zendesk.create(typed)
+    stored = fake.tickets[int(ticket_id)]
+    assert stored["requester_id"] == ME
+    assert all(user["email"] != "victim@example.org" for user in fake.users.values())
+    body = fake.comments[int(ticket_id)][0]["body"]
+    assert "E-mail given in the chat (unverified, not the requester): victim@example.org" in body
+    await zendesk.correspond(ticket_id, "Shopper: hello?")
+    assert fake.comments[int(ticket_id)][1]["author_id"] == ME
 
 
 async def test_html_only_replies_are_stripped(zendesk: ZendeskConnector, fake: FakeZendesk) -> None:

@@ -26,16 +26,23 @@ import pytest
 import rasa.core.run
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
+from rasa_sdk import Tracker as SdkTracker
 from sanic import Sanic
 
+from actions.identity import app_customer_id
 from channels.app_auth import TokenPolicy
 from channels.app_rest import AppRestInput
+from channels.conversation_ids import ConversationIds
 from channels.handoff_relay import HandoffRelayInput
 from channels.webchat import WebchatInput
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-" + "x" * 40
+ID_SECRET = "conversation-ids-" + "i" * 40
+REST_IDS = ConversationIds(ID_SECRET, channel="rest", prefix="rest-")
 WEBHOOK = "/webhooks/app/webhook"
 
 Sanic.test_mode = True  # several apps with Rasa's app name in one process
@@ -119,7 +126,7 @@ async def post(
 # --------------------------------------------------------------------------- happy path
 
 
-async def test_valid_token_gets_the_reply_and_forwards_identity() -> None:
+async def test_valid_token_gets_the_reply_and_forwards_only_the_verified_customer_id() -> None:
     jwt_ = token("cust-42")
     async with serve(app_channel()) as (base, agent):
         status, body = await post(base, {"message": "where is my order?"}, bearer=jwt_)
@@ -128,7 +135,7 @@ async def test_valid_token_gets_the_reply_and_forwards_identity() -> None:
     [message] = agent.messages
     assert message.sender_id == expected_sender("cust-42")
     assert message.input_channel == "app"
-    assert message.metadata == {"app_jwt": jwt_, "customer_id": "cust-42"}
+    assert message.metadata == {"customer_id": "cust-42"}  # never the token: metadata is stored
 
 
 async def test_body_cannot_choose_sender_channel_or_identity_metadata() -> None:
@@ -145,7 +152,7 @@ async def test_body_cannot_choose_sender_channel_or_identity_metadata() -> None:
     [message] = agent.messages
     assert message.sender_id == expected_sender("cust-1")
     assert message.input_channel == "app"
-    assert message.metadata == {"locale": "en-GB", "app_jwt": jwt_, "customer_id": "cust-1"}
+    assert message.metadata == {"locale": "en-GB", "customer_id": "cust-1"}
 
 
 async def test_sender_id_is_stable_per_customer_and_distinct_between_customers() -> None:
@@ -253,6 +260,29 @@ async def test_audience_is_ignored_when_not_configured() -> None:
     assert status == 200 and len(agent.messages) == 1
 
 
+async def test_with_an_audience_configured_the_actions_still_recognise_the_customer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One verifier, one policy: the channel checks iss/aud, the actions use the id it verified.
+
+    The message goes through the real channel, into a real Rasa tracker, and is serialised the way
+    Rasa sends it to the action server; the action server's identity check then reads it.
+    (Before, the action server verified the raw token again without the audience: every
+    logged-in shopper became anonymous as soon as an audience was configured.)"""
+    monkeypatch.setenv("APP_JWT_SECRET", SECRET)
+    channel = app_channel(jwt_issuer="https://shop.example", jwt_audience="assistant")
+    jwt_ = token("cust-7", iss="https://shop.example", aud="assistant")
+    async with serve(channel) as (base, agent):
+        status, _ = await post(base, {"message": "where is my order?"}, bearer=jwt_)
+    assert status == 200
+    [message] = agent.messages
+    tracker = DialogueStateTracker(message.sender_id, slots=[])
+    tracker.update(UserUttered(message.text, input_channel=message.input_channel, metadata=message.metadata))
+    state = tracker.current_state(EventVerbosity.ALL)  # what RemoteAction sends
+    assert app_customer_id(SdkTracker.from_dict(state)) == "cust-7"
+    assert jwt_ not in json.dumps(state)
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -318,7 +348,7 @@ def test_from_credentials_reads_the_options() -> None:
 @pytest.fixture
 def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("APP_JWT_SECRET", SECRET)
-    for name in ("VOICE_GATEWAY_TOKEN", "HANDOFF_RELAY_TOKEN", "HANDOFF_API_TOKEN"):
+    for name in ("VOICE_GATEWAY_TOKEN", "HANDOFF_RELAY_TOKEN", "HANDOFF_API_TOKEN", "CONVERSATION_ID_SECRET"):
         monkeypatch.setenv(name, name.lower() + "-" + "x" * 40)
     monkeypatch.setenv("HANDOFF_URL", "http://127.0.0.1:8106")
     yield SECRET
@@ -334,6 +364,8 @@ def test_project_credentials_file_loads_every_channel(secret_env: str) -> None:
     assert isinstance(webchat, WebchatInput)
     assert (webchat.user_message_evt, webchat.bot_message_evt) == ("user_uttered", "bot_uttered")
     assert webchat.session_persistence is True
+    id_secret = "conversation_id_secret-" + "x" * 40
+    assert webchat.ids.key == id_secret and by_name["rest"].ids.key == id_secret  # type: ignore[attr-defined]
     relay = by_name["handoff"]
     assert isinstance(relay, HandoffRelayInput)
     assert relay.relay_token == "handoff_relay_token-" + "x" * 40 and relay.desk_url == "http://127.0.0.1:8106"
@@ -377,9 +409,18 @@ async def socket_client(base: str) -> AsyncIterator[SocketClient]:
         yield SocketClient(ws)
 
 
+def webchat_ids(key: str) -> ConversationIds:
+    return ConversationIds(key, channel="socketio", prefix="web-")
+
+
 def webchat_channel() -> WebchatInput:
     return WebchatInput.from_credentials(  # type: ignore[return-value]
-        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+        {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+            "id_secret": ID_SECRET,
+        }
     )
 
 
@@ -388,7 +429,7 @@ async def test_webchat_replies_reach_a_persistent_session() -> None:
     async with serve(webchat_channel()) as (base, agent), socket_client(base) as client:
         await client.emit("session_request", {"session_id": None})
         kind, session_id = await client.receive()
-        assert kind == "session_confirm" and len(session_id) == 32
+        assert kind == "session_confirm" and session_id.startswith("web-")
         await client.emit("user_uttered", {"message": "hi", "session_id": session_id})
         assert await client.receive() == ("bot_uttered", {"text": "echo: hi"})
     assert agent.messages[0].sender_id == session_id
@@ -403,12 +444,42 @@ async def test_webchat_resumes_an_issued_session_but_not_a_chosen_one() -> None:
         async with socket_client(base) as client:
             await client.emit("session_request", {"session_id": issued})
             assert await client.receive() == ("session_confirm", issued)
-            await client.emit("session_request", {"session_id": "app-0123456789abcdef0123"})
-            _, fresh = await client.receive()
-            assert fresh != "app-0123456789abcdef0123" and len(fresh) == 32
-            await client.emit("user_uttered", {"message": "sneaky", "session_id": "app-0123456789abcdef0123"})
+            chosen = [
+                "app-0123456789abcdef0123",
+                "voice-CA0123",
+                "0123456789abcdef0123456789abcdef",  # the unsigned form session ids had before
+                REST_IDS.issue(),  # a REST conversation's id
+                "web-" + "0" * 32 + "." + "0" * 32,  # the form of a session id, not signed by the server
+                webchat_ids(ID_SECRET + "-other").issue(),  # signed with another key
+            ]
+            for offered in chosen:
+                await client.emit("session_request", {"session_id": offered})
+                _, fresh = await client.receive()
+                assert fresh != offered and fresh.startswith("web-") and fresh != issued, offered
+                await client.emit("user_uttered", {"message": "sneaky", "session_id": offered})
             await asyncio.sleep(0.5)
     assert agent.messages == []
+
+
+async def test_a_socket_writes_only_into_the_session_confirmed_on_it() -> None:
+    """Rasa's handler took the conversation id from each message: any socket could write anywhere."""
+    async with serve(webchat_channel()) as (base, agent), socket_client(base) as victim:
+        await victim.emit("session_request", {"session_id": None})
+        _, victims_session = await victim.receive()
+        async with socket_client(base) as intruder:
+            await intruder.emit("user_uttered", {"message": "without a session", "session_id": victims_session})
+            await intruder.emit("session_request", {"session_id": None})
+            _, own_session = await intruder.receive()
+            await intruder.emit("user_uttered", {"message": "into another session", "session_id": victims_session})
+            await intruder.emit("user_uttered", {"message": "mine", "session_id": own_session})
+            assert await intruder.receive() == ("bot_uttered", {"text": "echo: mine"})
+    assert [(m.sender_id, m.text) for m in agent.messages] == [(own_session, "mine")]
+
+
+def test_webchat_needs_its_id_secret_configured() -> None:
+    for credentials in ({}, {"id_secret": "${CONVERSATION_ID_SECRET}"}):
+        with pytest.raises(RasaException, match="CONVERSATION_ID_SECRET"):
+            WebchatInput.from_credentials(credentials)
 
 
 async def test_webchat_custom_json_is_sent_as_the_event_payload() -> None:

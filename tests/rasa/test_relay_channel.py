@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,12 +24,17 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.exceptions import RasaException
 
+from channels.conversation_ids import ConversationIds
 from channels.handoff_relay import HandoffRelayInput
-from channels.rest import ShopRestInput
+from channels.rest import SENDER_PREFIX, ShopRestInput
 from tests.rasa.test_app_channel import free_port
 from tests.rasa.test_app_channel import serve as serve_channels
 
 RELAY_TOKEN = "relay-" + "r" * 40
+ID_SECRET = "conversation-ids-" + "i" * 40
+# The REST channel accepts only conversation ids it issued (channels/conversation_ids.py).
+REST_IDS = ConversationIds(ID_SECRET, channel="rest", prefix=SENDER_PREFIX)
+SHOPPER, SILENT, LATE = (REST_IDS.issue() for _ in range(3))
 
 
 class StoringAgent:
@@ -67,7 +73,7 @@ def serve(desk_url: str) -> AbstractAsyncContextManager[tuple[str, StoringAgent]
     relay = HandoffRelayInput.from_credentials(
         {"relay_token": RELAY_TOKEN, "desk_url": desk_url, "desk_token": "desk-token"}
     )
-    return serve_channels(relay, ShopRestInput(), agent=StoringAgent())
+    return serve_channels(relay, ShopRestInput(id_secret=ID_SECRET), agent=StoringAgent())
 
 
 async def call(method: str, url: str, body: Any = None, token: str | None = RELAY_TOKEN) -> tuple[int, Any]:
@@ -84,7 +90,8 @@ async def pause(agent: StoringAgent, sender: str) -> None:
 
 
 @pytest.fixture
-async def desk() -> AsyncIterator[tuple[Desk, str]]:
+async def desk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[tuple[Desk, str]]:
+    monkeypatch.setenv("ASSISTANT_VAR", str(tmp_path))  # the relay's forwarding queue (a SQLite file)
     fake = Desk()
     runner = web.AppRunner(fake.app())
     await runner.setup()
@@ -97,36 +104,32 @@ async def desk() -> AsyncIterator[tuple[Desk, str]]:
 async def test_held_conversation_goes_to_the_desk_without_an_apology_and_agent_replies_come_back(desk) -> None:
     fake, desk_url = desk
     async with serve(desk_url) as (base, agent):
-        await pause(agent, "shopper-1")
-        status, replies = await call(
-            "POST", f"{base}/webhooks/rest/webhook", {"sender": "shopper-1", "message": "hello?"}
-        )
+        await pause(agent, SHOPPER)
+        status, replies = await call("POST", f"{base}/webhooks/rest/webhook", {"sender": SHOPPER, "message": "hello?"})
         assert status == 200 and replies == []  # no bot answer and no "something went wrong"
         for _ in range(50):
             if fake.messages:
                 break
             await asyncio.sleep(0.05)
-        assert fake.messages[0][0] == "shopper-1" and fake.messages[0][1]["text"] == "hello?"
+        assert fake.messages[0][0] == SHOPPER and fake.messages[0][1]["text"] == "hello?"
 
-        body = {"conversation_id": "shopper-1", "text": "Hi, I'm Alex. Let me check.", "agent_name": "Alex"}
+        body = {"conversation_id": SHOPPER, "text": "Hi, I'm Alex. Let me check.", "agent_name": "Alex"}
         status, result = await call("POST", f"{base}/webhooks/handoff/agent_message", body)
         assert status == 200 and result["delivered"] == "stored"  # REST clients poll
-        status, polled = await call("GET", f"{base}/webhooks/rest/messages?sender=shopper-1&since=0", token=None)
+        status, polled = await call("GET", f"{base}/webhooks/rest/messages?sender={SHOPPER}&since=0", token=None)
         assert [(m["text"], m["agent"]) for m in polled] == [("Hi, I'm Alex. Let me check.", "Alex")]
         later = polled[0]["timestamp"]
-        status, polled = await call("GET", f"{base}/webhooks/rest/messages?sender=shopper-1&since={later}", token=None)
+        status, polled = await call("GET", f"{base}/webhooks/rest/messages?sender={SHOPPER}&since={later}", token=None)
         assert polled == []
 
         status, _ = await call(
-            "POST", f"{base}/webhooks/handoff/release", {"conversation_id": "shopper-1", "agent_name": "Alex"}
+            "POST", f"{base}/webhooks/handoff/release", {"conversation_id": SHOPPER, "agent_name": "Alex"}
         )
         assert status == 200
-        tracker = await agent.tracker_store.retrieve("shopper-1")
+        tracker = await agent.tracker_store.retrieve(SHOPPER)
         assert tracker is not None and not tracker.is_paused()
-        status, replies = await call(
-            "POST", f"{base}/webhooks/rest/webhook", {"sender": "shopper-1", "message": "thanks"}
-        )
-        assert replies == [{"recipient_id": "shopper-1", "text": "bot answer"}]
+        status, replies = await call("POST", f"{base}/webhooks/rest/webhook", {"sender": SHOPPER, "message": "thanks"})
+        assert replies == [{"recipient_id": SHOPPER, "text": "bot answer"}]
         assert len(fake.messages) == 1
 
 
@@ -139,7 +142,7 @@ async def test_a_conversation_that_is_not_held_still_gets_the_apology_for_silenc
             return None
 
         agent.handle_message = silent  # type: ignore[method-assign]
-        status, replies = await call("POST", f"{base}/webhooks/rest/webhook", {"sender": "s2", "message": "hi"})
+        status, replies = await call("POST", f"{base}/webhooks/rest/webhook", {"sender": SILENT, "message": "hi"})
         assert status == 200 and "went wrong" in replies[0]["text"]
 
 
@@ -169,9 +172,9 @@ def test_relay_needs_its_token_configured() -> None:
 async def test_an_agent_message_pauses_a_conversation_the_bot_still_answers(desk) -> None:
     _, desk_url = desk
     async with serve(desk_url) as (base, _agent):
-        await call("POST", f"{base}/webhooks/rest/webhook", {"sender": "late", "message": "hi"})
-        body = {"conversation_id": "late", "text": "Hi, I got your ticket.", "agent_name": "Alex"}
+        await call("POST", f"{base}/webhooks/rest/webhook", {"sender": LATE, "message": "hi"})
+        body = {"conversation_id": LATE, "text": "Hi, I got your ticket.", "agent_name": "Alex"}
         status, _ = await call("POST", f"{base}/webhooks/handoff/agent_message", body)
         assert status == 200
-        status, replies = await call("POST", f"{base}/webhooks/rest/webhook", {"sender": "late", "message": "great"})
+        status, replies = await call("POST", f"{base}/webhooks/rest/webhook", {"sender": LATE, "message": "great"})
         assert replies == []  # paused: the agent answers now, not the bot

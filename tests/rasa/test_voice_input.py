@@ -132,3 +132,13 @@ async def test_agent_messages_are_only_for_the_gateway() -> None:
             assert resp.status == 401
         async with http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as resp:
             assert resp.status == 400  # past the token check: the REST route wants a sender
+
+
+async def test_the_gateway_polls_only_calls() -> None:
+    """Polling is for the channel's own conversations: even the gateway gets no other channel's replies."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with serve(voice_channel()) as (base, _), aiohttp.ClientSession() as http:
+        for other in ("app-0123456789abcdef0123", "rest-" + "0" * 32 + "." + "0" * 32, "web-" + "1" * 32):
+            async with http.get(f"{base}/webhooks/voice/messages", params={"sender": other}, headers=headers) as resp:
+                assert resp.status == 403, other
+                assert "call" in (await resp.json())["message"]

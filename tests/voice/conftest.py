@@ -27,6 +27,10 @@ from tests.e2e.conftest import Stack, stack_env, start_stack
 VOICE_STACK_OFFSET = 700
 # Short enough to test the "are you still there?" prompt, long enough for any turn on a slow machine.
 NO_INPUT_S = "6"
+# The test caller's clock runs up to 4x real time, and its event loop stops while the listener
+# recognises a reply (the backlog of silence then goes out at once): the pace is widened for this
+# stack. The default pace (real time, 2 s of burst) is tested in test_voice_limits.py.
+AUDIO_PACE = {"VOICE_AUDIO_SPEED": "6", "VOICE_AUDIO_BURST_S": "30"}
 
 
 def read_secrets(var: Path) -> dict[str, str]:
@@ -45,7 +49,7 @@ def voice_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
         return
     var = tmp_path_factory.mktemp("voice-stack")
-    stack = start_stack(var, stack_env(var, VOICE_STACK_OFFSET, VOICE_NO_INPUT_S=NO_INPUT_S))
+    stack = start_stack(var, stack_env(var, VOICE_STACK_OFFSET, VOICE_NO_INPUT_S=NO_INPUT_S, **AUDIO_PACE))
     yield stack
     stack.launcher("stop")
 

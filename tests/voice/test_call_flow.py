@@ -97,7 +97,7 @@ class Harness:
     def say(self, text: str, confidence: float = 0.9) -> None:
         future: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
         future.set_result(Transcript(text, confidence, "en", 1.0, not text))
-        self.call.turns.put_nowait(Turn("speech", transcript=future))
+        self.call._queue_turn(Turn("speech", transcript=future))
 
     async def settle(self, timeout: float = 5.0) -> None:
         """Until the call is idle: no queued turn, nothing being said or sent to Rasa."""
@@ -250,3 +250,139 @@ async def test_a_human_agents_messages_are_spoken_during_a_hand_off() -> None:
         await harness.call.finish("test over")
     assert harness.engines.spoken == ["Hi, this is Sam.", "Order one zero four five three two left today."]
     assert {conversation for conversation, _ in harness.rasa.polls} == {"voice-CA1"}
+
+
+async def test_a_full_turn_queue_drops_the_oldest_waiting_turn_and_tells_the_caller() -> None:
+    harness = Harness(max_pending_turns=2)
+    harness.rasa.delay_s = 0.3
+    await harness.call.start()
+    try:
+        harness.say("first question")
+        await asyncio.sleep(0.05)  # being answered: Rasa takes its time
+        for text in ("second question", "third question", "fourth question"):
+            harness.say(text)
+        await harness.settle()
+    finally:
+        await harness.call.finish("test over")
+    assert [text for _, text, _ in harness.rasa.received] == ["first question", "third question", "fourth question"]
+    assert harness.stats.turns_dropped == 1
+    notice = [i for i, text in enumerate(harness.engines.spoken) if text.startswith("Sorry, you said more")]
+    assert len(notice) == 1, harness.engines.spoken
+    assert harness.engines.spoken[notice[0] + 2 :].count("Order one zero four five three two has shipped.") == 2
+
+
+async def test_a_stale_early_guess_is_cancelled_and_one_call_queues_one_guess_at_a_time() -> None:
+    harness = Harness(speculate_ms=20)
+    started: list[asyncio.Future[Transcript]] = []
+
+    async def slow_transcribe(pcm16k: np.ndarray) -> Transcript:
+        started.append(asyncio.get_running_loop().create_future())
+        await asyncio.sleep(10)
+        raise AssertionError("cancelled before it ends")
+
+    harness.engines.transcribe = slow_transcribe  # type: ignore[method-assign]
+    call = harness.call
+    await call.start()
+    try:
+        call.utterance_start = 0
+        for _ in range(5):  # pause, speech, pause, speech...: each pause would start a guess
+            call.vad.last_probability = 0.0
+            call._maybe_speculate(640)
+            await asyncio.sleep(0.01)
+            call.vad.last_probability = 0.9
+            call._maybe_speculate(640)
+            await asyncio.sleep(0.01)
+        assert len(call.recognitions) == 0, "stale guesses are cancelled, not left in the pool"
+        assert len(started) == 5
+    finally:
+        await call.finish("test over")
+
+
+async def test_the_call_ends_with_a_goodbye_at_the_time_limit() -> None:
+    harness = Harness(max_call_s=0.3)
+    await harness.call.start()
+    try:
+        harness.say("where is my order")
+        await asyncio.sleep(0.6)
+        goodbye = [m["mark"]["name"] for m in harness.events("mark")]
+        assert goodbye[-1] == "end-of-call", goodbye
+        harness.call.on_dtmf("1")  # the caller is no longer heard
+        harness.call._on_speech_start(harness.call.audio.end)
+        for name in goodbye:
+            harness.call.on_mark(name)
+        await asyncio.sleep(0.05)
+    finally:
+        await harness.call.finish("test over")
+    assert harness.closed == ["time_limit"]
+    assert "time limit for this call" in " ".join(harness.engines.spoken)
+    assert harness.stats.time_limited == 1 and harness.stats.barge_ins == 0 and harness.stats.dtmf_entries == 0
+
+
+async def test_the_stream_ends_after_the_time_limit_even_if_the_goodbye_is_never_confirmed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("channels.voice.call.GOODBYE_GRACE_S", 0.3)
+    harness = Harness(max_call_s=0.2)
+    await harness.call.start()
+    try:
+        await asyncio.sleep(0.9)  # no mark is ever echoed
+    finally:
+        await harness.call.finish("test over")
+    assert harness.closed == ["time_limit"]
+
+
+@pytest.mark.parametrize("tail", ["silence", "consonant"])
+async def test_an_early_guess_is_used_only_if_nothing_audible_came_after_it(tail: str) -> None:
+    harness = Harness()
+    call = harness.call
+    await call.start()
+    try:
+        heard: list[int] = []
+
+        async def transcribe(pcm16k: np.ndarray) -> Transcript:
+            heard.append(pcm16k.size)
+            return Transcript("what payment methods do you accept", 0.7, "en", pcm16k.size / 16000, False)
+
+        harness.engines.transcribe = transcribe  # type: ignore[method-assign]
+        call.audio.append(np.full(16000, 3000, dtype=np.int16))  # one second of "speech"
+        call.utterance_start = 0
+        guess = call._transcribe(call.audio.slice(0, call.audio.end))
+        call.speculation = (call.audio.end, guess)
+        # After the guess: the last consonant, which the VAD scored as silence, or real silence.
+        call.audio.append(np.full(960, 2000 if tail == "consonant" else 20, dtype=np.int16))
+        call.audio.append(np.zeros(6400, dtype=np.int16))
+        call._on_speech_end(16000 - 1600)  # the VAD's silence began 100 ms before the guess was taken
+        (turn,) = list(call.turns._items)
+        if tail == "silence":
+            assert turn.transcript is guess
+        else:
+            await turn.transcript
+            assert guess.cancelled()
+            assert heard[-1] == 16000 - 1600 + 4000, "recognised again up to the turn's end (250 ms after silence)"
+    finally:
+        await call.finish("test over")
+
+
+async def test_a_turn_is_not_cut_in_the_middle_of_a_sound_the_vad_took_for_silence() -> None:
+    harness = Harness(speculate_ms=0)
+    call = harness.call
+    await call.start()
+    try:
+        heard: list[int] = []
+
+        async def transcribe(pcm16k: np.ndarray) -> Transcript:
+            heard.append(pcm16k.size)
+            return Transcript("what payment methods do you accept", 0.7, "en", pcm16k.size / 16000, False)
+
+        harness.engines.transcribe = transcribe  # type: ignore[method-assign]
+        call.audio.append(np.full(16000, 3000, dtype=np.int16))  # one second of "speech"...
+        call.audio.append(np.full(6400, 1500, dtype=np.int16))  # ...going on 0.4 s after the VAD's silence began
+        call.audio.append(np.zeros(6400, dtype=np.int16))
+        call.utterance_start = 0
+        call._on_speech_end(16000)
+        (turn,) = list(call.turns._items)
+        await turn.transcript
+    finally:
+        await call.finish("test over")
+    # The sound and 100 ms after it (to the next 20 ms window), not just 250 ms after the VAD's silence.
+    assert 16000 + 6400 + 1600 <= heard[0] <= 16000 + 6400 + 1600 + 320, heard

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from channels.voice.dtmf import DigitCollector
+from channels.voice.limits import TicketBook
 from channels.voice.protocol import (
     L16,
     MULAW,
@@ -28,7 +29,7 @@ from channels.voice.protocol import (
     media_message,
     parse,
 )
-from channels.voice.server import make_ticket, valid_ticket, valid_token
+from channels.voice.server import valid_token
 
 
 def twilio(event: str, **fields: object) -> str:
@@ -128,12 +129,19 @@ def test_keypad_entries_end_with_hash_or_a_pause() -> None:
     assert keys.due(now=23) == "9" and keys.due(now=30) is None
 
 
-def test_browser_tickets_expire_and_cannot_be_forged() -> None:
-    ticket = make_ticket("secret-token", now=1000)
-    assert valid_ticket("secret-token", ticket, now=1200)
-    assert not valid_ticket("secret-token", ticket, now=1000 + 601)
-    assert not valid_ticket("other-token", ticket, now=1200)
-    expiry, _, signature = ticket.partition(".")
-    assert not valid_ticket("secret-token", f"{int(expiry) + 999}.{signature}", now=1200)
-    assert not valid_ticket("secret-token", "garbage", now=1200)
+def test_browser_tickets_expire_cannot_be_forged_and_start_one_call_each() -> None:
+    now = [1000.0]
+    book = TicketBook("secret-token", ttl_s=60, clock=lambda: now[0])
+    ticket, second = book.issue(), book.issue()
+    expiry, nonce, signature = ticket.split(".")
+    assert not book.redeem(f"{int(expiry) + 999}.{nonce}.{signature}")  # a later expiry is not signed
+    assert not book.redeem(f"{expiry}.other.{signature}")
+    assert not TicketBook("other-token", ttl_s=60, clock=lambda: now[0]).redeem(second)
+    assert not book.redeem("garbage") and not book.redeem("")
+    now[0] = 1030
+    assert book.redeem(ticket)
+    assert not book.redeem(ticket), "a ticket starts one call only"
+    now[0] = 1000 + 61
+    assert not book.redeem(second), "expired"
+    assert book.redeemed == {}, "redeemed tickets are forgotten once they expire"
     assert valid_token("t" * 40, "t" * 40) and not valid_token("t" * 40, "t" * 39) and not valid_token("t", None)

@@ -48,6 +48,11 @@
     }
 
     async start() {
+      // Each call needs a fresh single-use ticket; a busy gateway says why here, before the microphone opens.
+      const base = location.pathname.replace(/\/?$/, "/");
+      const response = await fetch(`${base}${config.ticketUrl}`, { method: "POST", cache: "no-store" });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok || !answer.ticket) throw new Error(answer.message || `the gateway answered ${response.status}`);
       this.media = await navigator.mediaDevices.getUserMedia({
         audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       });
@@ -59,7 +64,7 @@
       });
       source.connect(this.capture);
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-      const url = `${scheme}//${location.host}${location.pathname.replace(/\/?$/, "/")}${config.stream}?ticket=${encodeURIComponent(config.ticket)}`;
+      const url = `${scheme}//${location.host}${base}${config.stream}?ticket=${encodeURIComponent(answer.ticket)}`;
       this.ws = new WebSocket(url);
       this.ws.onopen = () => this.onOpen();
       this.ws.onmessage = (event) => this.onMessage(JSON.parse(event.data));

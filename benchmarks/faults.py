@@ -1,0 +1,348 @@
+"""Faults in the middle of conversations: kill -9 of each process in turn, and a frozen backend.
+
+For every process of the stack: a REST shopper starts a conversation that needs it, the process is
+killed with SIGKILL (as a crash would), and the next message is sent at once. Measured and checked:
+
+- the answer: how long the shopper waited and whether it says clearly what is wrong (the texts in
+  bot/shop_policies.yml `messages:`); for Rasa itself the connection is refused, no bot can answer;
+- the restart: how long until the launcher's supervisor had the process answering its health URL;
+- the rest of the conversation: it goes on, and the tracker Rasa stored holds every message the
+  shopper sent, once and in order (benchmarks/shoppers.py).
+
+A frozen backend (SIGSTOP: accepts connections, never answers) must cost the shopper at most the
+client timeout (ORDERS_TIMEOUT_S / KG_TIMEOUT_S, 2 s) plus the turn itself.
+
+    .venv-services/bin/python benchmarks/faults.py --start default            # every process in turn
+    .venv-services/bin/python benchmarks/faults.py --start default --only actions orders
+    .venv-services/bin/python benchmarks/faults.py --var var                   # a running stack
+
+The CI version is tests/reliability/test_faults.py (action server and orders backend).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bot"))
+
+import launcher  # noqa: E402  (bot/launcher.py: standard library only)
+
+from benchmarks import shoppers, turn_latency  # noqa: E402
+
+APOLOGY = "something went wrong on my side"
+ORDERS_DOWN = "can't reach our order system"
+CATALOGUE_DOWN = "can't look up our products"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A conversation around one broken process: turns before, the turn sent into the fault, turns after."""
+
+    process: str
+    before: tuple[str, ...]
+    during: str
+    clear_answer: tuple[str, ...]  # the answer to `during` contains one of these
+    after: tuple[str, ...]
+    after_expect: tuple[str, ...]  # the last answer after the restart contains one of these
+    order_status: str | None = "shipped"
+
+
+ORDER_BEFORE = ("where is my order?",)
+FAULTS = {
+    f.process: f
+    for f in (
+        Fault(
+            "actions",
+            ORDER_BEFORE,
+            "{order.number}",
+            (APOLOGY,),
+            ("{order.number}", "{order.email}"),
+            ("{order.number}",),
+        ),
+        Fault(
+            "orders",
+            (*ORDER_BEFORE, "{order.number}"),  # the order is looked up once the proof is given
+            "{order.email}",
+            (ORDERS_DOWN,),
+            ("where is my order?", "{order.number}", "{order.email}"),
+            ("{order.number}",),
+        ),
+        Fault(
+            "graph",
+            ("hi",),
+            "does the Ocean Blue Shirt come in large?",
+            (CATALOGUE_DOWN,),
+            ("does the Ocean Blue Shirt come in large?",),
+            ("Ocean Blue Shirt",),
+        ),
+        Fault(
+            "rasa",
+            (*ORDER_BEFORE, "{order.number}"),
+            "{order.email}",
+            (),  # nothing can answer: the connection is refused
+            ("{order.email}",),
+            ("{order.number}",),
+        ),
+        # These degrade quietly: the turn must still get its normal answer.
+        Fault(
+            "sentiment",
+            ("hi",),
+            "what is your refund policy?",
+            ("30 days",),
+            ("what delivery options do you have?",),
+            ("express",),
+        ),
+        Fault(
+            "handoff",
+            ("hi",),
+            "let me speak to a human",
+            ("saved your request",),
+            ("what is your refund policy?",),
+            ("30 days",),
+        ),
+        Fault(
+            "pricing",
+            ("hi",),
+            "how much is the Trailhead Fleece Jacket?",
+            ("69",),
+            ("what is your refund policy?",),
+            ("30 days",),
+        ),
+        Fault(
+            "recommendations",
+            ("tell me about the Summit Down Jacket",),
+            "show me something like this but cheaper",
+            ("Jacket",),
+            ("what is your refund policy?",),
+            ("30 days",),
+        ),
+        Fault(
+            "web",
+            ("hi",),
+            "what is your refund policy?",
+            ("30 days",),
+            ("what delivery options do you have?",),
+            ("express",),
+        ),
+        Fault(
+            "voice",
+            ("hi",),
+            "what is your refund policy?",
+            ("30 days",),
+            ("what delivery options do you have?",),
+            ("express",),
+        ),
+    )
+}
+FREEZES = {"orders": FAULTS["orders"], "graph": FAULTS["graph"]}
+
+
+@dataclass
+class FaultResult:
+    process: str
+    fault: str
+    answer_ms: float
+    answer: str
+    clear: bool
+    restart_s: float | None
+    continued: bool
+    tracker: dict[str, int] = field(default_factory=dict)
+    notes: str = ""
+
+    def held(self) -> bool:
+        # Frozen: the action server's client timeout (2 s) plus the turn; a crash is noticed at once.
+        answer_deadline_ms = 3000 if self.fault == "SIGSTOP" else 2000
+        nothing_lost = not any(self.tracker.values())
+        restarted = self.restart_s is not None or self.fault == "SIGSTOP"
+        return self.clear and self.answer_ms <= answer_deadline_ms and restarted and self.continued and nothing_lost
+
+
+def service_env(stack: shoppers.StackLike) -> dict[str, str]:
+    """The launcher's view of the stack (ports, health URLs), overridden by the stack's own settings."""
+    return {**launcher.environment(stack.var), **stack.env}
+
+
+def health_url(stack: shoppers.StackLike, process: str) -> str:
+    return next(p.health_url for p in launcher.processes(service_env(stack)) if p.name == process)
+
+
+def pid_of(stack: shoppers.StackLike, process: str) -> int | None:
+    path = stack.var / "run" / f"{process}.pid"
+    return int(path.read_text()) if path.exists() and path.read_text().strip().isdigit() else None
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+async def crash(stack: shoppers.StackLike, process: str) -> int:
+    """kill -9 the process (and its children), as a crash would; returns once it is gone."""
+    pid = pid_of(stack, process)
+    assert pid, f"{process} is not running"
+    os.killpg(pid, signal.SIGKILL)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)  # a zombie until the supervisor reaps it, within 0.2 s
+        except ProcessLookupError:
+            break
+        await asyncio.sleep(0.02)
+    return pid
+
+
+async def wait_restarted(stack: shoppers.StackLike, process: str, old_pid: int, timeout_s: float = 180) -> float | None:
+    """Seconds from now until a new pid answers the health URL (None if it did not within the timeout)."""
+    started, url = time.monotonic(), health_url(stack, process)
+    while time.monotonic() - started < timeout_s:
+        pid = pid_of(stack, process)
+        if pid not in (None, old_pid) and await asyncio.to_thread(answers, url):
+            return time.monotonic() - started
+        await asyncio.sleep(0.2)
+    return None
+
+
+def fill(texts: tuple[str, ...], order: dict[str, Any] | None) -> list[str]:
+    return [turn_latency.fill_placeholders(text, order) for text in texts]
+
+
+async def run_fault(stack: shoppers.StackLike, fault: Fault, freeze: bool = False, seed: int = 7) -> FaultResult:
+    """One conversation through a crash (or a SIGSTOP freeze) of `fault.process`."""
+    import random
+
+    order = (
+        turn_latency.pick_order(stack.demo_orders, fault.order_status, random.Random(seed))
+        if fault.order_status
+        else None
+    )
+    before, after = fill(fault.before, order), fill(fault.after, order)
+    (during,) = fill((fault.during,), order)
+    clear_texts, after_expect = fill(fault.clear_answer, order), fill(fault.after_expect, order)
+    transcript = shoppers.Transcript("rest", f"{fault.process} fault")
+    timeout = aiohttp.ClientTimeout(total=shoppers.TURN_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as http, shoppers.shopper("rest", http, stack) as who:
+        for text in before:
+            await shoppers.timed_turn(who, text, transcript)
+        pid = pid_of(stack, fault.process)
+        assert pid, f"{fault.process} is not running"
+        if freeze:
+            os.killpg(pid, signal.SIGSTOP)
+        else:
+            await crash(stack, fault.process)
+        faulted_at = time.monotonic()
+        try:
+            turn = await shoppers.timed_turn(who, during, transcript, clear_texts)
+            turn.untracked = True  # e.g. the guard's apology: sent by the channel, not stored as a bot event
+        finally:
+            if freeze:
+                os.killpg(pid, signal.SIGCONT)
+        answer = " ".join(turn.replies) or (turn.error or "")
+        if fault.process == "rasa":  # the shopper's client learns at once that the assistant is unreachable
+            clear = bool(turn.error) and "Connect" in turn.error
+            transcript.turns.pop()  # never reached Rasa: not expected in the tracker
+        else:
+            clear = turn.error is None
+        restart_s = None
+        if not freeze and await wait_restarted(stack, fault.process, pid) is not None:
+            restart_s = time.monotonic() - faulted_at  # from the kill, not from the answer
+        last = None
+        for text in after:
+            last = await shoppers.timed_turn(who, text, transcript)
+        continued = (
+            last is not None
+            and last.error is None
+            and any(e.lower() in " ".join(last.replies).lower() for e in after_expect)
+        )
+        checked, problems = await shoppers.check_all(http, stack, [transcript])
+    return FaultResult(
+        fault.process,
+        "SIGSTOP" if freeze else "kill -9",
+        turn.latency_ms,
+        answer[:160],
+        clear,
+        restart_s,
+        continued,
+        checked,
+        "; ".join(problems)[:300],
+    )
+
+
+def markdown(results: list[FaultResult]) -> str:
+    lines = [
+        "| process | fault | shopper's answer after | clear answer | back up after | conversation went on | "
+        "messages lost/dup/reordered | held |",
+        "|---|---|---:|---|---:|---|---:|---|",
+    ]
+    for r in results:
+        back = f"{r.restart_s:.1f} s" if r.restart_s is not None else ("(resumed)" if r.fault == "SIGSTOP" else "no")
+        answer = r.answer.replace("|", "/").replace("\n", " ")[:70]
+        lines.append(
+            f"| {r.process} | {r.fault} | {r.answer_ms / 1000:.2f} s | {'yes' if r.clear else 'NO'}: {answer} | {back} "
+            f"| {'yes' if r.continued else 'NO'} | {sum(r.tracker.values())} | {'yes' if r.held() else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
+async def run_all(stack: shoppers.StackLike, processes: list[str], freezes: list[str]) -> list[FaultResult]:
+    results = []
+    for process in processes:
+        results.append(await run_fault(stack, FAULTS[process]))
+        print(markdown(results[-1:]).splitlines()[-1], flush=True)
+    for process in freezes:
+        results.append(await run_fault(stack, FREEZES[process], freeze=True))
+        print(markdown(results[-1:]).splitlines()[-1], flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.soak import attached_stack, started_stack
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--start", choices=["default", "postgres"], help="start a throwaway stack with these stores")
+    where.add_argument("--var", type=Path, help="state directory of a running stack")
+    parser.add_argument("--rasa-url", help="with --var: Rasa's address (default http://127.0.0.1:5005)")
+    parser.add_argument("--base-port", type=int, default=29000, help="with --start: ports base+5 … base+107")
+    parser.add_argument("--only", nargs="*", choices=sorted(FAULTS), help="kill only these processes")
+    parser.add_argument("--freeze", nargs="*", choices=sorted(FREEZES), default=sorted(FREEZES))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    processes = args.only if args.only is not None else list(FAULTS)
+    print(
+        f"# faults, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+        f"{os.cpu_count()} cores, stores: {args.start or 'running stack'}",
+        flush=True,
+    )
+    print(markdown([]), flush=True)
+    if args.start:
+        with started_stack(args.start, args.base_port) as stack:
+            results = asyncio.run(run_all(stack, processes, args.freeze))
+    else:
+        results = asyncio.run(run_all(attached_stack(args.var, args.rasa_url), processes, args.freeze))
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    return 0 if all(r.held() for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

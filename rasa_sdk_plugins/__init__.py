@@ -1,0 +1,20 @@
+"""rasa-sdk's plugin package: rasa-sdk imports ``rasa_sdk_plugins`` and calls ``init_hooks``.
+
+This is how the action server's token guard (actions/server.py) reaches every Sanic worker: rasa-sdk
+builds its app again in each worker process (Sanic's AppLoader, spawned processes), and each build
+asks the plugin manager, which discovers this package. Without ACTIONS_API_TOKEN the server does
+not start.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from actions.handoff import OutboxRetriesPlugin
+from actions.server import TokenGuardPlugin, configured_token
+
+
+def init_hooks(manager: pluggy.PluginManager) -> None:
+    manager.register(TokenGuardPlugin(configured_token()), name=TokenGuardPlugin.NAME)
+    # Queued hand-offs are retried from the start of the server (actions/handoff_outbox.py).
+    manager.register(OutboxRetriesPlugin(), name=OutboxRetriesPlugin.NAME)
