@@ -49,6 +49,7 @@ SCRIPT_DIR = Path(__file__).resolve().parent / "conversations"
 VAR_DIR = Path(os.environ.get("ASSISTANT_VAR", REPO_ROOT / "var"))
 DEFAULT_ORDERS = VAR_DIR / "demo-orders.json"
 WEBHOOK = "/webhooks/rest/webhook"
+SESSION = "/webhooks/rest/session"
 BACKEND_P95_TARGET_MS = 150.0
 PLACEHOLDER = re.compile(r"\{order\.(\w+)\}")
 ORDER_FIELD_ALIASES = {"number": "order_number"}
@@ -318,9 +319,16 @@ class Runner:
         self._serial = 0
         self.t_origin = time.perf_counter()
 
-    def new_sender(self, phase: str) -> str:
-        """A sender id never seen before (tracker stores may persist across runs)."""
+    async def new_sender(self, phase: str) -> str:
+        """A sender id never seen before (tracker stores may persist across runs).
+
+        The shop's REST channel only accepts ids it issued (docs/channels.md), so one is asked for;
+        Rasa's starter bot has no such route and takes any id.
+        """
         self._serial += 1
+        async with self.session.post(self.target.url + SESSION) as resp:
+            if resp.status == 201:
+                return (await resp.json())["sender"]
         return f"bench-{self.run_id}-{self.target.name}-{phase}-{self._serial}"
 
     def prepare(self, conv: Conversation, rng: random.Random) -> Conversation:
@@ -340,7 +348,7 @@ class Runner:
         deadline: float | None = None,
     ) -> int:
         """Play one conversation; returns the number of turns completed."""
-        sender = self.new_sender(phase)
+        sender = await self.new_sender(phase)
         done = 0
         for index, turn in enumerate(conv.turns):
             if deadline is not None and time.perf_counter() >= deadline:

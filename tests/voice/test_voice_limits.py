@@ -235,6 +235,7 @@ async def test_audio_flooded_faster_than_real_time_is_cut_off_cheaply(gateway: G
 async def test_a_full_turn_queue_drops_the_oldest_turn_and_tells_the_caller(
     gateway: Gateway, rasa: SlowRasa, piper: Synthesizer, listener: Recognizer
 ) -> None:
+    await idle(gateway)  # the flooded call's last words reach Rasa when it ends
     before = gateway.calls()
     call = await PhoneCall(gateway.stream_url, token=gateway.token).connect()
     try:
@@ -275,6 +276,7 @@ async def test_a_call_longer_than_the_limit_is_ended_with_a_goodbye(gateway: Gat
 async def test_what_the_caller_said_is_not_in_the_gateway_log_at_info(
     gateway: Gateway, rasa: SlowRasa, piper: Synthesizer
 ) -> None:
+    await idle(gateway)
     call = await PhoneCall(gateway.stream_url, token=gateway.token, caller="+15550123456").connect()
     try:
         await call.wait_reply(0.0, timeout_s=30)
