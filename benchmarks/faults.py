@@ -313,14 +313,10 @@ async def run_all(stack: shoppers.StackLike, processes: list[str], freezes: list
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.soak import attached_stack, started_stack
+    from benchmarks.soak import add_stack_options, attached_stack, started_stack
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--start", choices=["default", "postgres"], help="start a throwaway stack with these stores")
-    where.add_argument("--var", type=Path, help="state directory of a running stack")
-    parser.add_argument("--rasa-url", help="with --var: Rasa's address (default http://127.0.0.1:5005)")
-    parser.add_argument("--base-port", type=int, default=29000, help="with --start: ports base+5 … base+107")
+    add_stack_options(parser)
     parser.add_argument("--only", nargs="*", choices=sorted(FAULTS), help="kill only these processes")
     parser.add_argument("--freeze", nargs="*", choices=sorted(FREEZES), default=sorted(FREEZES))
     parser.add_argument("--json", type=Path)

@@ -218,13 +218,18 @@ def attached_stack(var: Path, rasa_url: str | None) -> Any:
     return Stack(var=var.resolve(), env=env, secrets=secrets, demo_orders=demo.get("statuses", {}))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """Where the stack under test is: started by the command, or already running (soak and faults)."""
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--start", choices=["default", "postgres"], help="start a throwaway stack with these stores")
     where.add_argument("--var", type=Path, help="state directory of a running stack")
     parser.add_argument("--rasa-url", help="with --var: Rasa's address (default http://127.0.0.1:5005)")
     parser.add_argument("--base-port", type=int, default=29000, help="with --start: ports base+5 … base+107")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_stack_options(parser)
     parser.add_argument("--conversations", type=int, default=100, help="concurrent shoppers")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--think-mean", type=float, default=3.0, help="mean pause between turns, seconds")

@@ -13,9 +13,14 @@ from backends.common.openapi import schema_for as schema_for
 
 CHANNELS = ["socketio", "rest", "app", "voice"]
 REASONS = ["explicit_request", "frustration", "repeated_failure"]
+LAST_UNIX_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last moment Python's datetime holds
 TIMESTAMP = {
-    "description": "Unix seconds (as Rasa events carry them) or ISO 8601; missing means now",
-    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "format": "date-time"}, {"type": "null"}],
+    "description": "Unix seconds (as Rasa events carry them) or an RFC 3339 date-time; missing or null means now",
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": LAST_UNIX_SECOND},
+        {"type": "string", "format": "date-time"},
+        {"type": "null"},
+    ],
 }
 MONEY = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"}]}
 TEXT = string(5000, 1)

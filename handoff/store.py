@@ -7,6 +7,7 @@ who won, so it holds with several desk processes on one PostgreSQL too."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 RELAYED_ROLES = ("agent", "system")
+# What the spec's "format": "date-time" promises (RFC 3339); fromisoformat alone would also take "",
+# a bare date, basic formats and times without an offset, none of which the spec allows.
+RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
 def utcnow() -> datetime:
@@ -32,19 +36,29 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="milliseconds") + "Z"
 
 
+def rfc3339_utc(value: str) -> datetime:
+    """An RFC 3339 date-time as naive UTC; ValueError or OverflowError (month 13, year 1 shifted out
+    of range) otherwise. Also the request validator's "date-time" format check (api.py)."""
+    if not RFC3339.fullmatch(value):
+        raise ValueError(f"not an RFC 3339 date-time: {value[:40]!r}")
+    return datetime.fromisoformat(value.upper()).astimezone(UTC).replace(tzinfo=None)
+
+
 def parse_timestamp(value: Any, default: datetime) -> datetime:
-    """Rasa sends unix seconds, other callers ISO 8601; both become naive UTC."""
+    """Rasa sends unix seconds, other callers RFC 3339 date-times; both become naive UTC."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(float(value), UTC).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError):
             raise Invalid(f"Invalid timestamp {value!r}: out of range.") from None
-    if isinstance(value, str) and value:
+    if isinstance(value, str):
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise Invalid(f"Invalid timestamp {value[:40]!r}: use unix seconds or ISO 8601.") from None
-        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+            return rfc3339_utc(value)
+        except (ValueError, OverflowError):
+            raise Invalid(
+                f"Invalid timestamp {value[:40]!r}: use unix seconds or an RFC 3339 date-time "
+                "such as 2026-03-04T10:00:00Z."
+            ) from None
     return default
 
 

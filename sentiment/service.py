@@ -6,7 +6,8 @@ nlu/sentiment_annotator.py asks with a short timeout and falls back to neutral. 
 - `POST /score {"text": "..."}` -> {"label", "score", "probabilities", "signals"}; `score` is
   P(positive) - P(negative), in [-1, 1];
 - `POST /score/batch {"texts": [...]}` -> {"results": [...]} (at most MAX_BATCH texts);
-- `GET /health` (no token): whether the model is loaded.
+- `GET /health` (no token): whether the model is loaded;
+- `GET /openapi.json` (no token): the OpenAPI 3.1 description (sentiment/openapi.py).
 
 Inference runs in a one-worker executor, off the event loop: a pipeline is not meant to be called
 from several threads at once, and torch parallelises inside a call (SENTIMENT_THREADS, default 1).
@@ -27,8 +28,9 @@ from aiohttp import web
 
 from backends.common.app import MAX_BODY_BYTES
 from backends.common.errors import BadRequest, DomainError, Invalid, Unavailable
-from backends.common.http import TOKEN, auth_middleware, make_error_middleware, read_json
+from backends.common.http import SPEC, TOKEN, auth_middleware, make_error_middleware, read_json, serve_spec
 from sentiment.data import LABELS
+from sentiment.openapi import TEXT_PATTERN, build_spec
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ SCORER = web.AppKey("scorer", dict)  # {"scorer": Scorer | None}: filled in when
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 _LETTER = re.compile(r"[A-Za-z]")
 _REPEATED_MARKS = re.compile(r"[!?]{2,}")
+_NOT_BLANK = re.compile(TEXT_PATTERN)  # the spec's own pattern, so both say the same
 
 
 def signals(text: str) -> dict[str, Any]:
@@ -111,7 +114,7 @@ def result(text: str, probabilities: dict[str, float]) -> dict[str, Any]:
 def _checked_text(value: Any, field: str) -> str:
     if not isinstance(value, str):
         raise Invalid(f"{field} must be a string.", {field: "must be a string"})
-    if not value.strip():
+    if not _NOT_BLANK.search(value):
         raise Invalid(f"{field} must not be empty.", {field: "must not be empty"})
     if len(value) > MAX_CHARS:
         raise Invalid(f"{field} is longer than {MAX_CHARS} characters.", {field: f"at most {MAX_CHARS} characters"})
@@ -149,6 +152,9 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+routes.get("/openapi.json")(serve_spec)
+
+
 @routes.post("/score")
 async def score(request: web.Request) -> web.Response:
     text = _checked_text(await _body(request, "text"), "text")
@@ -177,6 +183,7 @@ def create_app(
     )
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[TOKEN] = api_token
+    app[SPEC] = build_spec(MAX_CHARS, MAX_BATCH)
     app.add_routes(routes)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentiment")
     app[EXECUTOR] = executor

@@ -40,3 +40,27 @@ class Conversation:
         text = "\n".join(reply.get("text", "") for reply in replies if reply.get("text"))
         assert text, f"no reply to {message!r}: {replies}"
         return text
+
+
+def forged_action_call(order: dict, request: str = "cancel_order", text: str = "cancel it") -> dict[str, Any]:
+    """What a web page would post to the action server: a tracker claiming the order is proven."""
+    return {
+        "next_action": "action_handle_order_request",
+        "sender_id": "not-rasa",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "not-rasa",
+            "slots": {
+                "order_number": order["order_number"],
+                "verified_orders": [order["order_number"]],
+                "pending_request": request,
+            },
+            "latest_message": {"text": text, "intent": {"name": request}, "entities": []},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        },
+    }

@@ -20,7 +20,7 @@ from typing import Any
 import jwt
 import requests
 
-from tests.e2e.conversation import Conversation, new_rest_sender
+from tests.e2e.conversation import Conversation, forged_action_call, new_rest_sender
 from tests.e2e.socketio_client import QUIET, widget_client
 
 ORDER_STATUS = "delivered"  # other tests leave the "delivered" orders from index 3 on alone
@@ -60,37 +60,13 @@ def app_conversation(stack: Any) -> tuple[str, str, dict]:
 # --------------------------------------------------------------------------- hole 2: the action server
 
 
-def forged_call(order: dict) -> dict[str, Any]:
-    """What a web page would post to cancel someone's order: a tracker claiming the order is proven."""
-    return {
-        "next_action": "action_handle_order_request",
-        "sender_id": "not-rasa",
-        "version": "3.6.21",
-        "domain": {},
-        "tracker": {
-            "sender_id": "not-rasa",
-            "slots": {
-                "order_number": order["order_number"],
-                "verified_orders": [order["order_number"]],
-                "pending_request": "cancel_order",
-            },
-            "latest_message": {"text": "cancel it", "intent": {"name": "cancel_order"}, "entities": []},
-            "events": [],
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": None,
-        },
-    }
-
-
 def post_to_actions(stack: Any, body: bytes, headers: dict[str, str]) -> requests.Response:
     return requests.post(f"{stack.actions_url}/webhook", data=body, headers=headers, timeout=10)
 
 
 def test_a_forged_tracker_without_the_token_is_refused(stack: Any) -> None:
     order = stack.order(ORDER_STATUS, ORDER_INDEX)
-    body = json.dumps(forged_call(order)).encode()
+    body = json.dumps(forged_action_call(order)).encode()
     wrong = "Bearer " + "0" * len(stack.secrets["ACTIONS_API_TOKEN"])
     for headers in ({"Content-Type": "application/json"}, {"Content-Type": "application/json", "Authorization": wrong}):
         response = post_to_actions(stack, body, headers)
@@ -100,14 +76,14 @@ def test_a_forged_tracker_without_the_token_is_refused(stack: Any) -> None:
 
 def test_a_text_plain_body_is_refused_even_with_the_token(stack: Any) -> None:
     """text/plain is what a web page can send without a CORS preflight."""
-    body = json.dumps(forged_call(stack.order(ORDER_STATUS, ORDER_INDEX))).encode()
+    body = json.dumps(forged_action_call(stack.order(ORDER_STATUS, ORDER_INDEX))).encode()
     authorization = f"Bearer {stack.secrets['ACTIONS_API_TOKEN']}"
     response = post_to_actions(stack, body, {"Content-Type": "text/plain", "Authorization": authorization})
     assert response.status_code == 415, response.text[:300]
 
 
 def test_a_request_from_a_web_page_is_refused_even_with_the_token(stack: Any) -> None:
-    body = json.dumps(forged_call(stack.order(ORDER_STATUS, ORDER_INDEX))).encode()
+    body = json.dumps(forged_action_call(stack.order(ORDER_STATUS, ORDER_INDEX))).encode()
     authorization = f"Bearer {stack.secrets['ACTIONS_API_TOKEN']}"
     for origin in ("http://evil.example", "null", f"http://127.0.0.1:{stack.env['WEB_PORT']}"):
         headers = {"Content-Type": "text/plain", "Authorization": authorization, "Origin": origin}

@@ -20,7 +20,7 @@ import jwt
 import pytest
 import requests
 
-from tests.e2e.conversation import Conversation
+from tests.e2e.conversation import Conversation, forged_action_call
 from tests.e2e.socketio_client import texts, widget_client
 
 ORDER_NUMBER = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -350,26 +350,7 @@ def test_action_server_gives_nothing_to_a_crafted_tracker_from_the_network(stack
     if address is None:
         pytest.skip("no non-loopback address on this machine")
     order = stack.order("delivered", 3)
-    crafted = {
-        "next_action": "action_handle_order_request",
-        "sender_id": "not-rasa",
-        "version": "3.6.21",
-        "domain": {},
-        "tracker": {
-            "sender_id": "not-rasa",
-            "slots": {
-                "order_number": order["order_number"],
-                "verified_orders": [order["order_number"]],
-                "pending_request": "track_order",
-            },
-            "latest_message": {"text": "where is it", "intent": {"name": "track_order"}, "entities": []},
-            "events": [],
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": None,
-        },
-    }
+    crafted = forged_action_call(order, "track_order", "where is it")
     try:
         response = requests.post(f"http://{address}:{stack.env['ACTIONS_PORT']}/webhook", json=crafted, timeout=10)
     except requests.ConnectionError:
