@@ -39,7 +39,7 @@ ORDER_TABLES = {
     "invoice_lines",
     "audit_log",
 }
-SAFE_SENDER = re.compile(r"^[a-z0-9-]+$")  # sender ids are put into SQL text: only ours, checked
+SAFE_SENDER = re.compile(r"^[a-z0-9.-]+$")  # ids like rest-<nonce>.<signature> go into SQL text: only ours
 
 
 @dataclass
