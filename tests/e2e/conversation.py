@@ -42,6 +42,17 @@ class Conversation:
         return text
 
 
+def stored_tracker(stack: Any, sender: str) -> dict[str, Any]:
+    """The conversation as Rasa stored it (HTTP API, with the stack's token)."""
+    response = requests.get(
+        f"{stack.rasa_url}/conversations/{sender}/tracker",
+        params={"token": stack.secrets["RASA_API_TOKEN"]},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text[:300]
+    return response.json()
+
+
 def forged_action_call(order: dict, request: str = "cancel_order", text: str = "cancel it") -> dict[str, Any]:
     """What a web page would post to the action server: a tracker claiming the order is proven."""
     return {

@@ -6,7 +6,7 @@ import uuid
 
 import requests
 
-from tests.e2e.conversation import Conversation
+from tests.e2e.conversation import Conversation, stored_tracker
 
 POLITE_TOO_LONG = "too long"
 
@@ -64,16 +64,6 @@ def test_a_sender_id_the_server_did_not_issue_is_refused_with_a_reason(stack):
     assert "POST /webhooks/rest/session" in response.json()["message"]
 
 
-def tracker(stack, sender: str) -> dict:
-    response = requests.get(
-        f"{stack.rasa_url}/conversations/{sender}/tracker",
-        params={"token": stack.secrets["RASA_API_TOKEN"]},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
 def test_killed_action_server_mid_conversation(stack):
     order = stack.order("shipped", 2)
     chat = Conversation(stack.rasa_url)
@@ -84,7 +74,7 @@ def test_killed_action_server_mid_conversation(stack):
         assert "something went wrong on my side" in apology
     finally:
         stack.restart()
-    user_texts = [e.get("text") for e in tracker(stack, chat.sender)["events"] if e["event"] == "user"]
+    user_texts = [e.get("text") for e in stored_tracker(stack, chat.sender)["events"] if e["event"] == "user"]
     assert order["order_number"] in user_texts, "the shopper's message is kept"
     # The conversation carries on where it was once the action server is back.
     chat.say(order["order_number"])

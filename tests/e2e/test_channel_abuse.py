@@ -20,25 +20,15 @@ from typing import Any
 import jwt
 import requests
 
-from tests.e2e.conversation import Conversation, forged_action_call, new_rest_sender
+from tests.e2e.conversation import Conversation, forged_action_call, new_rest_sender, stored_tracker
 from tests.e2e.socketio_client import QUIET, widget_client
 
 ORDER_STATUS = "delivered"  # other tests leave the "delivered" orders from index 3 on alone
 ORDER_INDEX = 4
 
 
-def tracker(stack: Any, sender: str) -> dict[str, Any]:
-    response = requests.get(
-        f"{stack.rasa_url}/conversations/{sender}/tracker",
-        params={"token": stack.secrets["RASA_API_TOKEN"]},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text[:300]
-    return response.json()
-
-
 def user_texts(stack: Any, sender: str) -> list[str]:
-    return [e.get("text") for e in tracker(stack, sender)["events"] if e["event"] == "user"]
+    return [e.get("text") for e in stored_tracker(stack, sender)["events"] if e["event"] == "user"]
 
 
 def app_token(stack: Any, customer_id: str) -> str:
@@ -170,7 +160,7 @@ def test_the_stored_conversation_holds_the_customer_id_and_never_the_token(stack
     chat = Conversation(stack.rasa_url, channel="app", token=token)
     listing = chat.say("where is my order?")
     assert "Your recent orders" in listing, listing  # recognised by the actions without a token
-    stored = tracker(stack, conversation_id)
+    stored = stored_tracker(stack, conversation_id)
     user_events = [e for e in stored["events"] if e["event"] == "user"]
     assert user_events and all(e["metadata"].get("customer_id") == order["customer_id"] for e in user_events)
     assert token not in json.dumps(stored)

@@ -20,7 +20,7 @@ import jwt
 import pytest
 import requests
 
-from tests.e2e.conversation import Conversation, forged_action_call
+from tests.e2e.conversation import Conversation, forged_action_call, stored_tracker
 from tests.e2e.socketio_client import texts, widget_client
 
 ORDER_NUMBER = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -74,16 +74,6 @@ def another_customers_order(stack: Any, customer_id: str) -> dict:
             if order["customer_id"] != customer_id:
                 return order
     pytest.fail("the demo data has no suitable order of another customer", pytrace=False)
-
-
-def tracker(stack: Any, sender: str) -> dict[str, Any]:
-    response = requests.get(
-        f"{stack.rasa_url}/conversations/{sender}/tracker",
-        params={"token": stack.secrets["RASA_API_TOKEN"]},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text[:300]
-    return response.json()
 
 
 def fresh_app_chat(stack: Any, customer_id: str) -> Conversation:
@@ -147,7 +137,7 @@ def test_app_user_cannot_get_another_customers_order(stack: Any) -> None:
     answer = chat.say(f"where is order {other['order_number']}?")
     assert f"couldn't find order {other['order_number']} among your orders" in answer, answer
     assert_nothing_about(stack, other["order_number"], answer)
-    assert tracker(stack, chat.sender)["slots"]["order_number"] is None
+    assert stored_tracker(stack, chat.sender)["slots"]["order_number"] is None
 
     for question in (f"when will order {other['order_number']} arrive?", f"invoice for order {other['order_number']}"):
         chat = fresh_app_chat(stack, customer)
@@ -194,7 +184,7 @@ def rest_visitor_with_token(stack: Any, token: str) -> None:
     assert "email" in proof.lower() and "zip" in proof.lower(), proof
     assert_nothing_about(stack, own["order_number"], proof)
     # The message reached the assistant, but the channel dropped the identity claims from it.
-    user_events = [e for e in tracker(stack, chat.sender)["events"] if e["event"] == "user"]
+    user_events = [e for e in stored_tracker(stack, chat.sender)["events"] if e["event"] == "user"]
     assert user_events[-1]["text"] == own["order_number"]
     assert "app_jwt" not in user_events[-1]["metadata"] and "customer_id" not in user_events[-1]["metadata"]
 
@@ -217,7 +207,7 @@ async def socket_visitor_with_token(stack: Any, token: str) -> None:
         proof = texts(await visitor.say(own["order_number"], custom_data))
         assert "email" in proof.lower() and "zip" in proof.lower(), proof
         assert_nothing_about(stack, own["order_number"], proof)
-    user_events = [e for e in tracker(stack, visitor.session_id)["events"] if e["event"] == "user"]
+    user_events = [e for e in stored_tracker(stack, visitor.session_id)["events"] if e["event"] == "user"]
     assert user_events and user_events[-1]["text"] == own["order_number"], "the attempt reached the assistant"
     assert "app_jwt" not in user_events[-1]["metadata"], "the channel drops identity claims"
 
@@ -254,7 +244,7 @@ def test_proving_one_order_does_not_unlock_another(stack: Any) -> None:
         chat = proven_chat(stack, proven)
         answer = chat.say(question)
         assert_nothing_about(stack, other["order_number"], answer)
-        verified = tracker(stack, chat.sender)["slots"]["verified_orders"]
+        verified = stored_tracker(stack, chat.sender)["slots"]["verified_orders"]
         assert verified == [proven["order_number"]], (question, verified)
 
 
