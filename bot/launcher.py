@@ -543,7 +543,8 @@ def print_where_to_chat(env: dict[str, str]) -> None:
         f"""
   The assistant is running.
     Chat in the browser:   http://{host}:{env["WEB_PORT"]}/
-    REST channel:          POST http://{host}:{env["RASA_PORT"]}/webhooks/rest/webhook
+    REST channel:          POST http://{host}:{env["RASA_PORT"]}/webhooks/rest/session for a conversation id,
+                           then POST .../webhooks/rest/webhook with it as "sender" (docs/channels.md)
     App channel (JWT):     POST http://{host}:{env["RASA_PORT"]}/webhooks/app/webhook
     Agent desk:            http://{host}:{env["HANDOFF_PORT"]}/desk/   (admin / HANDOFF_ADMIN_PASSWORD, secrets.env)
     Talk by voice:         http://{host}:{env["VOICE_PORT"]}/voice/   (phone: ws://{host}:{env["VOICE_PORT"]}/voice/stream)
