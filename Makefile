@@ -21,8 +21,8 @@ stop:
 status:
 	python3 bot/launcher.py status
 
-lint:
-	.venv-services/bin/ruff check . && .venv-services/bin/ruff format --check .
+lint:     ## ruff, the import-linter contracts (layers) and mypy: the lint steps of `make test`
+	python3 tests/run_all.py lint
 
 format:
 	.venv-services/bin/ruff format . && .venv-services/bin/ruff check --fix .

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from actions.clients.catalogue import CatalogueClient
-from actions.clients.handoff import HandoffClient
-from actions.clients.orders import OrdersClient
-from actions.clients.pricing import PricingClient
-from actions.clients.recommendations import RecommendationsClient
 from actions.handoff_outbox import HandoffOutbox, default_path
+from service_clients.catalogue import CatalogueClient
+from service_clients.handoff import HandoffClient
+from service_clients.orders import OrdersClient
+from service_clients.pricing import PricingClient
+from service_clients.recommendations import RecommendationsClient
 
 
 @cache

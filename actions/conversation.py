@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import HANDOFF_OFFERED
-from actions.shop_policies import shop_policies
+from contracts.shop_policies import shop_policies
+from contracts.texts import texts
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class ActionAnswerPolicy(Action):
         answer = shop_policies().answer(intent)
         if answer is None:
             logger.warning("bot/shop_policies.yml has no answer for intent %s", intent)
-            answer = shop_policies().answer("contact_customer_service") or "Please contact our customer service."
+            answer = shop_policies().answer("contact_customer_service") or texts().text("policies.no_answer")
         dispatcher.utter_message(text=answer)
         return []
 
@@ -62,8 +63,5 @@ class ActionFallbackRephrase(Action):
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
         else:
-            dispatcher.utter_message(
-                text="Sorry, I didn't quite get that. Could you say it another way? For example: "
-                "'where is my order?', 'I want to return something' or 'what payment methods do you take?'"
-            )
+            dispatcher.utter_message(text=shop_policies().message("not_understood"))
         return []

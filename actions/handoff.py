@@ -22,12 +22,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend
-from actions.clients.handoff import DeskRejected, DeskUnavailable, HandoffTicket
-from actions.clients.orders import OrdersError
-from actions.clients.pricing import PricingUnavailable
 from actions.identity import app_customer_id, may_see
-from actions.shop_policies import shop_policies
-from nlu.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode
+from contracts.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode
+from contracts.orders import OrderReference
+from contracts.orders_wire import order_reference_to_json
+from contracts.shop_policies import shop_policies
+from service_clients.handoff import DeskRejected, DeskUnavailable, HandoffTicket
+from service_clients.orders import OrdersError
+from service_clients.pricing import PricingUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -211,16 +213,15 @@ async def order_in_question(tracker: Tracker) -> tuple[dict[str, Any] | None, st
     number = tracker.get_slot("order_number")
     if not number:
         return None, None
-    order: dict[str, Any] = {"number": str(number)}
+    reference = OrderReference(str(number))
     try:
         found = await backend.orders_client().get_order(number, customer_id=app_customer_id(tracker))
     except OrdersError as error:
         logger.warning("order %s not looked up for the ticket: %s", number, error)
-        return order, None
+        return order_reference_to_json(reference), None
     if not may_see(tracker, found.number, found.customer_id):
-        return order, None
-    order.update(total=str(found.total), currency=found.currency, status=found.status.value)
-    return order, found.email
+        return order_reference_to_json(reference), None
+    return order_reference_to_json(OrderReference.of(reference.number, found)), found.email
 
 
 def latest_email(tracker: Tracker) -> str | None:

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from actions.clients.handoff import DeskRejected, DeskUnavailable
-from actions.handoff_queue import DurableQueue
+from contracts.handoff_queue import DurableQueue
+from service_clients.handoff import DeskRejected, DeskUnavailable
 
 logger = logging.getLogger(__name__)
 

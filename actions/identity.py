@@ -1,8 +1,8 @@
 """Who is asking, and may they see this order?
 
 Identity is decided on every turn from data only a trusted part can write: a logged-in app
-user's customer id, verified by the app channel (channels/app_auth.py, the one verifier of app
-tokens and their issuer/audience policy) and put in the message metadata by it; or, for anonymous
+user's customer id, verified by the app channel (channels/app_rest.py, on the one app token policy
+in contracts/identity.py) and put in the message metadata by it; or, for anonymous
 visitors, the list of order numbers they proved to own in this conversation (a slot only actions
 can set).
 
@@ -20,13 +20,11 @@ import os
 
 from rasa_sdk import Tracker
 
-from channels.app_auth import sender_id_for
+from contracts.identity import APP_CHANNEL, CUSTOMER_ID_KEY, sender_id_for
 
 logger = logging.getLogger(__name__)
 
 VERIFIED_ORDERS_SLOT = "verified_orders"
-APP_CHANNEL = "app"
-CUSTOMER_ID_KEY = "customer_id"
 
 
 def app_customer_id(tracker: Tracker) -> str | None:

@@ -19,11 +19,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import order_texts as texts
 from actions.backend import orders_client
-from actions.clients.orders import BackendUnavailable, OrderNotFound
 from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, needs_no_proof, verified_orders
-from actions.order_texts import describe_recent_orders, proof_locked, proof_not_confirmed
-from actions.shop_policies import shop_policies
+from contracts.shop_policies import shop_policies
+from service_clients.orders import BackendUnavailable, OrderNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +84,9 @@ class ActionAskOrderNumber(Action):
             except BackendUnavailable:
                 orders = []
             if orders:
-                dispatcher.utter_message(text=describe_recent_orders(orders))
+                dispatcher.utter_message(text=texts.describe_recent_orders(orders))
                 return []
-        dispatcher.utter_message(
-            text="What's the order number? It has 6 digits and you'll find it in your order confirmation email."
-        )
+        dispatcher.utter_message(text=texts.ask_order_number())
         return []
 
 
@@ -135,18 +133,14 @@ class ValidateOrderAccessForm(FormValidationAction):
     ) -> dict[str, Any]:
         number = re.sub(r"\D", "", str(value or ""))
         if not ORDER_NUMBER.fullmatch(number):
-            dispatcher.utter_message(
-                text=f"Hmm, {value} doesn't look like one of our order numbers: they have 6 digits, like 104532."
-            )
+            dispatcher.utter_message(text=texts.not_an_order_number(value))
             return {"order_number": None}
         customer_id = app_customer_id(tracker)
         if customer_id is not None:  # a logged-in customer may learn which numbers are theirs
             try:
                 await orders_client().get_order(number, customer_id=customer_id)
             except OrderNotFound:
-                dispatcher.utter_message(
-                    text=f"I couldn't find order {number} among your orders. Could you check the number?"
-                )
+                dispatcher.utter_message(text=texts.not_among_your_orders(number))
                 return {"order_number": None}
             except BackendUnavailable:
                 logger.error("order backend unavailable while validating order %s", number)
@@ -172,7 +166,7 @@ class ValidateOrderAccessForm(FormValidationAction):
             return {"order_proof": None, "order_access_problem": BACKEND_DOWN}
         if check.locked:
             logger.warning("ownership proof for order %s refused: locked out (sender %s)", number, tracker.sender_id)
-            dispatcher.utter_message(text=proof_locked(shop_policies(), check.retry_after_s))
+            dispatcher.utter_message(text=texts.proof_locked(shop_policies(), check.retry_after_s))
             return {"order_proof": None, "order_access_problem": LOCKED_OUT}
         if check.verified:
             # Proof is kept as the order number in `verified_orders`, not in this slot: a value left
@@ -189,7 +183,7 @@ class ValidateOrderAccessForm(FormValidationAction):
         if failures >= MAX_PROOF_ATTEMPTS:
             return {"order_proof": None, "proof_failures": failures, "order_access_problem": TOO_MANY_ATTEMPTS}
         # The same words whether the number exists or not: order numbers cannot be probed.
-        dispatcher.utter_message(text=proof_not_confirmed())
+        dispatcher.utter_message(text=texts.proof_not_confirmed())
         return {"order_proof": None, "proof_failures": failures}
 
 

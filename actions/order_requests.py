@@ -25,7 +25,12 @@ from rasa_sdk.types import DomainDict
 
 from actions import order_texts as texts
 from actions.backend import orders_client
-from actions.clients.orders import (
+from actions.handoff import HANDOFF_OFFERED
+from actions.identity import app_customer_id, may_see, needs_no_proof
+from actions.order_form import BACKEND_DOWN, LOCKED_OUT, TOO_MANY_ATTEMPTS, ZIP_CODE
+from actions.products.followup import answer_product_followup, is_product_followup
+from contracts.shop_policies import shop_policies
+from service_clients.orders import (
     BackendUnavailable,
     ChangeRefused,
     CodeRejected,
@@ -33,11 +38,6 @@ from actions.clients.orders import (
     OrderNotFound,
     OrdersError,
 )
-from actions.handoff import HANDOFF_OFFERED
-from actions.identity import app_customer_id, may_see, needs_no_proof
-from actions.order_form import BACKEND_DOWN, LOCKED_OUT, TOO_MANY_ATTEMPTS, ZIP_CODE
-from actions.product_questions import answer_product_followup, is_product_followup
-from actions.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def offer_cancel(dispatcher: CollectingDispatcher, tracker: Tracker, order
     if not order.cancellable:
         dispatcher.utter_message(text=texts.cannot_cancel(order))
         return []
-    dispatcher.utter_message(text=texts.confirm_cancel(order), buttons=texts.YES_NO_BUTTONS)
+    dispatcher.utter_message(text=texts.confirm_cancel(order), buttons=texts.yes_no_buttons())
     return [SlotSet("awaiting_confirmation", "cancel_order")]
 
 
@@ -122,7 +122,7 @@ async def offer_return(dispatcher: CollectingDispatcher, tracker: Tracker, order
     if not order.returnable:
         dispatcher.utter_message(text=texts.cannot_return(order))
         return []
-    dispatcher.utter_message(text=texts.confirm_return(order), buttons=texts.YES_NO_BUTTONS)
+    dispatcher.utter_message(text=texts.confirm_return(order), buttons=texts.yes_no_buttons())
     return [SlotSet("awaiting_confirmation", "get_refund")]
 
 
@@ -167,7 +167,7 @@ async def run_request(dispatcher: CollectingDispatcher, tracker: Tracker, reques
     try:
         order = await visible_order(tracker, tracker.get_slot("order_number"))
         if order is None:
-            dispatcher.utter_message(text="Sorry, I can't show that order. Could you give me the order number again?")
+            dispatcher.utter_message(text=texts.order_not_visible())
             return [SlotSet("order_number", None)]
         return await REQUEST_HANDLERS.get(request, answer_tracking)(dispatcher, tracker, order)
     except BackendUnavailable as error:
@@ -226,22 +226,16 @@ class ActionHandleYesNo(Action):
         if pending == HANDOFF_OFFERED:
             if said_yes:
                 return [FollowupAction("action_handoff")]
-            dispatcher.utter_message(text="Alright, I'll keep helping. What would you like to do?")
+            dispatcher.utter_message(text=texts.person_declined())
             return [SlotSet("awaiting_confirmation", None)]
         if pending in CHANGES:
             if said_yes:
                 return await self._carry_out(dispatcher, tracker, pending)
-            dispatcher.utter_message(
-                text=f"OK, I haven't changed anything on order {tracker.get_slot('order_number')}."
-            )
+            dispatcher.utter_message(text=texts.change_declined(tracker.get_slot("order_number")))
             return [SlotSet("awaiting_confirmation", None)]
         if not said_yes and is_order_correction(tracker):
             return switch_order(tracker)
-        dispatcher.utter_message(
-            text="Great! Anything else I can help with?"
-            if said_yes
-            else "Alright. If you need anything else, just ask."
-        )
+        dispatcher.utter_message(text=texts.acknowledged(said_yes))
         return []
 
     async def _carry_out(self, dispatcher: CollectingDispatcher, tracker: Tracker, change: str) -> list[EventType]:
@@ -249,7 +243,7 @@ class ActionHandleYesNo(Action):
         try:
             order = await visible_order(tracker, tracker.get_slot("order_number"))
             if order is None:
-                dispatcher.utter_message(text="Sorry, I can't change that order.")
+                dispatcher.utter_message(text=texts.order_not_changeable())
                 return done
             if app_customer_id(tracker) is None:
                 return done + await send_code(dispatcher, order, change)
@@ -260,7 +254,7 @@ class ActionHandleYesNo(Action):
             dispatcher.utter_message(text=texts.refused(error))
         except OrdersError as error:
             logger.error("order change %s failed: %s", change, error)
-            dispatcher.utter_message(text="Sorry, that change didn't go through. Nothing was changed.")
+            dispatcher.utter_message(text=texts.change_failed())
         return done
 
 
@@ -273,7 +267,7 @@ async def send_code(dispatcher: CollectingDispatcher, order: Order, change: str)
         return []
     except BackendUnavailable as error:  # includes the shop's mail server refusing the mail
         logger.error("no change code sent for order %s: %s", order.number, error)
-        dispatcher.utter_message(text=texts.code_not_sent("the email couldn't be sent right now."))
+        dispatcher.utter_message(text=texts.code_mail_down())
         return []
     minutes = max(1, round((sent.expires_at - datetime.now(UTC)).total_seconds() / 60))
     dispatcher.utter_message(text=texts.code_sent(sent.sent_to, minutes))
@@ -306,7 +300,7 @@ class ValidateChangeCodeForm(FormValidationAction):
         keep = {"order_number": tracker.get_slot(CHANGE_ORDER)}
         if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", str(value or "")):
             return {CHANGE_CODE: str(value), **keep}
-        dispatcher.utter_message(text=f"The code in the email has {CODE_DIGITS} digits, like 48213907.")
+        dispatcher.utter_message(text=texts.code_format(CODE_DIGITS))
         return {CHANGE_CODE: None, **keep}
 
 
@@ -321,12 +315,12 @@ class ActionApplyChange(Action):
         code = tracker.get_slot(CHANGE_CODE)
         finished = [SlotSet(PENDING_CHANGE, None), SlotSet(CHANGE_CODE, None), SlotSet(CODE_SENT, False)]
         if change not in CHANGES or not number or not code:
-            dispatcher.utter_message(text="Sorry, I lost track of that change. Nothing was changed.")
+            dispatcher.utter_message(text=texts.change_lost())
             return finished
         try:
             order = await visible_order(tracker, number)
             if order is None:
-                dispatcher.utter_message(text="Sorry, I can't change that order.")
+                dispatcher.utter_message(text=texts.order_not_changeable())
                 return finished
             dispatcher.utter_message(text=await CHANGES[change](tracker, order, code))
         except CodeRejected as error:
@@ -340,7 +334,7 @@ class ActionApplyChange(Action):
             dispatcher.utter_message(text=texts.refused(error))
         except OrdersError as error:
             logger.error("order change %s failed: %s", change, error)
-            dispatcher.utter_message(text="Sorry, that change didn't go through. Nothing was changed.")
+            dispatcher.utter_message(text=texts.change_failed())
         return finished
 
 
@@ -375,11 +369,9 @@ class ActionHandleInform(Action):
             return await answer_product_followup(dispatcher, tracker)
         entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
         if entities & {"email", "postcode"}:
-            dispatcher.utter_message(
-                text="Thanks! What can I do for you: track an order, a return or refund, an invoice, or something else?"
-            )
+            dispatcher.utter_message(text=texts.details_without_request())
         else:
-            dispatcher.utter_message(text="Could you tell me a bit more about what you need?")
+            dispatcher.utter_message(text=texts.ask_what_is_needed())
         return []
 
 
@@ -410,7 +402,7 @@ class ValidateAddressForm(FormValidationAction):
         street = " ".join(str(value or "").split())
         if 4 <= len(street) <= 120 and any(c.isdigit() for c in street) and any(c.isalpha() for c in street):
             return {"address_street": street}
-        dispatcher.utter_message(text="Please give the street with the house number, for example '12 Oak Street'.")
+        dispatcher.utter_message(text=texts.street_invalid())
         return {"address_street": None}
 
     async def validate_address_city(
@@ -419,7 +411,7 @@ class ValidateAddressForm(FormValidationAction):
         city = " ".join(str(value or "").split()).strip(" .,")
         if 2 <= len(city) <= 60 and not any(c.isdigit() for c in city):
             return {"address_city": city.title() if city.islower() else city}
-        dispatcher.utter_message(text="That doesn't look like a city name. Which city should it go to?")
+        dispatcher.utter_message(text=texts.city_invalid())
         return {"address_city": None}
 
     async def validate_address_postcode(
@@ -428,7 +420,7 @@ class ValidateAddressForm(FormValidationAction):
         match = ZIP_CODE.search(str(value or ""))
         if match:
             return {"address_postcode": match.group(1)}
-        dispatcher.utter_message(text="A ZIP code has 5 digits, like 94107. What's the ZIP code?")
+        dispatcher.utter_message(text=texts.postcode_invalid())
         return {"address_postcode": None}
 
 
@@ -439,8 +431,7 @@ class ActionConfirmAddressChange(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         street, city, postcode = (tracker.get_slot(slot) for slot in ADDRESS_SLOTS)
         dispatcher.utter_message(
-            text=f"Shall I change the shipping address of order {tracker.get_slot('order_number')} "
-            f"to {street}, {city} {postcode}?",
-            buttons=texts.YES_NO_BUTTONS,
+            text=texts.confirm_address_change(tracker.get_slot("order_number"), street, city, postcode),
+            buttons=texts.yes_no_buttons(),
         )
         return [SlotSet("awaiting_confirmation", "change_shipping_address")]

@@ -43,7 +43,8 @@ sys.path.insert(0, str(REPO_ROOT / "bot"))
 
 import launcher  # noqa: E402  (bot/launcher.py: standard library only)
 
-from benchmarks import shoppers, turn_latency  # noqa: E402
+from benchmarks import shoppers  # noqa: E402
+from benchmarks.turn_latency.scenario import fill_placeholders, pick_order  # noqa: E402
 
 APOLOGY = "something went wrong on my side"
 ORDERS_DOWN = "can't reach our order system"
@@ -221,18 +222,14 @@ async def wait_restarted(stack: shoppers.StackLike, process: str, old_pid: int, 
 
 
 def fill(texts: tuple[str, ...], order: dict[str, Any] | None) -> list[str]:
-    return [turn_latency.fill_placeholders(text, order) for text in texts]
+    return [fill_placeholders(text, order) for text in texts]
 
 
 async def run_fault(stack: shoppers.StackLike, fault: Fault, freeze: bool = False, seed: int = 7) -> FaultResult:
     """One conversation through a crash (or a SIGSTOP freeze) of `fault.process`."""
     import random
 
-    order = (
-        turn_latency.pick_order(stack.demo_orders, fault.order_status, random.Random(seed))
-        if fault.order_status
-        else None
-    )
+    order = pick_order(stack.demo_orders, fault.order_status, random.Random(seed)) if fault.order_status else None
     before, after = fill(fault.before, order), fill(fault.after, order)
     (during,) = fill((fault.during,), order)
     clear_texts, after_expect = fill(fault.clear_answer, order), fill(fault.after_expect, order)

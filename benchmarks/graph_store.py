@@ -48,11 +48,11 @@ import psutil
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from contracts.catalogue import Catalogue, Product, ProductFilter  # noqa: E402
 from knowledge_graph.embedded_store import EmbeddedGraphStore  # noqa: E402
-from knowledge_graph.importers.generator import generate_catalogue  # noqa: E402
-from knowledge_graph.model import Catalogue, Product  # noqa: E402
 from knowledge_graph.neo4j_store import Neo4jGraphStore, Neo4jSettings  # noqa: E402
-from knowledge_graph.store import GraphStore, ProductFilter, WriteReport  # noqa: E402
+from knowledge_graph.store import GraphStore, WriteReport  # noqa: E402
+from tools.catalogue_generator import generate_catalogue  # noqa: E402
 
 BACKENDS = ("embedded", "neo4j")
 IMPORT_TARGET_S = {"embedded": 60.0}

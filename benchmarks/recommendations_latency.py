@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from backends.recommendations.ab import CONTEXT_WEIGHTS, DEFAULT_VARIANTS  # noqa: E402
 from backends.recommendations.engine import Event, Request, recommend, train_arrays  # noqa: E402
 from backends.recommendations.items import from_catalogue  # noqa: E402
-from knowledge_graph.importers.generator import generate_catalogue  # noqa: E402
+from tools.catalogue_generator import generate_catalogue  # noqa: E402
 
 KINDS = np.array(["view", "add_to_cart", "purchase"])
 KIND_WEIGHTS = np.array([1.0, 3.0, 5.0], dtype=np.float32)

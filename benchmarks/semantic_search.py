@@ -276,7 +276,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
-    """p50/p95/max (linear interpolation between ranks, as in turn_latency.py)."""
+    """p50/p95/max (linear interpolation between ranks, as in benchmarks/turn_latency/stats.py)."""
     if not values:
         return {"n": 0, "p50": math.nan, "p95": math.nan, "max": math.nan}
     array = np.asarray(values)

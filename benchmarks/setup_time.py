@@ -3,7 +3,7 @@
     python3 benchmarks/setup_time.py [--keep-pip-cache]
 
 Clones the repository's HEAD into a temporary directory with an empty venv cache
-(SHOP_ASSISTANT_CACHE) and runs `bot/launcher.py setup` twice: the first run builds both venvs,
+(SHOP_ASSISTANT_CACHE) and runs `bot/launcher.py setup` twice: the first run builds the venvs,
 installs the widget, trains and seeds; the second should only check fingerprints. pip's own
 download cache is kept (as on a developer's machine or in CI), so the first number is build time,
 not download time. Standard library only.

@@ -5,8 +5,8 @@ took). `check_against_tracker` then compares it with the conversation Rasa store
 `/conversations/<id>/tracker` with RASA_API_TOKEN): every message sent must be there exactly once
 and in order, and every bot message stored must have reached the shopper, in order.
 
-The scripts are benchmarks/conversations/*.yml, read with turn_latency's loader; the socket.io
-shopper is the widget-like client of the end-to-end tests (tests/e2e/socketio_client.py).
+The scripts are benchmarks/conversations/*.yml, read with benchmarks/turn_latency/scenario.py; the
+socket.io shopper is the widget-like client of the end-to-end tests (tests/e2e/socketio_client.py).
 Used by benchmarks/soak.py, benchmarks/faults.py and tests/reliability/.
 """
 
@@ -32,7 +32,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import process_memory, turn_latency  # noqa: E402
+from benchmarks import process_memory  # noqa: E402
+from benchmarks.turn_latency.runner import check_reply, post_turn  # noqa: E402
+from benchmarks.turn_latency.scenario import Conversation, Script, load_script, materialise, pick_order  # noqa: E402
+from benchmarks.turn_latency.stats import think_time  # noqa: E402
 from tests.e2e.socketio_client import widget_client  # noqa: E402
 
 CHANNELS = ("rest", "socketio", "app")
@@ -99,7 +102,7 @@ class RestShopper:
         self.http, self.rasa_url, self.sender = http, rasa_url, sender
 
     async def say(self, text: str) -> list[str]:
-        _, replies, error = await turn_latency.post_turn(self.http, self.rasa_url, self.sender, text)
+        _, replies, error = await post_turn(self.http, self.rasa_url, self.sender, text)
         if error:
             raise ConnectionError(error)
         return reply_texts(replies)
@@ -192,25 +195,25 @@ def shopper(channel: str, http: aiohttp.ClientSession, stack: StackLike, custome
 # --------------------------------------------------------------------------- conversations
 
 
-def load_conversations(path: Path = SCRIPT) -> turn_latency.Script:
-    return turn_latency.load_script(path)
+def load_conversations(path: Path = SCRIPT) -> Script:
+    return load_script(path)
 
 
 def prepare(
-    conv: turn_latency.Conversation, stack: StackLike, rng: random.Random, busy: set[str] | None = None
-) -> tuple[turn_latency.Conversation, str | None]:
+    conv: Conversation, stack: StackLike, rng: random.Random, busy: set[str] | None = None
+) -> tuple[Conversation, str | None]:
     """The conversation with `{order.…}` filled from a demo order of the wanted status, and the order's
     customer. With `busy`: an order of a customer not in it (LookupError when there is none)."""
     if not conv.needs_order():
         return conv, None
     if busy is None:
-        order = turn_latency.pick_order(stack.demo_orders, conv.order_status, rng)
+        order = pick_order(stack.demo_orders, conv.order_status, rng)
     else:
         free = [o for o in stack.demo_orders.get(conv.order_status or "", []) if o.get("customer_id") not in busy]
         if not free:
             raise LookupError(f"every customer with a {conv.order_status} order is taken")
         order = rng.choice(free)
-    return turn_latency.materialise(conv, order), order.get("customer_id")
+    return materialise(conv, order), order.get("customer_id")
 
 
 async def timed_turn(who: Shopper, text: str, transcript: Transcript, expect: Sequence[str] = ()) -> TurnRecord:
@@ -218,7 +221,7 @@ async def timed_turn(who: Shopper, text: str, transcript: Transcript, expect: Se
     started = time.perf_counter()
     try:
         replies = await asyncio.wait_for(who.say(text), TURN_TIMEOUT_S)
-        error = turn_latency.check_reply([{"text": t} for t in replies], expect)
+        error = check_reply([{"text": t} for t in replies], expect)
     except TRANSPORT_ERRORS as exc:
         replies, error = [], f"{type(exc).__name__}: {exc}"
     record = TurnRecord(text, (time.perf_counter() - started) * 1000, replies, error)
@@ -228,7 +231,7 @@ async def timed_turn(who: Shopper, text: str, transcript: Transcript, expect: Se
 
 
 async def play(
-    conv: turn_latency.Conversation,
+    conv: Conversation,
     channel: str,
     http: aiohttp.ClientSession,
     stack: StackLike,
@@ -241,7 +244,7 @@ async def play(
         async with shopper(channel, http, stack, customer_id) as who:
             for index, turn in enumerate(conv.turns):
                 if index:
-                    await asyncio.sleep(turn_latency.think_time(think_mean_s, rng))
+                    await asyncio.sleep(think_time(think_mean_s, rng))
                 await timed_turn(who, turn.user, transcript, turn.expect)
     except TRANSPORT_ERRORS as exc:  # e.g. socket.io connect
         transcript.turns.append(TurnRecord("(connect)", 0.0, [], f"{type(exc).__name__}: {exc}"))

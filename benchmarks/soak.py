@@ -39,7 +39,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import shoppers, turn_latency  # noqa: E402
+from benchmarks import shoppers  # noqa: E402
+from benchmarks.turn_latency.scenario import plan_conversations  # noqa: E402
+from benchmarks.turn_latency.stats import latency_stats, think_time  # noqa: E402
 
 
 @dataclass
@@ -105,7 +107,7 @@ async def soak(
             channel = channels[i % len(channels)]
             await asyncio.sleep(rng.uniform(0, min(duration_s / 4, 10.0)))  # staggered arrivals
             while time.perf_counter() < deadline:
-                conv = turn_latency.plan_conversations(scripts[channel], 1, rng)[0]
+                conv = plan_conversations(scripts[channel], 1, rng)[0]
                 logged_in = channel == "app"
                 try:
                     conv, customer = shoppers.prepare(conv, stack, rng, used_customers if logged_in else None)
@@ -115,7 +117,7 @@ async def soak(
                 if logged_in and customer:
                     used_customers.add(customer)
                 transcripts.append(await shoppers.play(conv, channel, http, stack, think_mean_s, rng, customer))
-                await asyncio.sleep(turn_latency.think_time(think_mean_s, rng))
+                await asyncio.sleep(think_time(think_mean_s, rng))
 
         async with shoppers.RssSampler(stack.var / "run", rss_interval_s) as rss:
             await asyncio.gather(*(shopper_loop(i) for i in range(n_shoppers)))
@@ -128,7 +130,7 @@ async def soak(
     for channel in (*channels, "all"):
         turns = [t for tr in transcripts if channel in (tr.channel, "all") for t in tr.turns]
         ok = [t.latency_ms for t in turns if not t.error]
-        report.latency_ms[channel] = {"turns": len(turns), **turn_latency.latency_stats(ok)}
+        report.latency_ms[channel] = {"turns": len(turns), **latency_stats(ok)}
     all_turns = [t for tr in transcripts for t in tr.turns]
     report.turns = len(all_turns)
     report.failed_turns = sum(1 for t in all_turns if t.error)

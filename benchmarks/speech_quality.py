@@ -11,12 +11,14 @@ machine it depends on the load printed with the table.
 
 The telephone path is the gateway's: 8 kHz G.711 mu-law in 20 ms frames through the streaming decoder
 (`MulawStreamDecoder`) with each soxr quality of `--resamplers`. `--chunks` compares the lengths Whisper's
-input is padded to (SPEECH_CHUNK_S; 30 = Whisper's own).
+input is padded to (SPEECH_CHUNK_S; 30 = Whisper's own). `--compute-types` compares CTranslate2's weight
+types (SPEECH_COMPUTE_TYPE): each loads its own copy of the weights, and every setting hears the same clips.
 
     python benchmarks/speech_quality.py
     python benchmarks/speech_quality.py --engines piper --takes 3 --prompts catalogue --markdown
     python benchmarks/speech_quality.py --models base --engines piper --beam 5 --prompts catalogue --errors
     python benchmarks/speech_quality.py --prompts catalogue --chunks 30,20,15 --resamplers HQ,QQ --markdown
+    python benchmarks/speech_quality.py --prompts catalogue --compute-types int8,float32 --markdown --errors
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from speech.audio import SAMPLE_RATE, STREAM_QUALITY, MulawStreamDecoder, pcm16_to_mulaw, resample  # noqa: E402
 from speech.prompts import catalogue_prompt  # noqa: E402
 from speech.recognition import load_recognizer  # noqa: E402
-from speech.settings import DEFAULT_CHUNK_S  # noqa: E402
+from speech.settings import COMPUTE_TYPES, DEFAULT_CHUNK_S, DEFAULT_COMPUTE_TYPE  # noqa: E402
 from speech.synthesis import load_synthesizer  # noqa: E402
 from speech.text import digits, word_errors  # noqa: E402
 
@@ -95,6 +97,7 @@ class Synthesis:
 @dataclass
 class Recognition:
     model: str
+    compute_type: str
     engine: str
     path: str  # "16k" or "phone-<soxr quality>"
     prompt: str
@@ -151,10 +154,13 @@ def recognize_all(
     args: argparse.Namespace,
     prompt: str,
     chunk_s: int,
+    compute_type: str,
 ) -> Recognition:
     """Transcribe every clip; prompt "catalogue" uses speech.prompts.catalogue_prompt(), "none" no prompt."""
-    recognizer = load_recognizer(model, threads=args.threads, beam_size=args.beam, chunk_s=chunk_s)
-    result = Recognition(model, engine, path, prompt, chunk_s, 0, 0, 0, 0, 0.0, 0.0, [], [])
+    recognizer = load_recognizer(
+        model, threads=args.threads, beam_size=args.beam, chunk_s=chunk_s, compute_type=compute_type
+    )
+    result = Recognition(model, compute_type, engine, path, prompt, chunk_s, 0, 0, 0, 0, 0.0, 0.0, [], [])
     prompt_text = catalogue_prompt() if prompt == "catalogue" else ""
     for text, clip in zip(UTTERANCES * (len(clips) // len(UTTERANCES)), clips, strict=True):
         audio = phone(clip, path.removeprefix("phone-")) if path != "16k" else clip
@@ -180,6 +186,7 @@ def render(synth: list[Synthesis], recog: list[Recognition], markdown: bool, hea
     rows = [
         [
             "model",
+            "weights",
             "prompt",
             "padded to",
             "voice",
@@ -194,6 +201,7 @@ def render(synth: list[Synthesis], recog: list[Recognition], markdown: bool, hea
         rows.append(
             [
                 r.model,
+                r.compute_type,
                 r.prompt,
                 f"{r.chunk_s} s",
                 r.engine,
@@ -204,18 +212,17 @@ def render(synth: list[Synthesis], recog: list[Recognition], markdown: bool, hea
                 f"{statistics.median(r.latencies):.2f}",
             ]
         )
-    by_model: dict[tuple[str, str, int], list[Recognition]] = {}
+    by_model: dict[tuple[str, str, str, int], list[Recognition]] = {}
     for r in recog:
-        by_model.setdefault((r.model, r.prompt, r.chunk_s), []).append(r)
-    for (model, prompt, chunk_s), results in by_model.items():
+        by_model.setdefault((r.model, r.compute_type, r.prompt, r.chunk_s), []).append(r)
+    for (model, compute_type, prompt, chunk_s), results in by_model.items():
         words, errors = sum(r.words for r in results), sum(r.errors for r in results)
         exact, orders = sum(r.orders_exact for r in results), sum(r.orders for r in results)
         rtf = sum(r.seconds for r in results) / sum(r.audio_s for r in results)
         wer = f"{100 * errors / words:.1f} %"
         median = statistics.median(x for r in results for x in r.latencies)
-        rows.append(
-            [model, prompt, f"{chunk_s} s", "all", "all", wer, f"{exact}/{orders}", f"{rtf:.3f}", f"{median:.2f}"]
-        )
+        summary = [model, compute_type, prompt, f"{chunk_s} s", "all", "all", wer, f"{exact}/{orders}"]
+        rows.append([*summary, f"{rtf:.3f}", f"{median:.2f}"])
     synth_rows = [["voice", "utterances", "audio s", "synthesis s", "RTF"]]
     for s in synth:
         synth_rows.append([s.engine, str(s.utterances), f"{s.audio_s:.1f}", f"{s.seconds:.2f}", f"{s.rtf:.3f}"])
@@ -242,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--takes", type=int, default=1, help="Piper takes per utterance (its voice varies per take)")
     p.add_argument("--chunks", default=str(DEFAULT_CHUNK_S), help="seconds Whisper's input is padded to, e.g. 30,20,15")
     p.add_argument(
+        "--compute-types",
+        default=DEFAULT_COMPUTE_TYPE,
+        help=f"CTranslate2 weight types to compare, e.g. int8,float32 (of {', '.join(COMPUTE_TYPES)})",
+    )
+    p.add_argument(
         "--resamplers", default=STREAM_QUALITY, help="soxr qualities of the telephone path's stream decoder, e.g. HQ,QQ"
     )
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
@@ -253,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     if not set(prompts) <= {"none", "catalogue"}:
         p.error("--prompts takes none and/or catalogue")
     chunks = [int(c) for c in args.chunks.split(",")]
+    compute_types = args.compute_types.split(",")
+    if not set(compute_types) <= set(COMPUTE_TYPES):
+        p.error(f"--compute-types takes {', '.join(COMPUTE_TYPES)}")
     paths = ["16k", *(f"phone-{q}" for q in args.resamplers.split(","))]
 
     load = os.getloadavg()
@@ -263,13 +278,17 @@ def main(argv: list[str] | None = None) -> int:
         synth.append(result)
     recog = []
     for model in models:
-        recognizer = load_recognizer(model, threads=args.threads, beam_size=args.beam)
-        recognizer.transcribe(clips[engines[0]][0])  # warm up
-        for prompt in prompts:
-            for chunk_s in chunks:
-                for engine in engines:
-                    for path in paths:
-                        recog.append(recognize_all(model, engine, path, clips[engine], args, prompt, chunk_s))
+        for compute_type in compute_types:
+            recognizer = load_recognizer(model, threads=args.threads, beam_size=args.beam, compute_type=compute_type)
+            recognizer.transcribe(clips[engines[0]][0])  # warm up
+            for prompt in prompts:
+                for chunk_s in chunks:
+                    for engine in engines:
+                        for path in paths:
+                            clip_set = clips[engine]
+                            recog.append(
+                                recognize_all(model, engine, path, clip_set, args, prompt, chunk_s, compute_type)
+                            )
     header = (
         f"{len(UTTERANCES)} utterances ({len(ORDER_DIGITS)} with a 6-digit order number), Piper takes={args.takes}, "
         f"threads={args.threads}, "
@@ -279,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render(synth, recog, args.markdown, header))
     if args.errors:
         for r in recog:
-            print(f"\n{r.model} / prompt {r.prompt} / padded to {r.chunk_s} s / {r.engine} / {r.path}:")
+            setting = f"{r.model} / {r.compute_type} / prompt {r.prompt} / padded to {r.chunk_s} s"
+            print(f"\n{setting} / {r.engine} / {r.path}:")
             for rate, reference, hypothesis in r.worst[:5]:
                 print(f"  {100 * rate:5.1f} %  {reference!r} -> {hypothesis!r}")
     if args.json:

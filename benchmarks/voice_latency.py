@@ -1,6 +1,6 @@
 """Voice-to-voice latency of the voice gateway: end of the caller's speech → first byte of reply audio.
 
-A simulated telephony provider (channels/voice/phone.py) calls the running gateway exactly like
+A simulated telephony provider (tools/phone_client.py) calls the running gateway exactly like
 Twilio Media Streams: 20 ms mu-law frames at 8 kHz, in real time, continuously (silence between
 utterances). Utterances are synthesised by Piper before the run and trimmed, so "end of speech" is
 the moment their last frame is sent. The turns need no backend call (greeting, policy answers,
@@ -33,10 +33,10 @@ import aiohttp
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.turn_latency import percentile  # noqa: E402
-from channels.voice.phone import PhoneCall, trim_silence  # noqa: E402
+from benchmarks.turn_latency.stats import percentile  # noqa: E402
 from speech.audio import SAMPLE_RATE, resample  # noqa: E402
 from speech.synthesis import load_synthesizer  # noqa: E402
+from tools.phone_client import PhoneCall, trim_silence  # noqa: E402
 
 # Turns answered without a backend call (responses, policy texts from the local file).
 UTTERANCES = ("Hello!", "What payment methods do you accept?", "Are you a bot?", "How long does delivery take?")

@@ -1,8 +1,10 @@
-"""Build the two virtual environments, keyed by their lock files.
+"""Build the virtual environments, keyed by their lock files.
 
 Rasa 3.6 needs Python 3.10 and old pins (numpy 1.23, TensorFlow 2.12); the action server and the
-services live on Python 3.11. Each venv is built once per lock-file content into a cache directory
-outside the checkout (so a fresh clone reuses it) and linked into the repo as `.venv-<name>`.
+services live on Python 3.11. The lint tools (import-linter, mypy) get a small venv of their own so
+that changing them never rebuilds one of the two big ones. Each venv is built once per lock-file
+content into a cache directory outside the checkout (so a fresh clone reuses it) and linked into
+the repo as `.venv-<name>`.
 A venv is only used once its build finished (a `.complete` marker), so an interrupted build is
 never mistaken for a good one.
 
@@ -33,7 +35,8 @@ class VenvSpec:
 
 RASA = VenvSpec("rasa", "3.10", REPO / "requirements" / "rasa.lock")
 SERVICES = VenvSpec("services", "3.11", REPO / "requirements" / "services.lock")
-ALL = (RASA, SERVICES)
+LINT = VenvSpec("lint", "3.11", REPO / "requirements" / "lint.lock")
+ALL = (RASA, SERVICES, LINT)
 
 
 def log(message: str) -> None:

@@ -5,6 +5,9 @@ machine can read (`ps`, /proc/<pid>/cmdline). The launcher starts Rasa as
 `.venv-rasa/bin/python -m bot.rasa_server run …` instead: the token travels in the environment
 (readable only by the same user) and is added to the arguments inside the process, where Rasa's
 CLI (rasa/__main__.py) parses them as usual. Changing `sys.argv` does not change what /proc shows.
+
+It is also where the Rasa process gets our runtime patches (channels/rasa_runtime.py), explicitly and
+once, before Rasa starts: no module patches Rasa by being imported.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ def main() -> None:
     sys.argv = rasa_argv(sys.argv[1:], os.environ)
     from rasa.__main__ import main as rasa_main  # after argv is set: rasa reads it on import paths too
 
+    from channels import rasa_runtime
+
+    rasa_runtime.install()
     rasa_main()
 
 

@@ -33,16 +33,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.app_auth import TokenError, TokenPolicy, bearer_token, sender_id_for, verify_token
-from channels.guard import (
-    RefusedRequest,
-    answer_every_message,
-    json_object_body,
-    refusal_response,
-    since_arg,
-    without_identity,
-)
+from channels.guard import answer_every_message, since_arg, without_identity
 from channels.handoff_relay import messages_since
+from channels.refusals import RefusedRequest, json_object_body, refusal_response
+from contracts.identity import (
+    APP_CHANNEL,
+    CUSTOMER_ID_KEY,
+    TokenError,
+    TokenPolicy,
+    bearer_token,
+    sender_id_for,
+    verify_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class AppRestInput(RestInput):
 
     @classmethod
     def name(cls) -> str:
-        return "app"
+        return APP_CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -129,7 +131,7 @@ class AppRestInput(RestInput):
         if not isinstance(extra, dict):
             raise RefusedRequest(400, "bad_request", "'metadata' must be a JSON object")
         metadata = without_identity(extra)
-        metadata["customer_id"] = customer.customer_id
+        metadata[CUSTOMER_ID_KEY] = customer.customer_id
         return AppRequest(
             sender_id=sender_id_for(customer.customer_id, self.sender_id_key),
             text=text,
@@ -152,7 +154,8 @@ class AppRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """RestInput's blueprint with a request middleware that guards the webhook."""
-        webhook = super().blueprint(answer_every_message(on_new_message, self.max_message_chars))
+        guarded = answer_every_message(on_new_message, self.max_message_chars)
+        webhook = guarded.serve_with(super().blueprint(guarded))
 
         @webhook.middleware("request")
         async def guard(request: Request) -> HTTPResponse | None:

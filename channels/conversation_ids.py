@@ -18,12 +18,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from contracts.identity import APP_CHANNEL, SENDER_PREFIX
+
 NONCE_BYTES = 16
 SIGNATURE_CHARS = 32
 MIN_KEY_CHARS = 32
 SIGNED_ID = re.compile(r"^(?P<prefix>[a-z]+-)?(?P<nonce>[0-9a-f]{32})\.(?P<signature>[0-9a-f]{32})$")
 # Conversation id prefixes of every channel, for a clear refusal of another channel's id.
-CHANNEL_PREFIXES = {"app-": "app", "voice-": "voice", "web-": "socketio", "rest-": "rest"}
+CHANNEL_PREFIXES = {SENDER_PREFIX: APP_CHANNEL, "voice-": "voice", "web-": "socketio", "rest-": "rest"}
 
 
 @dataclass(frozen=True)

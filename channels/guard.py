@@ -1,72 +1,37 @@
-"""What every input channel does the same way: refuse bad requests clearly, answer every message.
+"""What every input channel does the same way: answer every message, drop identity claims.
 
 - A request that is not a JSON object, too large, or without a usable message gets a JSON 400/413
-  with a sentence saying what is wrong, and a log line; it never reaches Rasa.
+  with a sentence saying what is wrong, and a log line; it never reaches Rasa (channels/refusals.py).
 - A message that is empty or too long gets a polite bot reply instead of being processed.
 - A message that produced no reply at all (the action server is down, an exception in Rasa) gets
   an apology, so the shopper is never left in silence; the operator gets an error log line.
   The user's message itself is already in the tracker store, so nothing is lost. The exception:
   a conversation paused for a human agent, where the message goes to the agent instead
-  (channels/handoff_relay.py).
+  (channels/handoff_relay.py): the guard finds the relay of the server its channel is served by.
 
 The texts come from the shop policy file, like every other text the operator controls.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from sanic import response
+from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
-from actions.shop_policies import shop_policies
-from channels import rasa_runtime
+from channels.handoff_relay import HandoffRelay, relay_of
+from contracts.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
-rasa_runtime.apply()
 
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 DEFAULT_MAX_MESSAGE_CHARS = 5000
 DEFAULT_MAX_BODY_BYTES = 262144  # room for a too-long message to get a polite reply
 # Commands that legitimately produce no reply.
 SILENT_COMMANDS = ("/restart", "/session_start")
-
-
-class RefusedRequest(Exception):
-    """A request the channel answers itself, with an HTTP status and a clear message."""
-
-    def __init__(self, status: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.message = message
-
-
-def json_object_body(request: Request, max_body_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, or RefusedRequest saying what is wrong with it."""
-    body = request.body or b""
-    if len(body) > max_body_bytes:
-        raise RefusedRequest(413, "payload_too_large", f"request body exceeds {max_body_bytes} bytes")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise RefusedRequest(400, "bad_request", "body must be valid JSON") from error
-    if not isinstance(payload, dict):
-        raise RefusedRequest(400, "bad_request", "body must be a JSON object")
-    return payload
-
-
-def refusal_response(channel: str, request: Request, refusal: RefusedRequest) -> HTTPResponse:
-    logger.warning(
-        "%s channel refused request from %s: %s %s", channel, request.remote_addr or request.ip, refusal.status, refusal
-    )
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if refusal.status == 401 else {}
-    return response.json({"error": refusal.error, "message": refusal.message}, status=refusal.status, headers=headers)
 
 
 # Identity claims no client may make in its own metadata: `customer_id` is set only by the app
@@ -133,36 +98,58 @@ class CountingOutput(OutputChannel):
         await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
 
 
-def answer_every_message(on_new_message: MessageHandler, max_message_chars: int) -> MessageHandler:
-    """Wraps Rasa's message handler with the input limits and the apology for silence."""
+class MessageGuard:
+    """Rasa's message handler with the input limits and the apology for silence.
 
-    async def handle(message: UserMessage) -> None:
+    `serve_with(blueprint)` remembers the app that serves the channel once the server starts: the
+    hand-off relay lives on that app, and a message in a conversation held for an agent goes to the
+    agent instead of getting an apology. Unbound (e.g. in a unit test) there is no relay."""
+
+    def __init__(self, on_new_message: MessageHandler, max_message_chars: int) -> None:
+        self.on_new_message = on_new_message
+        self.max_message_chars = max_message_chars
+        self.app: Any = None
+
+    def serve_with(self, blueprint: Blueprint) -> Blueprint:
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            self.app = app
+
+        return blueprint
+
+    def relay(self) -> HandoffRelay | None:
+        """The hand-off relay of the server this channel runs in (None without the handoff channel)."""
+        return None if self.app is None else relay_of(self.app)
+
+    async def __call__(self, message: UserMessage) -> None:
         text = clean_text(message.text)
         policies = shop_policies()
         if not text:
             logger.info("empty message from %s answered without processing", message.sender_id)
             await message.output_channel.send_text_message(message.sender_id, policies.message("empty_message"))
             return
-        if len(text) > max_message_chars:
+        if len(text) > self.max_message_chars:
             logger.warning("message of %d characters from %s not processed", len(text), message.sender_id)
-            reply = policies.message("message_too_long", limit=f"{max_message_chars:,}")
+            reply = policies.message("message_too_long", limit=f"{self.max_message_chars:,}")
             await message.output_channel.send_text_message(message.sender_id, reply)
             return
         message.text = text
         counting = CountingOutput(message.output_channel)
         message.output_channel = counting
         try:
-            await on_new_message(message)
+            await self.on_new_message(message)
         except Exception:
             logger.exception("handling a message from %s failed", message.sender_id)
         if counting.sent == 0 and not text.startswith(SILENT_COMMANDS):
-            # Imported here: the relay module builds on this one.
-            from channels.handoff_relay import forward_if_held
-
-            if await forward_if_held(message.sender_id, text):
+            relay = self.relay()
+            if relay is not None and await relay.forward_if_held(message.sender_id, text):
                 logger.info("message of %s is for the agent holding the conversation", message.sender_id)
                 return
             logger.error("no reply to a message from %s (is the action server up?): sent an apology", message.sender_id)
             await counting.inner.send_text_message(message.sender_id, policies.message("assistant_error"))
 
-    return handle
+
+def answer_every_message(on_new_message: MessageHandler, max_message_chars: int) -> MessageGuard:
+    """Wraps Rasa's message handler with the input limits and the apology for silence; the channel
+    passes its blueprint to `serve_with` so held conversations reach the agent."""
+    return MessageGuard(on_new_message, max_message_chars)

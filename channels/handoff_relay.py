@@ -14,13 +14,18 @@ Rasa input channel, mounted at `/webhooks/handoff/`, is how the desk (handoff/) 
 Both need `Authorization: Bearer <relay_token>`; shoppers never have it. The answer says
 `"delivered": "live"` only when a browser of the conversation is connected (socket.io); otherwise
 `"stored"`, and a web chat that reconnects to its session gets the stored replies then
-(`replay_stored`, called by channels/webchat.py).
+(`HandoffRelay.replay_stored`, called by channels/webchat.py). Channels that can push are the
+server's input channels that are a `LiveChannel` (channels/webchat.py), found when the server starts.
 
-The other direction, a shopper's message in a held conversation, is handed to `forward_if_held`
-(called by channels/guard.py, so every channel does it) and is never answered with an apology. It is
-written to a queue on disk (var/handoff-forward.sqlite) before the shopper's request is answered, and
-a background task sends it to the desk, in order, until the desk takes it; each message carries an
-idempotency key, so a retry after a lost answer is stored once.
+The other direction, a shopper's message in a held conversation, is handed to
+`HandoffRelay.forward_if_held` (called by channels/guard.py, so every channel does it) and is never
+answered with an apology. It is written to a queue on disk (var/handoff-forward.sqlite) before the
+shopper's request is answered, and a background task sends it to the desk, in order, until the desk
+takes it; each message carries an idempotency key, so a retry after a lost answer is stored once.
+
+The relay's state (agent, desk session, queue, forwarding task, live channels) is one `HandoffRelay`
+per server, created when the server starts and kept on the Sanic app (`relay_of(app)`), not in
+module globals: two servers in one process (as in tests) share nothing.
 
 credentials.yml::
 
@@ -39,9 +44,8 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import aiohttp
@@ -60,9 +64,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.handoff_queue import DurableQueue
-from actions.shop_policies import shop_policies
-from channels.guard import RefusedRequest, json_object_body, refusal_response
+from channels.refusals import RefusedRequest, json_object_body, refusal_response
+from contracts.handoff_queue import DurableQueue
+from contracts.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
 
@@ -71,29 +75,23 @@ FORWARD_TIMEOUT_S = 3.0
 FORWARD_RETRY_S = float(os.environ.get("HANDOFF_FORWARD_RETRY_S", "5"))
 # Marks (in AgentUttered.data, an event policies ignore) how far stored agent replies were replayed.
 REPLAYED = "handoff_replayed_until"
-# Channels that can push a message to the shopper at any time register a factory here, and a check
-# whether the conversation has a connected client right now.
-_live_outputs: dict[str, Callable[[], OutputChannel]] = {}
-_connected_checks: dict[str, Callable[[str], bool]] = {}
+# The attribute of the Sanic app's `ctx` that holds the started relay.
+RELAY_KEY = "handoff_relay"
 
 
-def register_live_output(
-    channel: str, factory: Callable[[], OutputChannel], connected: Callable[[str], bool] | None = None
-) -> None:
-    """`connected(conversation_id)` says whether a client would see a push now; without it a push
-    is assumed to arrive."""
-    _live_outputs[channel] = factory
-    if connected is not None:
-        _connected_checks[channel] = connected
+@runtime_checkable
+class LiveChannel(Protocol):
+    """An input channel that can push a message to the shopper at any time (socket.io can; REST cannot)."""
 
+    def name(self) -> str: ...
 
-def socketio_room_occupied(sio: Any, room: str, namespace: str | None = None) -> bool:
-    """Whether a socket is in the room (the session id) on this server, with python-socketio's manager."""
-    try:
-        return any(True for _ in sio.manager.get_participants(namespace or "/", room))
-    except Exception:  # another manager API: be honest and call it stored (the replay delivers it)
-        logger.warning("cannot tell whether %s is connected; reporting agent replies as stored", room)
-        return False
+    def live_output(self) -> OutputChannel:
+        """An output channel that pushes to the clients of a conversation."""
+        ...
+
+    def client_connected(self, conversation_id: str) -> bool:
+        """Whether a client of the conversation would see a push now."""
+        ...
 
 
 def forward_queue_path() -> Path:
@@ -109,20 +107,116 @@ class DeskRefused(Exception):
     """The desk refused a forwarded message for good (e.g. 404: the conversation has no open ticket)."""
 
 
-@dataclass
-class _Runtime:
-    """Set when the Rasa server starts with this channel configured."""
+class HandoffRelay:
+    """The relay of one running Rasa server, created when it starts with the handoff channel configured."""
 
-    agent: Any = None
-    desk_url: str = ""
-    desk_token: str = ""
-    session: aiohttp.ClientSession | None = None
-    queue: DurableQueue | None = None
-    wake: asyncio.Event | None = None
-    forwarder: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        agent: Any,
+        desk_url: str,
+        desk_token: str,
+        queue: DurableQueue,
+        live_channels: Mapping[str, LiveChannel],
+        retry_every_s: float = FORWARD_RETRY_S,
+    ) -> None:
+        self.agent = agent
+        self.desk_url = desk_url
+        self.desk_token = desk_token
+        self.queue = queue
+        self.live_channels = dict(live_channels)
+        self.retry_every_s = retry_every_s
+        self.wake = asyncio.Event()
+        self.session: aiohttp.ClientSession | None = None
+        self.forwarder: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Starts forwarding queued shopper messages (what an earlier run left on disk too)."""
+        self.forwarder = asyncio.get_running_loop().create_task(self._forward_loop())
+
+    async def stop(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.cancel()
+            await asyncio.wait({self.forwarder}, timeout=5)
+        if self.session is not None:
+            await self.session.close()
+
+    def client_connected(self, channel: str | None, conversation_id: str) -> bool:
+        """A push would reach the shopper now: the channel can push and a client is there."""
+        live = self.live_channels.get(channel or "")
+        return live is not None and live.client_connected(conversation_id)
+
+    def live_output(self, channel: str) -> OutputChannel:
+        return self.live_channels[channel].live_output()
+
+    async def replay_stored(self, conversation_id: str, output: OutputChannel) -> int:
+        """Sends a reconnected client the agent's replies it missed, once: a marker event records how far."""
+        agent = self.agent
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.tracker_store.retrieve(conversation_id)
+            owed = [] if tracker is None else owed_replies(list(tracker.events))
+            for event in owed:
+                await output.send_response(conversation_id, event.message())
+            if owed:
+                tracker.update(AgentUttered(data={REPLAYED: owed[-1].timestamp}))
+                await agent.tracker_store.save(tracker)
+        if owed:
+            logger.info("replayed %d stored hand-off message(s) to %s", len(owed), conversation_id)
+        return len(owed)
+
+    async def forward_if_held(self, conversation_id: str, text: str) -> bool:
+        """True when the conversation is paused for an agent; the message is then queued on disk (before
+        the caller answers the shopper) and sent to the desk by the forwarding task."""
+        tracker = await self.agent.tracker_store.retrieve(conversation_id)
+        if tracker is None or not tracker.is_paused():
+            return False
+        message = {"conversation_id": conversation_id, "text": text, "timestamp": time.time(), "key": uuid.uuid4().hex}
+        self.queue.put(message)
+        self.wake.set()
+        return True
+
+    async def _forward_loop(self) -> None:
+        """Sends queued shopper messages to the desk: at once when one is queued, and every
+        `retry_every_s` while the desk is away. Stops at the first failure so the order holds."""
+        while True:
+            try:
+                await self.queue.send_pending(self._send_to_desk, permanent=(DeskRefused,), transient=(DeskDown,))
+            except Exception:  # a bug must not end forwarding for good
+                logger.exception("forwarding queued shopper messages to the desk failed")
+            # asyncio.wait, not wait_for: Python 3.10's wait_for can swallow the cancellation at shutdown.
+            woken = asyncio.ensure_future(self.wake.wait())
+            try:
+                await asyncio.wait({woken}, timeout=self.retry_every_s)
+            finally:
+                woken.cancel()
+            self.wake.clear()
+
+    async def _send_to_desk(self, message: Mapping[str, Any]) -> None:
+        conversation_id = str(message["conversation_id"])
+        if not self.desk_url:
+            raise DeskDown(f"message in held conversation {conversation_id} waits: no desk_url configured")
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession(
+                headers={"Authorization": f"Bearer {self.desk_token}"},
+                timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_S),
+            )
+        url = f"{self.desk_url}/api/conversations/{quote(conversation_id, safe='')}/messages"
+        body = {"text": message["text"], "timestamp": message["timestamp"], "key": message["key"]}
+        try:
+            async with self.session.post(url, json=body) as reply:
+                status = reply.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise DeskDown(f"desk unreachable for a message of {conversation_id}: {error!r}") from error
+        if status < 300:
+            return
+        if status >= 500 or status in (401, 403, 408, 429):
+            raise DeskDown(f"desk answered HTTP {status} to a message of {conversation_id}")
+        raise DeskRefused(f"desk refused a message of {conversation_id} with HTTP {status} (kept in its tracker)")
 
 
-_runtime = _Runtime()
+def relay_of(app: Any) -> HandoffRelay | None:
+    """The relay of the server `app` runs, once it has started; None without the handoff channel."""
+    relay = getattr(app.ctx, RELAY_KEY, None)
+    return relay if isinstance(relay, HandoffRelay) else None
 
 
 class HandoffRelayInput(InputChannel):
@@ -150,20 +244,28 @@ class HandoffRelayInput(InputChannel):
         relay = Blueprint("handoff_relay", url_prefix="/webhooks/handoff")
 
         @relay.listener("after_server_start")
-        async def remember_agent(app: Any, _loop: Any) -> None:
-            _runtime.agent = app.ctx.agent
-            _runtime.desk_url, _runtime.desk_token = self.desk_url, self.desk_token
-            _runtime.queue = DurableQueue(forward_queue_path())
-            _runtime.wake = asyncio.Event()
-            _runtime.forwarder = asyncio.get_running_loop().create_task(_forward_loop())
+        async def start_relay(app: Any, _loop: Any) -> None:
+            live = {
+                channel.name(): channel
+                for channel in getattr(app.ctx, "input_channels", None) or ()
+                if isinstance(channel, LiveChannel)
+            }
+            started = HandoffRelay(
+                app.ctx.agent,
+                self.desk_url,
+                self.desk_token,
+                DurableQueue(forward_queue_path()),
+                live,
+                retry_every_s=FORWARD_RETRY_S,
+            )
+            setattr(app.ctx, RELAY_KEY, started)
+            started.start()
 
         @relay.listener("before_server_stop")
-        async def close_session(_app: Any, _loop: Any) -> None:
-            if _runtime.forwarder is not None:
-                _runtime.forwarder.cancel()
-                await asyncio.wait({_runtime.forwarder}, timeout=5)
-            if _runtime.session is not None:
-                await _runtime.session.close()
+        async def stop_relay(app: Any, _loop: Any) -> None:
+            started = relay_of(app)
+            if started is not None:
+                await started.stop()
 
         @relay.get("/")
         async def health(_request: Request) -> HTTPResponse:
@@ -219,13 +321,15 @@ async def _store_and_deliver(
 
     With `pause`, a conversation the bot is still answering is paused first: an agent who takes a
     ticket that reached the desk late (it waited in the outbox) still gets the bot out of the way."""
+    relay = relay_of(request.app)
+    assert relay is not None  # started with the server, before the server takes requests
     agent = request.app.ctx.agent
     async with agent.lock_store.lock(conversation_id):
         tracker = await agent.tracker_store.retrieve(conversation_id)
         if tracker is None:
             return response.json({"error": "not_found", "message": "no such conversation"}, status=404)
         channel = tracker.get_latest_input_channel()
-        delivered = "live" if _client_connected(channel, conversation_id) else "stored"
+        delivered = "live" if relay.client_connected(channel, conversation_id) else "stored"
         if pause and not tracker.is_paused():
             tracker.update(ConversationPaused())
         for event in events:
@@ -235,19 +339,11 @@ async def _store_and_deliver(
         await agent.tracker_store.save(tracker)
     if delivered == "stored":
         return response.json({"delivered": "stored", "channel": channel})
-    output = _live_outputs[channel or ""]()
+    output = relay.live_output(channel or "")
     for event in events:
         if isinstance(event, BotUttered):
             await output.send_response(conversation_id, event.message())
     return response.json({"delivered": "live", "channel": channel})
-
-
-def _client_connected(channel: str | None, conversation_id: str) -> bool:
-    """A push would reach the shopper now: the channel can push and (if it can tell) a client is there."""
-    if (channel or "") not in _live_outputs:
-        return False
-    check = _connected_checks.get(channel or "")
-    return check is None or check(conversation_id)
 
 
 def owed_replies(events: list[Event]) -> list[BotUttered]:
@@ -259,24 +355,6 @@ def owed_replies(events: list[Event]) -> list[BotUttered]:
         elif isinstance(event, BotUttered) and (event.metadata or {}).get("delivered") == "stored":
             owed.append(event)
     return owed
-
-
-async def replay_stored(conversation_id: str, output: OutputChannel) -> int:
-    """Sends a reconnected client the agent's replies it missed, once: a marker event records how far."""
-    agent = _runtime.agent
-    if agent is None:
-        return 0
-    async with agent.lock_store.lock(conversation_id):
-        tracker = await agent.tracker_store.retrieve(conversation_id)
-        owed = [] if tracker is None else owed_replies(list(tracker.events))
-        for event in owed:
-            await output.send_response(conversation_id, event.message())
-        if owed:
-            tracker.update(AgentUttered(data={REPLAYED: owed[-1].timestamp}))
-            await agent.tracker_store.save(tracker)
-    if owed:
-        logger.info("replayed %d stored hand-off message(s) to %s", len(owed), conversation_id)
-    return len(owed)
 
 
 async def messages_since(conversation_id: str, since: float, agent: Any) -> list[dict[str, Any]]:
@@ -294,59 +372,3 @@ async def messages_since(conversation_id: str, since: float, agent: Any) -> list
         for event in tracker.events
         if isinstance(event, BotUttered) and (event.metadata or {}).get("handoff") and event.timestamp > since
     ]
-
-
-async def forward_if_held(conversation_id: str, text: str) -> bool:
-    """True when the conversation is paused for an agent; the message is then queued on disk (before
-    the caller answers the shopper) and sent to the desk by the forwarding task."""
-    agent, queue, wake = _runtime.agent, _runtime.queue, _runtime.wake
-    if agent is None or queue is None or wake is None:
-        return False
-    tracker = await agent.tracker_store.retrieve(conversation_id)
-    if tracker is None or not tracker.is_paused():
-        return False
-    queue.put({"conversation_id": conversation_id, "text": text, "timestamp": time.time(), "key": uuid.uuid4().hex})
-    wake.set()
-    return True
-
-
-async def _forward_loop() -> None:
-    """Sends queued shopper messages to the desk: at once when one is queued, and every
-    FORWARD_RETRY_S while the desk is away. Stops at the first failure so the order holds."""
-    queue, wake = _runtime.queue, _runtime.wake
-    assert queue is not None and wake is not None
-    while True:
-        try:
-            await queue.send_pending(_send_to_desk, permanent=(DeskRefused,), transient=(DeskDown,))
-        except Exception:  # a bug must not end forwarding for good
-            logger.exception("forwarding queued shopper messages to the desk failed")
-        # asyncio.wait, not wait_for: Python 3.10's wait_for can swallow the cancellation at shutdown.
-        woken = asyncio.ensure_future(wake.wait())
-        try:
-            await asyncio.wait({woken}, timeout=FORWARD_RETRY_S)
-        finally:
-            woken.cancel()
-        wake.clear()
-
-
-async def _send_to_desk(message: Mapping[str, Any]) -> None:
-    conversation_id = str(message["conversation_id"])
-    if not _runtime.desk_url:
-        raise DeskDown(f"message in held conversation {conversation_id} waits: no desk_url configured")
-    if _runtime.session is None or _runtime.session.closed:
-        _runtime.session = aiohttp.ClientSession(
-            headers={"Authorization": f"Bearer {_runtime.desk_token}"},
-            timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_S),
-        )
-    url = f"{_runtime.desk_url}/api/conversations/{quote(conversation_id, safe='')}/messages"
-    body = {"text": message["text"], "timestamp": message["timestamp"], "key": message["key"]}
-    try:
-        async with _runtime.session.post(url, json=body) as reply:
-            status = reply.status
-    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        raise DeskDown(f"desk unreachable for a message of {conversation_id}: {error!r}") from error
-    if status < 300:
-        return
-    if status >= 500 or status in (401, 403, 408, 429):
-        raise DeskDown(f"desk answered HTTP {status} to a message of {conversation_id}")
-    raise DeskRefused(f"desk refused a message of {conversation_id} with HTTP {status} (kept in its tracker)")

@@ -6,7 +6,9 @@ turns (py-spy, see docs/benchmarks.md) showed that this meta-schema check took o
 server's CPU time per turn. Here the same schema is checked once and a compiled validator reused:
 the same responses are accepted and the same `ValidationError` (with Rasa's hint) is raised.
 
-Applied on import by channels/guard.py, which every input channel of the Rasa process imports.
+Installed explicitly, once, by the process that runs the Rasa server (`install()`, called by
+bot/rasa_server.py before Rasa's command line starts); importing this module changes nothing.
+A Rasa started as plain `rasa run` works the same, only without the speed-up.
 """
 
 from __future__ import annotations
@@ -38,5 +40,8 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     raise error
 
 
-def apply() -> None:
+def install() -> None:
+    """Replaces Rasa's per-call validation with `validate_action_result`; calling it again does nothing."""
+    if RemoteAction._validate_action_result is validate_action_result:
+        return
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]

@@ -27,14 +27,12 @@ from channels.guard import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGE_CHARS,
     MessageHandler,
-    RefusedRequest,
     answer_every_message,
-    json_object_body,
-    refusal_response,
     since_arg,
     without_identity,
 )
 from channels.handoff_relay import messages_since
+from channels.refusals import RefusedRequest, json_object_body, refusal_response
 
 MAX_SENDER_CHARS = 128
 SENDER_PREFIX = "rest-"
@@ -77,7 +75,8 @@ class GuardedRestInput(RestInput):
         return str(sender)
 
     def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
-        webhook = super().blueprint(answer_every_message(on_new_message, self.max_message_chars))
+        guarded = answer_every_message(on_new_message, self.max_message_chars)
+        webhook = guarded.serve_with(super().blueprint(guarded))
 
         @webhook.middleware("request")
         async def guard(request: Request) -> HTTPResponse | None:

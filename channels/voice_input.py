@@ -34,13 +34,10 @@ from rasa.core.channels.channel import InputChannel
 from rasa.shared.exceptions import RasaException
 from sanic.request import Request
 
-from channels.app_auth import TokenError, bearer_token
-from channels.guard import (
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_MESSAGE_CHARS,
-    RefusedRequest,
-)
+from channels.guard import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_MESSAGE_CHARS
+from channels.refusals import RefusedRequest
 from channels.rest import GuardedRestInput
+from contracts.identity import TokenError, bearer_token
 
 logger = logging.getLogger(__name__)
 

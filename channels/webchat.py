@@ -34,7 +34,6 @@ from socketio import AsyncServer
 
 from channels.conversation_ids import ConversationIds
 from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message, without_identity
-from channels.handoff_relay import register_live_output, replay_stored, socketio_room_occupied
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +47,15 @@ class WebchatOutput(SocketIOOutput):
         await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
 
 
+def socketio_room_occupied(sio: Any, room: str, namespace: str | None = None) -> bool:
+    """Whether a socket is in the room (the session id) on this server, with python-socketio's manager."""
+    try:
+        return any(True for _ in sio.manager.get_participants(namespace or "/", room))
+    except Exception:  # another manager API: be honest and call it stored (the replay delivers it)
+        logger.warning("cannot tell whether %s is connected; reporting agent replies as stored", room)
+        return False
+
+
 async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None) -> None:
     """Enter a room with either python-socketio API (coroutine since 5.10, plain call before)."""
     result = sio.enter_room(sid, room, namespace=namespace)
@@ -56,7 +64,11 @@ async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None
 
 
 class WebchatInput(SocketIOInput):
-    """Rasa's socket.io input channel whose replies reach persistent sessions."""
+    """Rasa's socket.io input channel whose replies reach persistent sessions.
+
+    A `LiveChannel` for the hand-off relay (channels/handoff_relay.py): an agent's replies reach the
+    widget live (the session id is the socket.io room) when a browser is in the room; otherwise they
+    are "stored" and replayed when the session reconnects."""
 
     max_message_chars = DEFAULT_MAX_MESSAGE_CHARS
     ids: ConversationIds
@@ -79,18 +91,18 @@ class WebchatInput(SocketIOInput):
             return super().get_output_channel()
         return WebchatOutput(self.sio, self.bot_message_evt)
 
+    def live_output(self) -> OutputChannel:
+        assert self.sio is not None  # set by SocketIOInput.blueprint, before the server starts
+        return WebchatOutput(self.sio, self.bot_message_evt)
+
+    def client_connected(self, conversation_id: str) -> bool:
+        return self.sio is not None and socketio_room_occupied(self.sio, conversation_id, self.namespace)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = answer_every_message(on_new_message, self.max_message_chars)
-        webhook = super().blueprint(on_new_message)
+        guarded = answer_every_message(on_new_message, self.max_message_chars)
+        webhook = guarded.serve_with(super().blueprint(guarded))
         sio = self.sio
         assert sio is not None  # set by SocketIOInput.blueprint
-        # An agent's replies reach the widget live (the session id is the socket.io room) when a browser
-        # is in the room; otherwise they are "stored" and replayed when the session reconnects.
-        register_live_output(
-            self.name(),
-            lambda: WebchatOutput(sio, self.bot_message_evt),
-            connected=lambda room: socketio_room_occupied(sio, room, self.namespace),
-        )
 
         # Registering again for the same event replaces Rasa's handler.
         @sio.on("session_request", namespace=self.namespace)
@@ -104,8 +116,9 @@ class WebchatInput(SocketIOInput):
             await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
             logger.debug("socket %s confirmed session %s", sid, session_id)
-            if self.session_persistence:
-                await replay_stored(session_id, WebchatOutput(sio, self.bot_message_evt))
+            relay = guarded.relay()
+            if self.session_persistence and relay is not None:
+                await relay.replay_stored(session_id, WebchatOutput(sio, self.bot_message_evt))
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:
@@ -138,6 +151,6 @@ class WebchatInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=without_identity(metadata),
             )
-            await on_new_message(message)
+            await guarded(message)
 
         return webhook

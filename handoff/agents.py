@@ -11,11 +11,11 @@ import os
 import re
 import sys
 
-from backends.common.db import make_engine, make_sessions
 from handoff.config import default_db_url
 from handoff.db import create_tables
 from handoff.passwords import hash_password
 from handoff.store import TicketStore
+from service_kit.db import make_engine, make_sessions
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 

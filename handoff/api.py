@@ -9,11 +9,11 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator, FormatChecker
 
-from backends.common import http
-from backends.common.errors import BadRequest, Invalid
 from handoff.openapi import schema_for
 from handoff.service import HandoffService
 from handoff.store import rfc3339_utc
+from service_kit import http
+from service_kit.errors import BadRequest, Invalid
 
 logger = logging.getLogger(__name__)
 

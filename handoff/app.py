@@ -18,15 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
-from backends.common import http
-from backends.common.db import make_engine, make_sessions
-from backends.common.errors import DomainError, Unavailable
-from backends.common.http import SPEC, TOKEN, VALIDATORS, error_response
 from handoff import desk
 from handoff.api import SERVICE, body_validators
 from handoff.api import routes as api_routes
 from handoff.config import Settings
-from handoff.connectors.base import TicketConnector, connectors_from_env
+from handoff.connectors.base import TicketConnector
+from handoff.connectors.registry import connectors_from_env
 from handoff.connectors.webhook import INBOUND_PATH as WEBHOOK_INBOUND_PATH
 from handoff.connectors.webhook import WebhookConnector
 from handoff.db import create_tables
@@ -38,6 +35,10 @@ from handoff.service import HandoffService
 from handoff.sessions import COOKIE, LoginThrottle, SessionCodec
 from handoff.store import TicketStore
 from handoff.sync import ExternalSync
+from service_kit import http
+from service_kit.db import make_engine, make_sessions
+from service_kit.errors import DomainError, Unavailable
+from service_kit.http import SPEC, TOKEN, VALIDATORS, error_response
 
 logger = logging.getLogger("handoff")
 

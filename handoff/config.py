@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from handoff.hours import AgentHours
 from handoff.priority import PriorityRules
+from service_kit.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,36 +33,59 @@ def _floats(raw: str, name: str) -> tuple[float, float]:
     return low, high
 
 
-@dataclass(frozen=True)
-class Settings:
-    api_token: str
-    db_url: str = "sqlite+aiosqlite:///var/handoff.sqlite"
-    host: str = "127.0.0.1"
-    port: int = 8106
-    rasa_url: str = "http://127.0.0.1:5005"
-    relay_token: str = ""
-    relay_timeout_s: float = 3.0
+def _comma_list(value: Any) -> Any:
+    return frozenset(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
+
+
+def _no_trailing_slash(url: str) -> str:
+    return url.rstrip("/")
+
+
+class Settings(ServiceSettings):
+    """From HANDOFF_* (and RASA_URL, ASSISTANT_VAR). Agent hours and priority thresholds are read by
+    their own parsers in `from_env`: both are several variables into one rule."""
+
+    model_config = SettingsConfigDict(arbitrary_types_allowed=True)
+
+    api_token: str = Field(
+        min_length=1,
+        validation_alias="HANDOFF_API_TOKEN",
+        description="the launcher writes one into var/secrets.env",
+    )
+    db_url: str = Field("sqlite+aiosqlite:///var/handoff.sqlite", validation_alias="HANDOFF_DB_URL")
+    host: str = Field("127.0.0.1", validation_alias="HANDOFF_HOST")
+    port: int = Field(8106, ge=1, le=65535, validation_alias="HANDOFF_PORT")
+    rasa_url: Annotated[str, AfterValidator(_no_trailing_slash)] = Field(
+        "http://127.0.0.1:5005", validation_alias="RASA_URL"
+    )
+    relay_token: str = Field("", validation_alias="HANDOFF_RELAY_TOKEN")
+    relay_timeout_s: float = Field(3.0, gt=0, validation_alias="HANDOFF_RELAY_TIMEOUT_S")
     # Signs the agents' session cookies; a random one (sessions end on restart) when not configured.
-    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    session_hours: float = 12.0
-    cookie_secure: bool = False
-    admin_password: str = ""
-    hours: AgentHours = field(default_factory=lambda: AgentHours.parse("always"))
-    priority: PriorityRules = field(default_factory=PriorityRules)
-    join_text: str = "{agent} has joined the conversation."
-    poll_interval_s: float = 5.0
-    retry_interval_s: float = 5.0
-    login_max_failures: int = 5
-    login_lockout_s: float = 300.0
+    session_secret: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32), min_length=32, validation_alias="HANDOFF_SESSION_SECRET"
+    )
+    session_hours: float = Field(12.0, gt=0, validation_alias="HANDOFF_SESSION_HOURS")
+    cookie_secure: bool = Field(False, validation_alias="HANDOFF_COOKIE_SECURE")
+    admin_password: str = Field("", validation_alias="HANDOFF_ADMIN_PASSWORD")
+    hours: AgentHours = Field(default_factory=lambda: AgentHours.parse("always"))
+    priority: PriorityRules = Field(default_factory=PriorityRules)
+    # The notice to the shopper when an agent takes over; unset: the catalogue's handoff.agent_joined
+    # (bot/texts/<language>.yml), empty: no notice.
+    join_text: str | None = Field(None, validation_alias="HANDOFF_JOIN_TEXT")
+    poll_interval_s: float = Field(5.0, gt=0, validation_alias="HANDOFF_POLL_INTERVAL_S")
+    retry_interval_s: float = Field(5.0, gt=0, validation_alias="HANDOFF_RETRY_INTERVAL_S")
+    login_max_failures: int = Field(5, ge=1, validation_alias="HANDOFF_LOGIN_MAX_FAILURES")
+    login_lockout_s: float = Field(300.0, ge=0, validation_alias="HANDOFF_LOGIN_LOCKOUT_S")
     # Reverse proxies whose X-Forwarded-For names the client (for the per-address login lockout).
-    trusted_proxies: frozenset[str] = frozenset()
+    trusted_proxies: Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        frozenset(), validation_alias="HANDOFF_TRUSTED_PROXIES"
+    )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, prefix: str = "", defaults: Mapping[str, Any] | None = None
+    ) -> Self:
         env = os.environ if env is None else env
-        token = env.get("HANDOFF_API_TOKEN", "")
-        if not token:
-            raise ValueError("HANDOFF_API_TOKEN is not set (the launcher writes one into var/secrets.env)")
         hours = AgentHours.parse(
             env.get("HANDOFF_AGENT_HOURS", "mon-fri 09:00-17:00"), env.get("HANDOFF_TIMEZONE", "UTC")
         )
@@ -66,29 +93,5 @@ class Settings:
             frustration=_floats(env.get("HANDOFF_PRIORITY_FRUSTRATION", "0.5,0.8"), "HANDOFF_PRIORITY_FRUSTRATION"),
             order_value=_floats(env.get("HANDOFF_PRIORITY_ORDER_VALUE", "100,500"), "HANDOFF_PRIORITY_ORDER_VALUE"),
         )
-        session_secret = env.get("HANDOFF_SESSION_SECRET", "")
-        if session_secret and len(session_secret) < 32:
-            raise ValueError("HANDOFF_SESSION_SECRET must have at least 32 characters")
-        return cls(
-            api_token=token,
-            db_url=env.get("HANDOFF_DB_URL") or default_db_url(env),
-            host=env.get("HANDOFF_HOST", "127.0.0.1"),
-            port=int(env.get("HANDOFF_PORT", "8106")),
-            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-            relay_token=env.get("HANDOFF_RELAY_TOKEN", ""),
-            relay_timeout_s=float(env.get("HANDOFF_RELAY_TIMEOUT_S", "3")),
-            session_secret=session_secret or secrets.token_urlsafe(32),
-            session_hours=float(env.get("HANDOFF_SESSION_HOURS", "12")),
-            cookie_secure=env.get("HANDOFF_COOKIE_SECURE", "0") == "1",
-            admin_password=env.get("HANDOFF_ADMIN_PASSWORD", ""),
-            hours=hours,
-            priority=priority,
-            join_text=env.get("HANDOFF_JOIN_TEXT", "{agent} has joined the conversation."),
-            poll_interval_s=float(env.get("HANDOFF_POLL_INTERVAL_S", "5")),
-            retry_interval_s=float(env.get("HANDOFF_RETRY_INTERVAL_S", "5")),
-            login_max_failures=int(env.get("HANDOFF_LOGIN_MAX_FAILURES", "5")),
-            login_lockout_s=float(env.get("HANDOFF_LOGIN_LOCKOUT_S", "300")),
-            trusted_proxies=frozenset(
-                part.strip() for part in env.get("HANDOFF_TRUSTED_PROXIES", "").split(",") if part.strip()
-            ),
-        )
+        composed = {"db_url": default_db_url(env), "hours": hours, "priority": priority}
+        return super().from_env(env, prefix=prefix, defaults={**composed, **(defaults or {})})

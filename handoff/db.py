@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backends.common import db as common
 from handoff.models import Base
+from service_kit import db as common
 
 
 async def create_tables(engine: AsyncEngine) -> None:

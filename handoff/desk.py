@@ -13,13 +13,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from backends.common import http
-from backends.common.errors import BadRequest, DomainError, Invalid
 from handoff.api import SERVICE
 from handoff.models import Agent
 from handoff.passwords import DUMMY_HASH, verify_password
 from handoff.service import HandoffService
 from handoff.sessions import COOKIE, LoginThrottle, SessionCodec
+from service_kit import http
+from service_kit.errors import BadRequest, DomainError, Invalid
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from backends.common import openapi as common
-from backends.common.openapi import ERROR_SCHEMA, nullable, obj, ref, string
-from backends.common.openapi import schema_for as schema_for
+from service_kit import openapi as common
+from service_kit.openapi import ERROR_SCHEMA, nullable, obj, ref, string
+from service_kit.openapi import schema_for as schema_for
 
 CHANNELS = ["socketio", "rest", "app", "voice"]
 REASONS = ["explicit_request", "frustration", "repeated_failure"]

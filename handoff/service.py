@@ -13,13 +13,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from actions.clients.orders import OrdersClient, OrdersError
+from contracts.orders import Order
+from contracts.texts import texts
 from handoff.config import Settings
 from handoff.hub import Hub
 from handoff.priority import summarise
 from handoff.relay import RasaRelay, RelayFailed
 from handoff.store import TicketStore
 from handoff.sync import ExternalSync
+from service_clients.orders import OrdersClient, OrdersError
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,10 @@ class HandoffService:
         if newly:
             await self.hub.publish({"type": "queue"})
             await self.hub.publish({"type": "ticket", "ticket": ticket})
-            text = self.settings.join_text.replace("{agent}", display_name).strip()
+            if self.settings.join_text is None:
+                text = texts().text("handoff.agent_joined", agent=display_name).strip()
+            else:
+                text = self.settings.join_text.replace("{agent}", display_name).strip()
             if text:  # an empty HANDOFF_JOIN_TEXT means no notice
                 join = await self.store.add_message(ticket_id, "system", text, display_name, kind="join")
                 await self.hub.publish({"type": "message", "message": join})
@@ -213,7 +218,8 @@ class HandoffService:
         return True
 
 
-def _order_view(order: Any) -> dict[str, Any]:
+def _order_view(order: Order) -> dict[str, Any]:
+    """The desk's short view of an order (the agent's list, not the backend's full JSON)."""
     return {
         "number": order.number,
         "status": order.status.value,
@@ -221,5 +227,5 @@ def _order_view(order: Any) -> dict[str, Any]:
         "total": str(order.total),
         "currency": order.currency,
         "eta": order.eta.isoformat() if order.eta else None,
-        "items": [f"{line.quantity} × {line.product_name}" for line in order.lines],
+        "items": [line.label() for line in order.lines],
     }

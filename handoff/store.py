@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backends.common.errors import Invalid, NotFound, Refused
 from handoff.models import OPEN_STATUSES, QUEUED_STATUSES, Agent, AuditEvent, Message, Ticket
+from service_kit.errors import Invalid, NotFound, Refused
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 
+from contracts.catalogue import Catalogue
 from knowledge_graph import schema
-from knowledge_graph.model import Catalogue
 from knowledge_graph.rows import CatalogueRows, Row, batches, catalogue_rows
 from knowledge_graph.store import GraphStore, ProgressCallback, WriteReport
 

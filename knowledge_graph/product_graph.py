@@ -15,19 +15,22 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import utils
 
-from knowledge_graph.model import Attribute, Catalogue, Policy, Product
-from knowledge_graph.resolver import ProductResolver
-from knowledge_graph.search_filters import parse_filters
-from knowledge_graph.semantic_search import IndexItem, SemanticIndex, UpsertStats, index_item, items_from_catalogue
-from knowledge_graph.store import (
-    GraphStore,
+from contracts.catalogue import (
+    Attribute,
+    Candidate,
+    Catalogue,
+    Policy,
+    Product,
     ProductDetails,
     ProductFilter,
     ProductSummary,
-    ProgressCallback,
-    WriteReport,
+    Resolution,
+    SearchResult,
 )
-from knowledge_graph.wire import Candidate, Resolution, SearchResult
+from knowledge_graph.resolver import ProductResolver
+from knowledge_graph.search_filters import parse_filters
+from knowledge_graph.semantic_search import IndexItem, SemanticIndex, UpsertStats, index_item, items_from_catalogue
+from knowledge_graph.store import GraphStore, ProgressCallback, WriteReport
 
 logger = logging.getLogger(__name__)
 

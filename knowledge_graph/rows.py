@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.catalogue import Catalogue, Category, Product, category_path
 from knowledge_graph import schema
-from knowledge_graph.model import Catalogue, Category, Product, category_path
 
 Row = dict[str, Any]
 

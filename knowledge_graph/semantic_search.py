@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import faiss
 import numpy as np
 
-from knowledge_graph.model import Catalogue, Product, category_path
+from contracts.catalogue import Catalogue, Product, category_path
 from knowledge_graph.search_filters import Filters, parse_filters
 
 __all__ = [

@@ -3,16 +3,15 @@
 The embedded database allows one writing process, and imports must work while the assistant
 runs, so the action server and the import command both talk to this service over HTTP instead of
 opening the database themselves. It listens on 127.0.0.1 and wants the bearer token
-KG_API_TOKEN on every call except /health.
+KG_API_TOKEN on every call except /health. Auth and the {"error": {...}} replies come from the
+service kit like every other service's; handlers reject bad input with ValueError (a 422).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import os
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,50 +19,28 @@ from typing import Any
 
 from aiohttp import web
 
-from backends.common.app import PathOnlyAccessLogger
+from contracts.catalogue_wire import filter_from_query, to_json
 from knowledge_graph import config
 from knowledge_graph.importers.load import FORMATS, parse_file
 from knowledge_graph.product_graph import ProductGraph
 from knowledge_graph.schema import PRODUCT_LINKS
 from knowledge_graph.semantic_search import SemanticIndex, get_encoder
-from knowledge_graph.wire import filter_from_query, to_json
+from service_kit.app import run_service
+from service_kit.errors import DomainError, Unavailable
+from service_kit.http import TOKEN, auth_middleware, error_response, make_error_middleware
 
 logger = logging.getLogger(__name__)
 
 GRAPH = web.AppKey("graph", ProductGraph)
-TOKEN = web.AppKey("token", str)
 IMPORT_LOCK = web.AppKey("import_lock", asyncio.Lock)
-PUBLIC_PATHS = frozenset({"/health"})
+MAX_BODY_BYTES = 1 << 20  # a /products/lookup id list; catalogue uploads are streamed, not read whole
 MAX_LIMIT = 50
 MAX_TEXT = 500  # characters of shopper text accepted for resolve/search/policy
 MAX_IDS = 200
 PAGE_LIMIT, MAX_PAGE = 200, 1000  # products per /catalogue page: default and most
+# Whatever fails inside the graph or the index, the shopper's side hears "unavailable" (a 503).
+CATALOGUE_UNAVAILABLE = Unavailable("The product catalogue is unavailable right now.", code="unavailable")
 routes = web.RouteTableDef()
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-@web.middleware
-async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bearer auth, and every failure as {"error": {...}} with a log line; nothing leaks as a bare 500."""
-    if request.path not in PUBLIC_PATHS:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), request.app[TOKEN].encode()):
-            return error(401, "unauthorized", "A valid bearer token is required.")
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return error(exc.status, "http_error", exc.reason)
-    except ValueError as exc:
-        return error(422, "invalid_request", str(exc))
-    except Exception:
-        logger.exception("knowledge graph failed on %s %s", request.method, request.path)
-        return error(503, "unavailable", "The product catalogue is unavailable right now.")
 
 
 def _text(request: web.Request, name: str) -> str:
@@ -130,7 +107,7 @@ async def lookup(request: web.Request) -> web.Response:
 async def product(request: web.Request) -> web.Response:
     found = await request.app[GRAPH].store.product(request.match_info["product_id"])
     if found is None:
-        return error(404, "not_found", "No such product.")
+        return error_response(404, "not_found", "No such product.")
     return web.json_response(to_json(found))
 
 
@@ -200,7 +177,15 @@ async def import_file(request: web.Request) -> web.Response:
 def create_app(graph_factory: Callable[[], Awaitable[ProductGraph]], api_token: str) -> web.Application:
     if not api_token:
         raise ValueError("an API token is required")
-    app = web.Application(middlewares=[guard], client_max_size=1 << 20)
+    errors = make_error_middleware(
+        DomainError,
+        CATALOGUE_UNAVAILABLE,
+        log=logger,
+        invalid=(ValueError,),
+        unexpected=CATALOGUE_UNAVAILABLE,
+        body_limit="1 MiB",
+    )
+    app = web.Application(middlewares=[errors, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[TOKEN] = api_token
     app[IMPORT_LOCK] = asyncio.Lock()
     app.add_routes(routes)
@@ -232,15 +217,8 @@ async def open_configured_graph(env: dict[str, str] | Any = os.environ) -> Produ
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    token = os.environ.get("KG_API_TOKEN", "")
-    if not token:
-        sys.exit("KG_API_TOKEN is not set (the launcher writes one into var/secrets.env)")
-    app = create_app(open_configured_graph, token)
-    port = int(os.environ.get("KG_PORT", "8102"))
-    # Search and policy questions carry the shopper's words in the query string: log paths only.
-    host = os.environ.get("KG_HOST", "127.0.0.1")
-    web.run_app(app, host=host, port=port, print=None, access_log_class=PathOnlyAccessLogger)
+    """`python -m knowledge_graph.service`; settings from KG_API_TOKEN, KG_HOST and KG_PORT."""
+    run_service("KG", 8102, lambda token: create_app(open_configured_graph, token))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.catalogue import (
+    Attribute,
+    Catalogue,
+    Category,
+    Policy,
+    ProductDetails,
+    ProductFilter,
+    ProductLink,
+    ProductSummary,
+    RelatedProduct,
+    Variant,
+)
 from knowledge_graph import queries, schema
-from knowledge_graph.model import Attribute, Catalogue, Category, Policy, ProductLink, Variant
 
 Row = dict[str, Any]
 PER_ID_LOOKUPS = 20  # up to this many products, one indexed query each beats one scan
@@ -22,78 +33,21 @@ PER_ID_LOOKUPS = 20  # up to this many products, one indexed query each beats on
 ProgressCallback = Callable[[str, int], None]
 
 
-@dataclass(frozen=True)
-class ProductSummary:
-    id: str
-    title: str
-    brand: str | None
-    product_type: str
-    min_price: float | None
-    max_price: float | None
-    currency: str
-    in_stock: bool
-    total_stock: int
-    image_url: str
-    category_path: tuple[str, ...]
-
-    @classmethod
-    def from_row(cls, row: Row) -> ProductSummary:
-        return cls(
-            id=row["id"],
-            title=row["title"],
-            brand=row["brand"],
-            product_type=row["product_type"] or "",
-            min_price=row["min_price"],
-            max_price=row["max_price"],
-            currency=row["currency"] or "USD",
-            in_stock=bool(row["in_stock"]),
-            total_stock=int(row["total_stock"] or 0),
-            image_url=row["image_url"] or "",
-            category_path=tuple(row["category_path"] or ()),
-        )
-
-
-@dataclass(frozen=True)
-class ProductDetails:
-    summary: ProductSummary
-    description: str
-    tags: tuple[str, ...]
-    categories: tuple[Category, ...]  # root first
-    attributes: tuple[Attribute, ...]
-    variants: tuple[Variant, ...]
-
-    @property
-    def id(self) -> str:
-        return self.summary.id
-
-    @property
-    def title(self) -> str:
-        return self.summary.title
-
-
-@dataclass(frozen=True)
-class RelatedProduct:
-    product: ProductSummary
-    relation: str
-    score: float
-
-
-@dataclass(frozen=True)
-class ProductFilter:
-    category: str | None = None
-    brand: str | None = None
-    max_price: float | None = None
-    min_price: float | None = None
-    in_stock_only: bool = False
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "category": self.category,
-            "brand": self.brand,
-            "max_price": self.max_price,
-            "min_price": self.min_price,
-            "in_stock_only": self.in_stock_only,
-        }
+def summary_from_row(row: Row) -> ProductSummary:
+    """A product row (the columns of queries.PRODUCTS_BY_ID and the listings) as a summary."""
+    return ProductSummary(
+        id=row["id"],
+        title=row["title"],
+        brand=row["brand"],
+        product_type=row["product_type"] or "",
+        min_price=row["min_price"],
+        max_price=row["max_price"],
+        currency=row["currency"] or "USD",
+        in_stock=bool(row["in_stock"]),
+        total_stock=int(row["total_stock"] or 0),
+        image_url=row["image_url"] or "",
+        category_path=tuple(row["category_path"] or ()),
+    )
 
 
 @dataclass
@@ -160,7 +114,7 @@ class GraphStore(abc.ABC):
         by_id = {row["id"]: row for row in rows}
         return [
             ProductDetails(
-                summary=ProductSummary.from_row(by_id[pid]),
+                summary=summary_from_row(by_id[pid]),
                 description=by_id[pid]["description"] or "",
                 tags=tuple(by_id[pid]["tags"] or ()),
                 categories=tuple(categories[c] for c in by_id[pid]["category_path"] or () if c in categories),
@@ -208,7 +162,7 @@ class GraphStore(abc.ABC):
     async def list_products(self, filters: ProductFilter = ProductFilter(), limit: int = 20) -> list[ProductSummary]:
         params = filters.params()
         rows = await self._read(queries.list_products(params), {**_set(params), "limit": limit})
-        return [ProductSummary.from_row(row) for row in rows]
+        return [summary_from_row(row) for row in rows]
 
     async def related(
         self,
@@ -222,7 +176,7 @@ class GraphStore(abc.ABC):
         params = filters.params()
         query = queries.related(kind, incoming, params)
         rows = await self._read(query, {**_set(params), "id": product_id, "limit": limit})
-        return [RelatedProduct(ProductSummary.from_row(row), kind, float(row["score"] or 0.0)) for row in rows]
+        return [RelatedProduct(summary_from_row(row), kind, float(row["score"] or 0.0)) for row in rows]
 
     async def product_names(self) -> list[tuple[str, str, str | None]]:
         """(id, title, brand) of every product: what name resolution matches messages against."""

@@ -1,7 +1,7 @@
 """Dialogue policy that de-escalates and hands frustrated shoppers to a person.
 
 Rules answer the shopper; this policy watches the conversation-level frustration score
-(nlu/frustration.py) and steps in at two points:
+(contracts/frustration.py) and steps in at two points:
 
 - after the bot has answered a message (its last action is one that ends a turn in the training
   data), when frustration is over `deescalate_threshold` and the bot has not de-escalated yet in
@@ -39,7 +39,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from nlu.frustration import Weights, current_episode
+from contracts.frustration import Weights, current_episode
 
 logger = logging.getLogger(__name__)
 

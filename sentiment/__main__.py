@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from backends.common.app import run_service
 from sentiment.build import default_model_dir
 from sentiment.service import create_app
+from service_kit.app import run_service
 
 DEFAULT_PORT = 8105
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from backends.common import openapi as common
-from backends.common.openapi import ERROR_SCHEMA, obj, ref
 from sentiment.data import LABELS
+from service_kit import openapi as common
+from service_kit.openapi import ERROR_SCHEMA, obj, ref
 
 # "Not blank": one character that is not whitespace as Python's str.isspace() sees it. Spelled out,
 # because `\S` means different things to Python (which counts \x1c-\x1f as space) and to the

@@ -26,11 +26,11 @@ from typing import Any
 
 from aiohttp import web
 
-from backends.common.app import MAX_BODY_BYTES
-from backends.common.errors import BadRequest, DomainError, Invalid, Unavailable
-from backends.common.http import SPEC, TOKEN, auth_middleware, make_error_middleware, read_json, serve_spec
 from sentiment.data import LABELS
 from sentiment.openapi import TEXT_PATTERN, build_spec
+from service_kit.app import MAX_BODY_BYTES
+from service_kit.errors import BadRequest, DomainError, Invalid, Unavailable
+from service_kit.http import SPEC, TOKEN, auth_middleware, make_error_middleware, read_json, serve_spec
 
 logger = logging.getLogger(__name__)
 

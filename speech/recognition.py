@@ -28,7 +28,14 @@ import numpy as np
 
 from speech.audio import SAMPLE_RATE, AudioError, pcm16_to_float
 from speech.models import model_dir
-from speech.settings import ASR_MODELS, DEFAULT_CHUNK_S, MIN_CHUNK_S, SpeechSettings
+from speech.settings import (
+    ASR_MODELS,
+    COMPUTE_TYPES,
+    DEFAULT_CHUNK_S,
+    DEFAULT_COMPUTE_TYPE,
+    MIN_CHUNK_S,
+    SpeechSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +49,47 @@ FRAMES_PER_S = 100  # mel frames (10 ms hop)
 MIN_PADDING_S = 1  # silence after the last word: Whisper needs some to end its text
 PROMPT_TRUST = 0.45  # below this confidence a prompted transcript is compared with one without the prompt
 VAD_PARAMETERS = {"min_silence_duration_ms": 500, "speech_pad_ms": 300}
+SILENCE_RMS = 10 ** (-50 / 20)  # below -50 dBFS is silence (mu-law's quietest step is about -72 dBFS)
+FRAME = SAMPLE_RATE // 100  # 10 ms frames for the silence check
 
 
 def speech_span(audio: np.ndarray) -> tuple[int, int] | None:
-    """Samples from the first to the last speech Silero VAD finds in float 16 kHz audio; None: no speech."""
+    """Samples from the first to the last speech in float 16 kHz audio; None: Silero VAD finds no speech.
+
+    Silero decides whether there is speech; the span then reaches out from its first and last speech to
+    the nearest real silence, because Silero's onset can come late: on one Piper take of the payment
+    answer over the 8 kHz line it scored "We accept Visa," (0.06-0.7 s) as non-speech and Whisper got
+    the list without it (docs/speech.md). Only silence is trimmed, never sound next to the speech."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     stamps = get_speech_timestamps(audio, VadOptions(**VAD_PARAMETERS))
     if not stamps:
         return None
-    return int(stamps[0]["start"]), int(stamps[-1]["end"])
+    start, end = int(stamps[0]["start"]), int(stamps[-1]["end"])
+    frames = audio.size // FRAME
+    quiet = np.sqrt(np.mean(np.square(audio[: frames * FRAME].reshape(frames, FRAME)), axis=1)) < SILENCE_RMS
+    gap = VAD_PARAMETERS["min_silence_duration_ms"] // 10  # a pause this long ends speech, as for the VAD
+    pad = VAD_PARAMETERS["speech_pad_ms"] * SAMPLE_RATE // 1000
+    first = _last_sound_before_silence(quiet, start // FRAME - 1, -1, gap)
+    if first is not None:
+        start = min(start, max(0, first * FRAME - pad))
+    last = _last_sound_before_silence(quiet, end // FRAME, 1, gap)
+    if last is not None:
+        end = max(end, min(audio.size, (last + 1) * FRAME + pad))
+    return start, end
+
+
+def _last_sound_before_silence(quiet: np.ndarray, frame: int, step: int, gap: int) -> int | None:
+    """Walking from `frame` in direction `step`: the farthest frame with sound before `gap` quiet frames in
+    a row (or the end of the audio); None when there is no sound before that silence."""
+    farthest, run = None, 0
+    while 0 <= frame < quiet.size and run < gap:
+        if quiet[frame]:
+            run += 1
+        else:
+            farthest, run = frame, 0
+        frame += step
+    return farthest
 
 
 def encoder_frames(duration_s: float, chunk_s: int) -> int:
@@ -96,7 +134,7 @@ _ENCODER = threading.local()  # frames the encoder may see in this thread's curr
 
 
 class WhisperRecognizer:
-    """A packaged Whisper model with decoding options; the weights are shared per (model, threads)."""
+    """A packaged Whisper model with decoding options; the weights are shared per (model, threads, compute type)."""
 
     def __init__(
         self,
@@ -107,13 +145,15 @@ class WhisperRecognizer:
         language: str = "en",
         prompt: str | None = None,
         chunk_s: int = DEFAULT_CHUNK_S,
+        compute_type: str = DEFAULT_COMPUTE_TYPE,
     ) -> None:
         self.name = name
         self.language = language
         self.beam_size = beam_size
         self.prompt = prompt  # used when transcribe() gets prompt=None; "" there means no prompt
         self.chunk_s = chunk_s
-        self._model = _model(name, threads)
+        self.compute_type = compute_type
+        self._model = _model(name, threads, compute_type)
 
     def transcribe(self, pcm16k: np.ndarray, *, prompt: str | None = None) -> Transcript:
         pcm = _check_pcm(pcm16k)
@@ -184,7 +224,7 @@ class WhisperRecognizer:
 
 
 @functools.lru_cache(maxsize=8)
-def _model(model: str, threads: int):
+def _model(model: str, threads: int, compute_type: str):
     from faster_whisper import WhisperModel
 
     class ShortWindowWhisper(WhisperModel):
@@ -198,16 +238,22 @@ def _model(model: str, threads: int):
             return super().encode(features)
 
     return ShortWindowWhisper(
-        str(model_dir(model)), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1
+        str(model_dir(model)), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1
     )
 
 
 @functools.lru_cache(maxsize=16)
 def _load(
-    model: str, threads: int, beam_size: int, language: str, prompt: str | None, chunk_s: int
+    model: str, threads: int, beam_size: int, language: str, prompt: str | None, chunk_s: int, compute_type: str
 ) -> WhisperRecognizer:
     return WhisperRecognizer(
-        model, threads=threads, beam_size=beam_size, language=language, prompt=prompt, chunk_s=chunk_s
+        model,
+        threads=threads,
+        beam_size=beam_size,
+        language=language,
+        prompt=prompt,
+        chunk_s=chunk_s,
+        compute_type=compute_type,
     )
 
 
@@ -219,23 +265,27 @@ def load_recognizer(
     language: str = "en",
     prompt: str | None = None,
     chunk_s: int = DEFAULT_CHUNK_S,
+    compute_type: str = DEFAULT_COMPUTE_TYPE,
 ) -> Recognizer:
     """A Whisper recognizer from packaged weights ("tiny.en" or "base"), loaded once per process.
 
     `prompt` is the default recognition prompt (see speech/prompts.py); `chunk_s` the length audio is
-    padded to (see the module docstring; 30 = Whisper's own). The weights are shared by all recognizers
-    of the same model and thread count."""
+    padded to (see the module docstring; 30 = Whisper's own); `compute_type` CTranslate2's weight type
+    (SPEECH_COMPUTE_TYPE: int8 is faster and lost words on this CPU, docs/speech.md). The weights are
+    shared by all recognizers of the same model, thread count and compute type."""
     if model not in ASR_MODELS:
         raise ValueError(f"unknown speech model {model!r}: use one of {', '.join(ASR_MODELS)}")
     if model.endswith(".en") and language != "en":
         raise ValueError(f"{model} only knows English; use 'base' for language {language!r}")
     if not MIN_CHUNK_S <= chunk_s <= WINDOW_S:
         raise ValueError(f"chunk_s must be between {MIN_CHUNK_S} and {WINDOW_S} seconds, got {chunk_s}")
-    return _load(model, threads, beam_size, language, prompt, chunk_s)
+    if compute_type not in COMPUTE_TYPES:
+        raise ValueError(f"unknown compute type {compute_type!r}: use one of {', '.join(COMPUTE_TYPES)}")
+    return _load(model, threads, beam_size, language, prompt, chunk_s, compute_type)
 
 
 def load_configured_recognizer(settings: SpeechSettings | None = None) -> Recognizer:
-    """The recognizer SPEECH_ASR_MODEL / SPEECH_THREADS / SPEECH_BEAM_SIZE / SPEECH_PROMPT / SPEECH_CHUNK_S ask for."""
+    """The recognizer SPEECH_ASR_MODEL / _THREADS / _BEAM_SIZE / _PROMPT / _CHUNK_S / _COMPUTE_TYPE ask for."""
     from speech.prompts import prompt_from_setting
 
     settings = settings or SpeechSettings.from_env()
@@ -245,4 +295,5 @@ def load_configured_recognizer(settings: SpeechSettings | None = None) -> Recogn
         beam_size=settings.beam_size,
         prompt=prompt_from_setting(settings.prompt),
         chunk_s=settings.chunk_s,
+        compute_type=settings.compute_type,
     )

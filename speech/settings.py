@@ -7,6 +7,9 @@ SPEECH_TTS_ENGINE    piper | espeak (default piper; espeak-ng is used when Piper
 SPEECH_TTS_VOICE     Piper: path to another .onnx voice; espeak: voice name (default en-us)
 SPEECH_THREADS       CPU threads per model (default 1)
 SPEECH_BEAM_SIZE     Whisper beam size (default 1 = greedy, the cheapest)
+SPEECH_COMPUTE_TYPE  float32 | int8 | int8_float32: CTranslate2 weights (default float32: int8 is 1.3-1.4x
+                     faster with the same benchmark WER, but lost words of fixed test sentences on this
+                     AMD CPU; docs/speech.md)
 SPEECH_CHUNK_S       seconds a short utterance is padded to for Whisper's encoder (default 15; 30 = Whisper's
                      own window, 3-5x slower; below 15 Whisper starts repeating itself). Longer utterances
                      are padded to their own length, so nothing is cut.
@@ -24,6 +27,8 @@ from pathlib import Path
 
 ASR_MODELS = ("tiny.en", "base")
 TTS_ENGINES = ("piper", "espeak")
+COMPUTE_TYPES = ("float32", "int8", "int8_float32")  # what CTranslate2 4.8 offers on this CPU (no int16)
+DEFAULT_COMPUTE_TYPE = "float32"
 DEFAULT_CHUNK_S, MIN_CHUNK_S = 15, 5
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,6 +66,7 @@ class SpeechSettings:
     tts_voice: str | None = None
     threads: int = 1
     beam_size: int = 1
+    compute_type: str = DEFAULT_COMPUTE_TYPE
     chunk_s: int = DEFAULT_CHUNK_S
     partial_ms: int = 1000
     min_silence_ms: int = 600
@@ -75,6 +81,7 @@ class SpeechSettings:
             tts_voice=env.get("SPEECH_TTS_VOICE", "").strip() or None,
             threads=_int(env, "SPEECH_THREADS", cls.threads, 1, 16),
             beam_size=_int(env, "SPEECH_BEAM_SIZE", cls.beam_size, 1, 10),
+            compute_type=_choice(env, "SPEECH_COMPUTE_TYPE", cls.compute_type, COMPUTE_TYPES),
             chunk_s=_int(env, "SPEECH_CHUNK_S", cls.chunk_s, MIN_CHUNK_S, 30),
             partial_ms=_int(env, "SPEECH_PARTIAL_MS", cls.partial_ms, 200, 10000),
             min_silence_ms=_int(env, "SPEECH_MIN_SILENCE_MS", cls.min_silence_ms, 100, 5000),

@@ -5,6 +5,9 @@ apt-get when missing, never skipped) → chat widget → model (trained only whe
 lint → unit/integration/end-to-end tests in both venvs → `rasa test` on held-out NLU examples and
 test stories. Stops at the first failing step and says which.
 
+`python3 tests/run_all.py lint` (`make lint`) sets up the environments and runs only the lint steps:
+ruff, the import-linter contracts and mypy (configured in pyproject.toml).
+
 Standard library only: it runs before the venvs exist.
 """
 
@@ -25,9 +28,12 @@ import launcher  # noqa: E402
 
 RASA_BIN = REPO / ".venv-rasa" / "bin"
 SERVICES_BIN = REPO / ".venv-services" / "bin"
+LINT_BIN = REPO / ".venv-lint" / "bin"
 RESULTS = REPO / "var" / "test-results"
 # Tests that import rasa run in the Rasa venv; everything else in the services venv.
 RASA_VENV_TESTS = ["tests/rasa", "tests/nlu"]
+# contracts/ must work in both venvs, so its tests run in the Rasa venv too (and in the services venv).
+BOTH_VENV_TESTS = ["tests/contracts"]
 SYSTEM_PACKAGES = {
     "postgresql": lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")),
     "redis-server": lambda: shutil.which("redis-server") is not None,
@@ -70,7 +76,31 @@ def ensure_system_packages() -> None:
     step(f"install {', '.join(missing)}", install, env=env)
 
 
+def lint() -> None:
+    """Ruff, the layering contracts and the type checker: the one list `make lint` and CI both run."""
+    step("ruff lint", [str(SERVICES_BIN / "ruff"), "check", "."])
+    step("ruff format", [str(SERVICES_BIN / "ruff"), "format", "--check", "."])
+    step("import-linter contracts", [str(LINT_BIN / "lint-imports"), "--no-logo"])
+    step("mypy (services venv)", [str(LINT_BIN / "mypy")])
+    # contracts/ is imported by the Rasa server too: check it against that venv and Python 3.10.
+    step(
+        "mypy contracts (Rasa venv)",
+        [
+            str(LINT_BIN / "mypy"),
+            "--python-executable",
+            str(RASA_BIN / "python"),
+            "--python-version",
+            "3.10",
+            "contracts",
+        ],
+    )
+
+
 def main() -> None:
+    if sys.argv[1:] == ["lint"]:
+        environments.main()
+        lint()
+        return
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
     environments.main()
@@ -82,11 +112,18 @@ def main() -> None:
     # NLU_GATE_REQUIRED: the Bitext quality gate must run, never skip, in this suite.
     test_env = {**env, "RASA_MODEL": str(model), "PYTHONPATH": str(REPO), "NLU_GATE_REQUIRED": "1"}
 
-    step("ruff lint", [str(SERVICES_BIN / "ruff"), "check", "."])
-    step("ruff format", [str(SERVICES_BIN / "ruff"), "format", "--check", "."])
+    lint()
     step(
         "pytest (Rasa venv)",
-        [str(RASA_BIN / "python"), "-m", "pytest", "-q", *RASA_VENV_TESTS, f"--junitxml={RESULTS / 'rasa.xml'}"],
+        [
+            str(RASA_BIN / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            *RASA_VENV_TESTS,
+            *BOTH_VENV_TESTS,
+            f"--junitxml={RESULTS / 'rasa.xml'}",
+        ],
         env=test_env,
     )
     ignores = [f"--ignore={path}" for path in RASA_VENV_TESTS]

@@ -17,53 +17,45 @@ import hashlib
 import hmac
 import logging
 import math
-import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from pydantic import Field
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backends.orders.errors import CodeRejected, TooMany
 from backends.orders.models import ChangeCode, ProofFailure, ProofLockout
+from service_kit.settings import Seconds, ServiceSettings
 
 logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 8  # not 6 (order numbers) or 5 (ZIP codes), so the NLU never takes it for either
-PURPOSES = ("cancel", "shipping_address", "return")
 Key = tuple[str, str]  # (scope, key): ("order", "104532") or ("client", <hash>)
 
 
-@dataclass(frozen=True)
-class AccessSettings:
-    max_order_failures: int = 5
-    max_client_failures: int = 10
-    window: timedelta = timedelta(minutes=15)
-    lockout: timedelta = timedelta(minutes=15)
-    code_ttl: timedelta = timedelta(minutes=10)
-    code_max_tries: int = 3
-    code_max_sends: int = 5
+def _limit(default: int, variable: str) -> Any:
+    return Field(default, ge=1, validation_alias=variable)
+
+
+def _duration(default: timedelta, variable: str) -> Any:
+    return Field(default, ge=timedelta(seconds=1), validation_alias=variable)
+
+
+class AccessSettings(ServiceSettings):
+    """From ORDERS_PROOF_* and ORDERS_CODE_* (durations in seconds); every limit is at least 1."""
+
+    max_order_failures: int = _limit(5, "ORDERS_PROOF_MAX_FAILURES")
+    max_client_failures: int = _limit(10, "ORDERS_PROOF_MAX_CLIENT_FAILURES")
+    window: Seconds = _duration(timedelta(minutes=15), "ORDERS_PROOF_WINDOW_S")
+    lockout: Seconds = _duration(timedelta(minutes=15), "ORDERS_PROOF_LOCKOUT_S")
+    code_ttl: Seconds = _duration(timedelta(minutes=10), "ORDERS_CODE_TTL_S")
+    code_max_tries: int = _limit(3, "ORDERS_CODE_MAX_TRIES")
+    code_max_sends: int = _limit(5, "ORDERS_CODE_MAX_SENDS")
     code_send_window: timedelta = timedelta(hours=1)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> AccessSettings:
-        def number(name: str, default: int) -> int:
-            value = int(env.get(name) or default)
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1")
-            return value
-
-        return cls(
-            max_order_failures=number("ORDERS_PROOF_MAX_FAILURES", cls.max_order_failures),
-            max_client_failures=number("ORDERS_PROOF_MAX_CLIENT_FAILURES", cls.max_client_failures),
-            window=timedelta(seconds=number("ORDERS_PROOF_WINDOW_S", 900)),
-            lockout=timedelta(seconds=number("ORDERS_PROOF_LOCKOUT_S", 900)),
-            code_ttl=timedelta(seconds=number("ORDERS_CODE_TTL_S", 600)),
-            code_max_tries=number("ORDERS_CODE_MAX_TRIES", cls.code_max_tries),
-            code_max_sends=number("ORDERS_CODE_MAX_SENDS", cls.code_max_sends),
-        )
 
 
 @dataclass
@@ -80,13 +72,6 @@ class Counters:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class ProofResult:
-    verified: bool
-    locked: bool = False
-    retry_after_s: int | None = None
 
 
 def proof_keys(number: int, clients: Sequence[str]) -> list[Key]:

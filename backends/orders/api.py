@@ -10,11 +10,12 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
-from backends.common import http
 from backends.orders.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
 from backends.orders.openapi import ACTOR_PATTERN, CODE_PATTERN, ORDER_NUMBER_PATTERN, schema_for
 from backends.orders.service import MAX_ID, OrdersService
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
+from contracts.orders_wire import order_number_to_json, ownership_check_to_json
+from service_kit import http
 
 logger = logging.getLogger(__name__)
 
@@ -122,14 +123,7 @@ async def verify(request: web.Request) -> web.Response:
     result = await service(request).verify_owner(
         number, body.get("email"), body.get("postcode"), body.get("clients", [])
     )
-    return web.json_response(
-        {
-            "order_number": f"{number:06d}",
-            "verified": result.verified,
-            "locked": result.locked,
-            "retry_after_s": result.retry_after_s,
-        }
-    )
+    return web.json_response(ownership_check_to_json(order_number_to_json(number), result))
 
 
 @routes.post("/orders/{order_number}/change-codes")
@@ -185,7 +179,7 @@ async def set_status(request: web.Request) -> web.Response:
     eta = body.get("eta")
     result = await service(request).set_status(
         number,
-        Status(body["status"]),
+        OrderStatus(body["status"]),
         who,
         carrier=body.get("carrier"),
         tracking_number=body.get("tracking_number"),
@@ -198,7 +192,7 @@ async def set_status(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     number = order_number(request)
     entries = await service(request).audit_trail("order", number)
-    return web.json_response({"order_number": f"{number:06d}", "entries": entries})
+    return web.json_response({"order_number": order_number_to_json(number), "entries": entries})
 
 
 @routes.post("/refunds/{refund_id}/decision")

@@ -8,13 +8,13 @@ import os
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backends.common.app import create_service_app, run_service
 from backends.orders.access import AccessSettings
 from backends.orders.api import SERVICE, body_validators, error_middleware, routes
 from backends.orders.db import DEFAULT_DB_URL, create_tables, make_sessions
 from backends.orders.mail import Mailer, mailer_from_env
 from backends.orders.openapi import build_spec
 from backends.orders.service import Clock, OrdersService, utcnow
+from service_kit.app import create_service_app, run_service
 
 logger = logging.getLogger(__name__)
 

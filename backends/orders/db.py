@@ -8,9 +8,9 @@ from sqlalchemy import Index
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backends.common import db as common
-from backends.common.db import make_engine, make_sessions
 from backends.orders.models import Base
+from service_kit import db as common
+from service_kit.db import make_engine, make_sessions
 
 __all__ = ["DEFAULT_DB_URL", "create_tables", "make_engine", "make_sessions"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backends.common.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
+from service_kit.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
 
 
 class CodeRejected(DomainError):

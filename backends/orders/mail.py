@@ -11,50 +11,46 @@ from __future__ import annotations
 import asyncio
 import logging
 import mailbox
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import aiosmtplib
+from pydantic import BeforeValidator, Field, model_validator
 
 from backends.orders.errors import MailUnavailable
+from service_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUTBOX = "var/mail-outbox"
-SECURITY = ("auto", "starttls", "tls", "none")
+Security = Literal["auto", "starttls", "tls", "none"]  # auto: STARTTLS if the server offers it
 
 
-@dataclass(frozen=True)
-class MailSettings:
-    host: str | None = None
-    port: int = 587
-    sender: str = "Shop assistant <no-reply@shop.example>"
-    username: str | None = None
-    password: str | None = None
-    security: str = "auto"  # auto: STARTTLS if the server offers it
-    timeout_s: float = 10.0
-    outbox_dir: Path = Path(DEFAULT_OUTBOX)
+class MailSettings(ServiceSettings):
+    """From SMTP_* and MAIL_OUTBOX_DIR; SMTP_PORT defaults to 465 for SMTP_SECURITY=tls, else 587."""
 
+    host: str | None = Field(None, validation_alias="SMTP_HOST")
+    port: int = Field(587, ge=1, le=65535, validation_alias="SMTP_PORT")
+    sender: str = Field("Shop assistant <no-reply@shop.example>", validation_alias="SMTP_FROM")
+    username: str | None = Field(None, validation_alias="SMTP_USER")
+    password: str | None = Field(None, validation_alias="SMTP_PASSWORD")
+    security: Annotated[Security, BeforeValidator(lambda value: str(value).lower())] = Field(
+        "auto", validation_alias="SMTP_SECURITY"
+    )
+    timeout_s: float = Field(10.0, gt=0, validation_alias="SMTP_TIMEOUT_S")
+    outbox_dir: Path = Field(Path(DEFAULT_OUTBOX), validation_alias="MAIL_OUTBOX_DIR")
+
+    @model_validator(mode="before")
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> MailSettings:
-        security = env.get("SMTP_SECURITY", "auto").lower()
-        if security not in SECURITY:
-            raise ValueError(f"SMTP_SECURITY must be one of {', '.join(SECURITY)}, not {security!r}")
-        default_port = "465" if security == "tls" else "587"
-        return cls(
-            host=env.get("SMTP_HOST") or None,
-            port=int(env.get("SMTP_PORT") or default_port),
-            sender=env.get("SMTP_FROM") or cls.sender,
-            username=env.get("SMTP_USER") or None,
-            password=env.get("SMTP_PASSWORD") or None,
-            security=security,
-            timeout_s=float(env.get("SMTP_TIMEOUT_S") or cls.timeout_s),
-            outbox_dir=Path(env.get("MAIL_OUTBOX_DIR") or DEFAULT_OUTBOX),
-        )
+    def _implicit_tls_port(cls, data: Any) -> Any:
+        """Implicit TLS has its own well-known port; an explicit SMTP_PORT still wins."""
+        if isinstance(data, dict) and not {"port", "SMTP_PORT"} & data.keys():
+            security = data.get("security", data.get("SMTP_SECURITY", ""))
+            if str(security).lower() == "tls":
+                return {**data, "port": 465}
+        return data
 
 
 class Mailer(Protocol):
@@ -106,7 +102,7 @@ class MaildirMailer:
         mailbox.Maildir(self.directory, create=True).add(message)  # creates tmp/ new/ cur/ with mode 0700
 
 
-def mailer_from_env(env: Mapping[str, str] = os.environ) -> Mailer:
+def mailer_from_env(env: Mapping[str, str] | None = None) -> Mailer:
     settings = MailSettings.from_env(env)
     if settings.host:
         logger.info("one-time codes are mailed via SMTP %s:%s", settings.host, settings.port)

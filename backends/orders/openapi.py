@@ -9,13 +9,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from backends.common import openapi as common
-from backends.common.openapi import ERROR_SCHEMA
-from backends.common.openapi import nullable as _nullable
-from backends.common.openapi import obj as _object
-from backends.common.openapi import ref as _ref
-from backends.common.openapi import schema_for as schema_for
-from backends.common.openapi import string as _string
+from contracts.orders import CHANGE_CODE_PURPOSES, CUSTOMER_TIERS, REFUND_KINDS, REFUND_STATUSES, OrderStatus
+from service_kit import openapi as common
+from service_kit.openapi import ERROR_SCHEMA
+from service_kit.openapi import nullable as _nullable
+from service_kit.openapi import obj as _object
+from service_kit.openapi import ref as _ref
+from service_kit.openapi import schema_for as schema_for
+from service_kit.openapi import string as _string
 
 ORDER_NUMBER_PATTERN = "^[1-9][0-9]{5}$"
 ACTOR_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,64}$"  # X-Actor: ASCII, as HTTP header values should be
@@ -25,21 +26,8 @@ CODE_PATTERN = "^[0-9]{8}$"  # one-time change codes (backends/orders/access.py)
 MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["59.90"]}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
-STATUS = {
-    "type": "string",
-    "enum": [
-        "pending_payment",
-        "payment_failed",
-        "processing",
-        "packed",
-        "shipped",
-        "out_for_delivery",
-        "delivered",
-        "cancelled",
-        "returned",
-    ],
-}
-REFUND_STATUS = {"type": "string", "enum": ["requested", "approved", "refunded", "rejected"]}
+STATUS = {"type": "string", "enum": [status.value for status in OrderStatus]}
+REFUND_STATUS = {"type": "string", "enum": list(REFUND_STATUSES)}
 
 SCHEMAS: dict[str, Any] = {
     "Error": ERROR_SCHEMA,
@@ -50,7 +38,7 @@ SCHEMAS: dict[str, Any] = {
             "name": {"type": "string"},
             "email": {"type": "string"},
             "postcode": {"type": "string"},
-            "tier": {"type": "string", "enum": ["standard", "silver", "gold"]},
+            "tier": {"type": "string", "enum": list(CUSTOMER_TIERS)},
         }
     ),
     "Address": _object(
@@ -129,7 +117,7 @@ SCHEMAS: dict[str, Any] = {
             "retry_after_s": _nullable({"type": "integer", "minimum": 1}),
         }
     ),
-    "ChangeCodeRequest": _object({"purpose": {"type": "string", "enum": ["cancel", "shipping_address", "return"]}}),
+    "ChangeCodeRequest": _object({"purpose": {"type": "string", "enum": list(CHANGE_CODE_PURPOSES)}}),
     "ChangeCodeSent": _object(
         {
             "order_number": {"type": "string"},
@@ -166,7 +154,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": {"type": "integer"},
             "order_number": {"type": "string"},
-            "kind": {"type": "string", "enum": ["return", "cancellation"]},
+            "kind": {"type": "string", "enum": list(REFUND_KINDS)},
             "amount": MONEY,
             "currency": {"type": "string"},
             "status": REFUND_STATUS,

@@ -16,7 +16,8 @@ from typing import Any
 
 from backends.orders.errors import Invalid
 from backends.orders.models import Order
-from backends.orders.states import ADDRESS_CHANGEABLE, CANCELLABLE, Status
+from backends.orders.states import ADDRESS_CHANGEABLE, CANCELLABLE
+from contracts.orders import OrderStatus
 
 RETURN_WINDOW = timedelta(days=30)
 FREE_CANCELLATION_PERIOD = timedelta(hours=24)
@@ -48,10 +49,10 @@ POSTCODE_FORMATS: dict[str, re.Pattern[str]] = {
 
 def cancellation_fee(order: Order, now: datetime) -> Decimal | None:
     """The fee to cancel now, or None when the order can't be cancelled at all."""
-    status = Status(order.status)
+    status = OrderStatus(order.status)
     if status not in CANCELLABLE:
         return None
-    if status == Status.PENDING_PAYMENT or order.customer.tier == "gold":
+    if status == OrderStatus.PENDING_PAYMENT or order.customer.tier == "gold":
         return Decimal("0.00")
     if now - order.placed_at <= FREE_CANCELLATION_PERIOD:
         return Decimal("0.00")
@@ -68,11 +69,11 @@ def has_return(order: Order) -> bool:
 
 def returnable(order: Order, now: datetime) -> bool:
     deadline = return_deadline(order)
-    return order.status == Status.DELIVERED and deadline is not None and now <= deadline and not has_return(order)
+    return order.status == OrderStatus.DELIVERED and deadline is not None and now <= deadline and not has_return(order)
 
 
 def address_changeable(order: Order) -> bool:
-    return Status(order.status) in ADDRESS_CHANGEABLE
+    return OrderStatus(order.status) in ADDRESS_CHANGEABLE
 
 
 def transit_days(delivery_option: str) -> int:
@@ -100,13 +101,13 @@ def tracking_url(carrier: str, tracking_number: str) -> str | None:
 
 def current_eta(order: Order) -> date | None:
     """Carrier ETA while in transit; an estimate before shipping; none once finished."""
-    status = Status(order.status)
-    if status in {Status.DELIVERED, Status.CANCELLED, Status.RETURNED, Status.PAYMENT_FAILED}:
+    status = OrderStatus(order.status)
+    if status in {OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus.PAYMENT_FAILED}:
         return None
     open_shipments = [s for s in order.shipments if s.delivered_at is None and s.eta is not None]
     if open_shipments:
         return max(s.eta for s in open_shipments)
-    if status in {Status.PROCESSING, Status.PACKED}:
+    if status in {OrderStatus.PROCESSING, OrderStatus.PACKED}:
         start = order.paid_at or order.placed_at
         return (start + timedelta(days=HANDLING_DAYS + transit_days(order.delivery_option))).date()
     return None

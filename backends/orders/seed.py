@@ -28,7 +28,7 @@ from backends.orders import rules
 from backends.orders.db import DEFAULT_DB_URL, create_tables, make_engine, make_sessions
 from backends.orders.errors import NotFound
 from backends.orders.service import NewLine, OrdersService, utcnow
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -56,21 +56,21 @@ DELIVERY_OPTIONS = (["standard"] * 6) + ["express", "express", "next_day"]
 TIERS = (["standard"] * 7) + ["silver", "silver", "gold"]
 
 # scenario -> the order status it ends in
-SCENARIOS: dict[str, Status] = {
-    "pending_payment": Status.PENDING_PAYMENT,
-    "payment_failed": Status.PAYMENT_FAILED,
-    "processing": Status.PROCESSING,
-    "processing_with_cancellation_fee": Status.PROCESSING,
-    "packed": Status.PACKED,
-    "shipped": Status.SHIPPED,
-    "out_for_delivery": Status.OUT_FOR_DELIVERY,
-    "delivered_returnable": Status.DELIVERED,
-    "delivered_return_window_closed": Status.DELIVERED,
-    "return_requested": Status.DELIVERED,
-    "return_rejected": Status.DELIVERED,
-    "returned": Status.RETURNED,
-    "cancelled_unpaid": Status.CANCELLED,
-    "cancelled_paid": Status.CANCELLED,
+SCENARIOS: dict[str, OrderStatus] = {
+    "pending_payment": OrderStatus.PENDING_PAYMENT,
+    "payment_failed": OrderStatus.PAYMENT_FAILED,
+    "processing": OrderStatus.PROCESSING,
+    "processing_with_cancellation_fee": OrderStatus.PROCESSING,
+    "packed": OrderStatus.PACKED,
+    "shipped": OrderStatus.SHIPPED,
+    "out_for_delivery": OrderStatus.OUT_FOR_DELIVERY,
+    "delivered_returnable": OrderStatus.DELIVERED,
+    "delivered_return_window_closed": OrderStatus.DELIVERED,
+    "return_requested": OrderStatus.DELIVERED,
+    "return_rejected": OrderStatus.DELIVERED,
+    "returned": OrderStatus.RETURNED,
+    "cancelled_unpaid": OrderStatus.CANCELLED,
+    "cancelled_paid": OrderStatus.CANCELLED,
 }
 WEIGHTS = {"delivered_returnable": 6, "delivered_return_window_closed": 6, "shipped": 3, "processing": 2}
 
@@ -148,23 +148,29 @@ def plan_lines(rng: random.Random) -> list[NewLine]:
     return lines
 
 
-def fulfilment_times(rng: random.Random, last: Status, at: datetime, option: str) -> dict[Status, datetime]:
+def fulfilment_times(rng: random.Random, last: OrderStatus, at: datetime, option: str) -> dict[OrderStatus, datetime]:
     """Times of placing, paying, packing, shipping, out-for-delivery and delivery, built backwards
     from the time of the last step reached, so every step lies in the past and in order."""
-    chain = [Status.PROCESSING, Status.PACKED, Status.SHIPPED, Status.OUT_FOR_DELIVERY, Status.DELIVERED]
+    chain = [
+        OrderStatus.PROCESSING,
+        OrderStatus.PACKED,
+        OrderStatus.SHIPPED,
+        OrderStatus.OUT_FOR_DELIVERY,
+        OrderStatus.DELIVERED,
+    ]
     gaps = {
-        Status.PROCESSING: _hours(rng, 0.1, 2),
-        Status.PACKED: _hours(rng, 3, 20),
-        Status.SHIPPED: _hours(rng, 2, 10),
-        Status.OUT_FOR_DELIVERY: timedelta(days=rules.transit_days(option)) - _hours(rng, 4, 10),
-        Status.DELIVERED: _hours(rng, 2, 7),
+        OrderStatus.PROCESSING: _hours(rng, 0.1, 2),
+        OrderStatus.PACKED: _hours(rng, 3, 20),
+        OrderStatus.SHIPPED: _hours(rng, 2, 10),
+        OrderStatus.OUT_FOR_DELIVERY: timedelta(days=rules.transit_days(option)) - _hours(rng, 4, 10),
+        OrderStatus.DELIVERED: _hours(rng, 2, 7),
     }
-    times: dict[Status, datetime] = {}
+    times: dict[OrderStatus, datetime] = {}
     current = at
     for status in reversed(chain[: chain.index(last) + 1]):
         times[status] = current
         current -= gaps[status]
-    times[Status.PENDING_PAYMENT] = current  # placed_at
+    times[OrderStatus.PENDING_PAYMENT] = current  # placed_at
     return times
 
 
@@ -179,18 +185,18 @@ def plan_order(rng: random.Random, number: int, customer: CustomerPlan, scenario
         plan.placed_at = now - _hours(rng, 0.2, 20)
     elif scenario == "payment_failed":
         plan.placed_at = now - _hours(rng, 2, 72)
-        plan.steps.append((plan.placed_at + _hours(rng, 0.02, 0.2), _status(Status.PAYMENT_FAILED)))
+        plan.steps.append((plan.placed_at + _hours(rng, 0.02, 0.2), _status(OrderStatus.PAYMENT_FAILED)))
     elif scenario == "cancelled_unpaid":
         plan.placed_at = now - _hours(rng, 6, 24 * 20)
         plan.steps.append((plan.placed_at + _hours(rng, 0.2, 5), _cancel("Ordered the wrong size by mistake")))
     elif scenario == "cancelled_paid":
-        times = fulfilment_times(rng, Status.PROCESSING, now - _hours(rng, 30, 24 * 20), option)
+        times = fulfilment_times(rng, OrderStatus.PROCESSING, now - _hours(rng, 30, 24 * 20), option)
         _add_chain(plan, times)
-        cancelled = times[Status.PROCESSING] + _hours(rng, 0.5, 10)
+        cancelled = times[OrderStatus.PROCESSING] + _hours(rng, 0.5, 10)
         plan.steps.append((cancelled, _cancel("Found a better price elsewhere")))
         if cancelled + timedelta(days=2) < now:
             plan.steps.append((cancelled + timedelta(days=2), _decide_latest("refunded")))
-    elif status in (Status.PROCESSING, Status.PACKED, Status.SHIPPED, Status.OUT_FOR_DELIVERY):
+    elif status in (OrderStatus.PROCESSING, OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY):
         recent = {
             "processing": (1, 20),
             "processing_with_cancellation_fee": (26, 60),
@@ -209,7 +215,7 @@ def plan_order(rng: random.Random, number: int, customer: CustomerPlan, scenario
             "returned": (12, 60),
         }[scenario]
         delivered = now - timedelta(days=rng.uniform(*days_ago))
-        _add_chain(plan, fulfilment_times(rng, Status.DELIVERED, delivered, option))
+        _add_chain(plan, fulfilment_times(rng, OrderStatus.DELIVERED, delivered, option))
         if scenario in ("return_requested", "return_rejected", "returned"):
             opened = delivered + _hours(rng, 20, 48)
             reason = rng.choice(["Doesn't fit", "Not as pictured", "Arrived damaged", "Changed my mind"])
@@ -222,13 +228,19 @@ def plan_order(rng: random.Random, number: int, customer: CustomerPlan, scenario
     return plan
 
 
-def _add_chain(plan: OrderPlan, times: dict[Status, datetime], eta_after: datetime | None = None) -> None:
-    plan.placed_at = times[Status.PENDING_PAYMENT]
-    for status in (Status.PROCESSING, Status.PACKED, Status.SHIPPED, Status.OUT_FOR_DELIVERY, Status.DELIVERED):
+def _add_chain(plan: OrderPlan, times: dict[OrderStatus, datetime], eta_after: datetime | None = None) -> None:
+    plan.placed_at = times[OrderStatus.PENDING_PAYMENT]
+    for status in (
+        OrderStatus.PROCESSING,
+        OrderStatus.PACKED,
+        OrderStatus.SHIPPED,
+        OrderStatus.OUT_FOR_DELIVERY,
+        OrderStatus.DELIVERED,
+    ):
         if status not in times:
             continue
-        if status == Status.SHIPPED:
-            end = times.get(Status.OUT_FOR_DELIVERY) or times.get(Status.DELIVERED)
+        if status == OrderStatus.SHIPPED:
+            end = times.get(OrderStatus.OUT_FOR_DELIVERY) or times.get(OrderStatus.DELIVERED)
             eta = (end or times[status] + timedelta(days=rules.transit_days(plan.delivery_option))).date()
             if eta_after is not None and end is None and eta <= eta_after.date():
                 eta = eta_after.date() + timedelta(days=1)
@@ -243,7 +255,7 @@ def _add_chain(plan: OrderPlan, times: dict[Status, datetime], eta_after: dateti
             plan.steps.append((times[status], _status(status)))
 
 
-def _status(status: Status, **kwargs: Any) -> Callable[[OrdersService, int], Any]:
+def _status(status: OrderStatus, **kwargs: Any) -> Callable[[OrdersService, int], Any]:
     return lambda service, number: service.set_status(number, status, ACTOR, **kwargs)
 
 
@@ -319,7 +331,7 @@ async def apply(service: OrdersService, clock: SimClock, people: list[CustomerPl
 
 
 async def demo_index(service: OrdersService, orders: list[OrderPlan], per_key: int = 5) -> dict[str, Any]:
-    statuses: dict[str, list[dict[str, str]]] = {status.value: [] for status in Status}
+    statuses: dict[str, list[dict[str, str]]] = {status.value: [] for status in OrderStatus}
     scenarios: dict[str, list[dict[str, str]]] = {name: [] for name in SCENARIOS}
     for order in orders:
         data = await service.get_order(order.number)

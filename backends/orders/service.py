@@ -23,12 +23,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from backends.orders import rules, serialize
 from backends.orders.access import (
-    PURPOSES,
     AccessSettings,
     ChangeCodes,
     Counters,
     ProofGuard,
-    ProofResult,
     proof_keys,
     retry_after,
 )
@@ -50,12 +48,13 @@ from backends.orders.states import (
     ADDRESS_CHANGEABLE,
     CANCELLABLE,
     FULFILMENT_TARGETS,
-    Status,
     check_address_changeable,
     check_cancellable,
     check_transition,
     why_not,
 )
+from contracts.orders import CHANGE_CODE_PURPOSES, OrderStatus, OwnershipCheck
+from contracts.orders_wire import order_number_to_json, timestamp_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ class OrdersService:
 
     async def verify_owner(
         self, number: int, email: str | None, postcode: str | None, clients: Sequence[str] = ()
-    ) -> ProofResult:
+    ) -> OwnershipCheck:
         """Every given proof must match. An unknown order number gives the same answer as a wrong
         proof (and is counted the same), so order numbers cannot be enumerated; a locked-out order
         number or client is refused even with the right proof until its cool-down ends."""
@@ -169,7 +168,7 @@ class OrdersService:
             if until is not None:
                 self.counters.proofs_refused_locked += 1
                 logger.warning("ownership check for order %s refused: locked out until %sZ", number, until.isoformat())
-                return ProofResult(verified=False, locked=True, retry_after_s=retry_after(until, now))
+                return OwnershipCheck(verified=False, locked=True, retry_after_s=retry_after(until, now))
             order = await session.get(Order, number)
             verified = order is not None and all(
                 _same(given, expected)
@@ -179,19 +178,19 @@ class OrdersService:
             if verified:
                 self.counters.proofs_verified += 1
                 logger.info("ownership check for order %s: verified", number)
-                return ProofResult(verified=True)
+                return OwnershipCheck(verified=True)
             self.counters.proofs_failed += 1
             until = await self._guard.record_failure(session, keys, now)
             await self._guard.prune(session, now)
         logger.info("ownership check for order %s: not verified", number)
         if until is not None:
-            return ProofResult(verified=False, locked=True, retry_after_s=retry_after(until, now))
-        return ProofResult(verified=False)
+            return OwnershipCheck(verified=False, locked=True, retry_after_s=retry_after(until, now))
+        return OwnershipCheck(verified=False)
 
     async def issue_change_code(self, number: int, purpose: str) -> dict[str, Any]:
         """Mails a one-time code for one change to the order's email; returns where it went (masked)."""
-        if purpose not in PURPOSES:
-            raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}.", fields={"purpose": "unknown"})
+        if purpose not in CHANGE_CODE_PURPOSES:
+            raise Invalid(f"purpose must be one of {', '.join(CHANGE_CODE_PURPOSES)}.", fields={"purpose": "unknown"})
         if self._mailer is None:
             raise RuntimeError("the orders service was built without a mailer")
         now = self._clock()
@@ -209,10 +208,10 @@ class OrdersService:
         logger.info("change code for order %s (%s) mailed", number, purpose)
         expires = now + self._codes.settings.code_ttl
         return {
-            "order_number": serialize.order_number(number),
+            "order_number": order_number_to_json(number),
             "purpose": purpose,
             "sent_to": mask_email(email),
-            "expires_at": serialize.when(expires),
+            "expires_at": timestamp_to_json(expires),
         }
 
     async def redeem_code(self, number: int, purpose: str, code: str) -> None:
@@ -253,7 +252,7 @@ class OrdersService:
         async with self._sessions() as session:
             order = await self._order(session, number)
             return {
-                "order_number": serialize.order_number(number),
+                "order_number": order_number_to_json(number),
                 "refunds": [serialize.refund(r) for r in order.refunds],
             }
 
@@ -262,7 +261,7 @@ class OrdersService:
             order = await self._order(session, number)
             if order.invoice is None:
                 raise Refused(
-                    f"There is no invoice for order {number} because {why_not(Status(order.status))}"
+                    f"There is no invoice for order {number} because {why_not(OrderStatus(order.status))}"
                     if order.paid_at is None
                     else f"The invoice for order {number} is not ready yet.",
                     code="not_paid",
@@ -275,14 +274,14 @@ class OrdersService:
         """Cancels a pending or processing order; a paid order gets an approved refund (minus fee)."""
         async with self._sessions.begin() as session:
             order = await self._order(session, number, lock=True)
-            check_cancellable(Status(order.status))
+            check_cancellable(OrderStatus(order.status))
             now = self._clock()
             fee = rules.cancellation_fee(order, now) or Decimal("0.00")
             await self._claim_status(
                 session,
                 order,
                 CANCELLABLE,
-                Status.CANCELLED,
+                OrderStatus.CANCELLED,
                 actor,
                 now,
                 reason=reason,
@@ -294,17 +293,13 @@ class OrdersService:
                 refund = self._new_refund(session, order, "cancellation", order.total - fee, reason, actor, now)
                 refund.status, refund.decided_at = "approved", now
             await self._flush_refund(session, number)
-            return {
-                "order": serialize.order(order, now),
-                "cancellation_fee": serialize.money(fee),
-                "refund": serialize.refund(refund) if refund else None,
-            }
+            return serialize.cancellation(order, now, fee, refund)
 
     async def change_shipping_address(self, number: int, address: dict[str, Any], actor: str) -> dict[str, Any]:
         clean = rules.validate_address(address)
         async with self._sessions.begin() as session:
             order = await self._order(session, number, lock=True)
-            check_address_changeable(Status(order.status))
+            check_address_changeable(OrderStatus(order.status))
             now = self._clock()
             changes = {}
             for key, value in clean.items():
@@ -325,9 +320,9 @@ class OrdersService:
         async with self._sessions.begin() as session:
             order = await self._order(session, number, lock=True)
             now = self._clock()
-            status = Status(order.status)
-            if status != Status.DELIVERED:
-                code = "already_returned" if status == Status.RETURNED else "not_delivered"
+            status = OrderStatus(order.status)
+            if status != OrderStatus.DELIVERED:
+                code = "already_returned" if status == OrderStatus.RETURNED else "not_delivered"
                 raise Refused(f"Only delivered orders can be returned, and {why_not(status)}.", code=code)
             if rules.has_return(order):
                 raise Refused(f"A return for order {number} has already been started.", code="return_exists")
@@ -347,7 +342,7 @@ class OrdersService:
     async def set_status(
         self,
         number: int,
-        target: Status,
+        target: OrderStatus,
         actor: str,
         *,
         at: datetime | None = None,
@@ -365,14 +360,14 @@ class OrdersService:
             order = await self._order(session, number, lock=True)
             now = at or self._clock()
             await self._set_status(session, order, target, actor, now)
-            if target == Status.PROCESSING:
+            if target == OrderStatus.PROCESSING:
                 order.paid_at = now
                 self._issue_invoice(session, order, actor, now)
-            elif target == Status.SHIPPED:
+            elif target == OrderStatus.SHIPPED:
                 self._ship(session, order, actor, now, carrier, tracking_number, eta)
-            elif target == Status.OUT_FOR_DELIVERY:
+            elif target == OrderStatus.OUT_FOR_DELIVERY:
                 self._add_event(order, now, order.ship_city, "Out for delivery")
-            elif target == Status.DELIVERED:
+            elif target == OrderStatus.DELIVERED:
                 order.delivered_at = now
                 for shipment in order.shipments:
                     shipment.delivered_at = shipment.delivered_at or now
@@ -416,7 +411,7 @@ class OrdersService:
             self._audit(session, actor, "refund", refund.id, "decide", {"status": (current, target)}, now)
             if target == "refunded" and refund.kind == "return":
                 order = await self._order(session, refund.order_number, lock=True)
-                await self._set_status(session, order, Status.RETURNED, actor, now)
+                await self._set_status(session, order, OrderStatus.RETURNED, actor, now)
             await session.flush()
             return serialize.refund(refund)
 
@@ -464,7 +459,7 @@ class OrdersService:
                 number=number,
                 customer_id=customer.id,
                 email=customer.email,
-                status=Status.PENDING_PAYMENT.value,
+                status=OrderStatus.PENDING_PAYMENT.value,
                 placed_at=placed,
                 updated_at=placed,
                 currency=currency,
@@ -495,7 +490,7 @@ class OrdersService:
             )
             return [
                 {
-                    "at": serialize.when(row.at),
+                    "at": timestamp_to_json(row.at),
                     "actor": row.actor,
                     "action": row.action,
                     "field": row.field,
@@ -523,31 +518,37 @@ class OrdersService:
         return customer
 
     async def _set_status(
-        self, session: AsyncSession, order: Order, target: Status, actor: str, now: datetime, reason: str | None = None
+        self,
+        session: AsyncSession,
+        order: Order,
+        target: OrderStatus,
+        actor: str,
+        now: datetime,
+        reason: str | None = None,
     ) -> None:
-        check_transition(Status(order.status), target)
+        check_transition(OrderStatus(order.status), target)
         await self._claim_status(
-            session, order, {Status(order.status)}, target, actor, now, reason=reason, explain=check_transition
+            session, order, {OrderStatus(order.status)}, target, actor, now, reason=reason, explain=check_transition
         )
 
     async def _claim_status(
         self,
         session: AsyncSession,
         order: Order,
-        allowed: Collection[Status],
-        target: Status,
+        allowed: Collection[OrderStatus],
+        target: OrderStatus,
         actor: str,
         now: datetime,
         *,
         reason: str | None = None,
-        explain: Callable[[Status, Status], None] | None = None,
+        explain: Callable[[OrderStatus, OrderStatus], None] | None = None,
         **values: Any,
     ) -> None:
         """Moves the order to `target` only if it is still in one of `allowed`, and audits it;
         `explain(current, target)` raises the refusal that fits a status changed meanwhile."""
         old = order.status
 
-        def refuse(current: Status) -> None:
+        def refuse(current: OrderStatus) -> None:
             (explain or check_transition)(current, target)
 
         await self._claim(session, order, allowed, refuse, status=target.value, updated_at=now, **values)
@@ -560,8 +561,8 @@ class OrdersService:
         self,
         session: AsyncSession,
         order: Order,
-        allowed: Collection[Status],
-        explain: Callable[[Status], None],
+        allowed: Collection[OrderStatus],
+        explain: Callable[[OrderStatus], None],
         **values: Any,
     ) -> None:
         """`UPDATE orders SET … WHERE number = ? AND status IN (allowed)`, checked by its row count.
@@ -580,7 +581,7 @@ class OrdersService:
             current = await session.scalar(select(Order.status).where(Order.number == order.number))
             logger.info("order %s changed concurrently (now %s): change refused", order.number, current)
             if current is not None:
-                explain(Status(current))
+                explain(OrderStatus(current))
             raise Refused(f"Order {order.number} was changed by another request just now.", code="concurrent_change")
         for name, value in values.items():
             set_committed_value(order, name, value)

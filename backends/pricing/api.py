@@ -11,11 +11,11 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
-from backends.common import http
 from backends.pricing import rules
 from backends.pricing.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
 from backends.pricing.openapi import CODE_PATTERN, KEY_PATTERN, REQUEST_BODIES, schema_for
 from backends.pricing.service import PricingService
+from service_kit import http
 
 logger = logging.getLogger(__name__)
 

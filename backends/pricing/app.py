@@ -8,11 +8,11 @@ import os
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backends.common.app import create_service_app, run_service
 from backends.pricing.api import SERVICE, body_validators, error_middleware, routes
 from backends.pricing.db import create_tables, default_db_url, make_sessions
 from backends.pricing.openapi import build_spec
 from backends.pricing.service import Clock, PricingService, utcnow
+from service_kit.app import create_service_app, run_service
 
 logger = logging.getLogger(__name__)
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from backends.common.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
+from service_kit.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
 
 __all__ = ["BadRequest", "DomainError", "Invalid", "NotFound", "Refused", "Unavailable"]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from backends.common import openapi as common
-from backends.common.openapi import ERROR_SCHEMA
-from backends.common.openapi import nullable as _nullable
-from backends.common.openapi import obj as _object
-from backends.common.openapi import ref as _ref
-from backends.common.openapi import schema_for as schema_for
+from service_kit import openapi as common
+from service_kit.openapi import ERROR_SCHEMA
+from service_kit.openapi import nullable as _nullable
+from service_kit.openapi import obj as _object
+from service_kit.openapi import ref as _ref
+from service_kit.openapi import schema_for as schema_for
 
 CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
 KEY_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$"

@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
-from backends.common import http
 from backends.recommendations.engine import Model
 from backends.recommendations.openapi import (
     CART_PATTERN,
@@ -23,6 +22,7 @@ from backends.recommendations.openapi import (
 )
 from backends.recommendations.service import ModelFileMissing, RecommendationService
 from backends.recommendations.sources import ItemsUnavailable
+from service_kit import http
 
 logger = logging.getLogger(__name__)
 

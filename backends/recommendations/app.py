@@ -8,7 +8,6 @@ import os
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backends.common.app import create_service_app, run_service
 from backends.recommendations import background
 from backends.recommendations.api import SERVICE, body_validators, error_middleware, routes
 from backends.recommendations.db import create_tables, default_db_url, make_sessions
@@ -17,6 +16,7 @@ from backends.recommendations.openapi import build_spec
 from backends.recommendations.service import Clock, RecommendationService, utcnow
 from backends.recommendations.settings import Settings
 from backends.recommendations.sources import ItemSource, source_from_env
+from service_kit.app import create_service_app, run_service
 
 logger = logging.getLogger(__name__)
 TASKS = web.AppKey("background_tasks", list)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backends.common import db as common
-from backends.common.db import make_engine, make_sessions
 from backends.recommendations.tables import Base
+from service_kit import db as common
+from service_kit.db import make_engine, make_sessions
 
 __all__ = ["create_tables", "default_db_url", "make_engine", "make_sessions"]
 

@@ -2,7 +2,7 @@
 
 Kept to plain fields (id, category, text, links) so a shop can feed any catalogue, and so the
 offline benchmark can build the same records from invoice descriptions. Both ways in — a
-`knowledge_graph.model.Catalogue` and the graph service's product details — go through `make_item`,
+`contracts.catalogue.Catalogue` and the graph service's product details — go through `make_item`,
 so an item's content text is the same wherever it came from.
 """
 
@@ -15,8 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from knowledge_graph.model import Catalogue, ProductLink
-from knowledge_graph.store import ProductDetails
+from contracts.catalogue import Catalogue, ProductDetails, ProductLink
 
 WORD = re.compile(r"[a-z0-9]+")
 SNAPSHOT_VERSION = 1
@@ -144,12 +143,6 @@ def from_details(products: Iterable[ProductDetails], links: Iterable[ProductLink
             )
         )
     return ItemCatalogue(items, *link_maps(links))
-
-
-def demo_items() -> ItemCatalogue:
-    from knowledge_graph.importers.demo import load_demo_catalogue
-
-    return from_catalogue(load_demo_catalogue().catalogue)
 
 
 def plain_items(ids: Iterable[str], texts: dict[str, str] | None = None) -> ItemCatalogue:

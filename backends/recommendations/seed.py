@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from backends.recommendations.db import create_tables, default_db_url, make_engine, make_sessions
+from backends.recommendations.demo import demo_items
 from backends.recommendations.engine import Event
-from backends.recommendations.items import ItemCatalogue, demo_items
+from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.service import utcnow
 from backends.recommendations.tables import Interaction
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from actions.clients.catalogue import CatalogueClient, CatalogueUnavailable
-from backends.recommendations.items import ItemCatalogue, demo_items, from_details
-from knowledge_graph.model import ProductLink
-from knowledge_graph.store import ProductDetails
-from knowledge_graph.wire import details_from_json
+from backends.recommendations.demo import demo_items
+from backends.recommendations.items import ItemCatalogue, from_details
+from contracts.catalogue import ProductDetails, ProductLink
+from contracts.catalogue_wire import details_from_json
+from service_clients.catalogue import CatalogueClient, CatalogueUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from backends.recommendations.db import create_tables, default_db_url, make_engine, make_sessions
@@ -34,7 +33,7 @@ async def retrain(db_url: str, model_path: Path, settings: Settings, source: Ite
     try:
         await create_tables(engine)
         service = RecommendationService(
-            make_sessions(engine), ItemCatalogue([]), replace(settings, model_path=None), source=source
+            make_sessions(engine), ItemCatalogue([]), settings.model_copy(update={"model_path": None}), source=source
         )
         if await service.start_items() == "none":
             raise NoCatalogue(f"the {source.name} cannot be read and there is no item snapshot yet")

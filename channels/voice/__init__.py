@@ -1,6 +1,8 @@
 """The voice channel: a gateway process between telephony (Twilio Media Streams) and Rasa.
 
-server.py (WebSocket + browser page), call.py (one call's turns, barge-in, keypad), spoken.py (chat
-replies rewritten for the ear), protocol.py (message shapes and audio framing), rasa_client.py (the
-voice input channel, channels/voice_input.py), engines.py (speech models from speech/). docs/voice.md.
+Shaped like a frame pipeline: server.py (routes, admission) and transports/websocket.py take the
+stream; serializers/ turn a provider's messages into frames (frames.py); call.py wires the
+processors/ (audio input, turn detection, keypad, confirmation, dialogue, playback and barge-in,
+no-input prompts, time limit, agent messages) to the services/ (speech models, Rasa's voice channel,
+channels/voice_input.py). spoken.py rewrites chat replies for the ear. docs/voice.md has the picture.
 """

@@ -2,7 +2,7 @@
 
 Routes:
 
-- ``GET /voice/stream``: WebSocket speaking the Twilio Media Streams protocol (protocol.py). A
+- ``GET /voice/stream``: WebSocket speaking the Twilio Media Streams protocol (serializers/twilio.py). A
   telephony provider authenticates with ``VOICE_GATEWAY_TOKEN``, in the URL (``?token=``) or as the
   custom parameter ``token`` of the ``start`` message (Twilio ``<Parameter name="token" .../>``).
   The browser page uses a short-lived, single-use ``ticket`` instead, so the token never reaches a
@@ -26,34 +26,22 @@ from pathlib import Path
 from string import Template
 
 import psutil
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from channels.voice.call import Call, CallStats
-from channels.voice.engines import Engines, load_engines
+from channels.voice.call import Call
 from channels.voice.limits import Busy, Line, Lines, TicketBook
-from channels.voice.protocol import (
-    MAX_MESSAGE_BYTES,
-    Connected,
-    Dtmf,
-    Mark,
-    Media,
-    ProtocolError,
-    Start,
-    Stop,
-    parse,
-)
-from channels.voice.rasa_client import RasaClient
+from channels.voice.serializers.base import ProtocolError
+from channels.voice.serializers.twilio import TwilioSerializer
+from channels.voice.services.dialogue import RasaClient
+from channels.voice.services.speech import Engines, load_engines
 from channels.voice.settings import VoiceSettings
+from channels.voice.stats import CallStats
+from channels.voice.transports.websocket import POLICY_VIOLATION, close, relay, send, wait_for_start
 
 logger = logging.getLogger("channels.voice")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-START_TIMEOUT_S = 10.0
-MAX_PROTOCOL_ERRORS = 20
 CALL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-POLICY_VIOLATION = 1008
-UNSUPPORTED_DATA = 1003
-TRY_AGAIN_LATER = 1013
 
 SETTINGS = web.AppKey("settings", VoiceSettings)
 ENGINES = web.AppKey("engines", Engines)
@@ -95,13 +83,14 @@ async def stream(request: web.Request) -> web.StreamResponse:
 async def answer(request: web.Request, line: Line) -> web.WebSocketResponse:
     """The WebSocket of one admitted stream, from ``start`` to the end of the call."""
     settings, stats = request.app[SETTINGS], request.app[STATS]
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
+    serializer = TwilioSerializer()  # every caller speaks Twilio Media Streams (the browser page too)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=serializer.max_message_bytes)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
     call: Call | None = None
     reason = "caller hung up"
     try:
-        start = await wait_for_start(ws)
+        start = await wait_for_start(ws, serializer)
         if start is None:
             return ws
         if line.kind == "unauthenticated":
@@ -113,26 +102,26 @@ async def answer(request: web.Request, line: Line) -> web.WebSocketResponse:
             line.authenticated_as_provider()
         if line.kind == "browser":
             call_id = "web-" + uuid.uuid4().hex  # a browser cannot pick (or guess into) a conversation
-        elif CALL_ID.match(start.call_sid):
-            call_id = start.call_sid
+        elif CALL_ID.match(start.call_id):
+            call_id = start.call_id
         else:
             await close(ws, POLICY_VIOLATION, "start.callSid may only hold letters, digits, '_' and '-'")
             return ws
         parameters = start.custom_parameters
         call = Call(
             call_id=call_id,
-            stream_sid=start.stream_sid,
             caller=(parameters.get("caller") or parameters.get("from") or line.kind)[:64],
             audio_format=start.audio_format,
             engines=request.app[ENGINES],
             rasa=request.app[RASA],
             settings=settings,
             stats=stats,
+            serializer=serializer.for_stream(start),
             send=lambda text: send(ws, text),
             close_stream=lambda why: close(ws, 1000, why),
         )
         await call.start()
-        reason = await relay(ws, call)
+        reason = await relay(ws, serializer, call)
     except ProtocolError as error:
         await close(ws, POLICY_VIOLATION, str(error))
     finally:
@@ -142,74 +131,6 @@ async def answer(request: web.Request, line: Line) -> web.WebSocketResponse:
             await ws.close()
         request.app[SOCKETS].discard(ws)
     return ws
-
-
-async def wait_for_start(ws: web.WebSocketResponse) -> Start | None:
-    """Reads up to the ``start`` message (after an optional ``connected``); None if the stream ended."""
-    try:
-        async with asyncio.timeout(START_TIMEOUT_S):
-            async for message in ws:
-                if message.type != WSMsgType.TEXT:
-                    await close(ws, UNSUPPORTED_DATA, "send JSON text messages (Twilio Media Streams)")
-                    return None
-                event = parse(message.data)
-                if isinstance(event, Start):
-                    return event
-                if not isinstance(event, Connected):
-                    await close(ws, POLICY_VIOLATION, "the first message must be 'start' (after 'connected')")
-                    return None
-    except TimeoutError:
-        await close(ws, POLICY_VIOLATION, f"no 'start' message within {START_TIMEOUT_S:.0f} s")
-    return None
-
-
-async def relay(ws: web.WebSocketResponse, call: Call) -> str:
-    """Feeds the caller's messages to the call until ``stop`` or the socket closes; returns why it ended."""
-    errors = 0
-    async for message in ws:
-        if message.type == WSMsgType.BINARY:
-            await close(ws, UNSUPPORTED_DATA, "binary frames are not part of the protocol: send JSON text")
-            return "binary frame"
-        if message.type != WSMsgType.TEXT:
-            break
-        try:
-            event = parse(message.data)
-        except ProtocolError as error:
-            errors += 1
-            logger.warning("call %s: message ignored: %s", call.call_id, error)
-            if errors >= MAX_PROTOCOL_ERRORS:
-                await close(ws, POLICY_VIOLATION, f"too many malformed messages; last: {error}")
-                return "protocol errors"
-            continue
-        if isinstance(event, Media):
-            call.on_media(event.payload, event.sequence)
-        elif isinstance(event, Mark):
-            call.on_mark(event.name)
-        elif isinstance(event, Dtmf):
-            call.on_dtmf(event.digit)
-        elif isinstance(event, Stop):
-            return "stop"
-        if call.pace.flooding:
-            call.stats.floods += 1
-            await close(ws, POLICY_VIOLATION, "audio arrives much faster than real time: stream closed")
-            return "audio flood"
-    return "socket closed" if call.ending is None else call.ending
-
-
-async def send(ws: web.WebSocketResponse, text: str) -> None:
-    if ws.closed:
-        return
-    try:
-        await ws.send_str(text)
-    except (ConnectionResetError, RuntimeError) as error:  # the caller went away between two frames
-        logger.debug("send on a closing stream: %s", error)
-
-
-async def close(ws: web.WebSocketResponse, code: int, reason: str) -> None:
-    if code != 1000:
-        logger.warning("closing voice stream: %s (%d)", reason, code)
-    if not ws.closed:
-        await ws.close(code=code, message=reason.encode()[:120])
 
 
 async def health(request: web.Request) -> web.Response:

@@ -33,81 +33,56 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, Field
+from pydantic_settings import SettingsConfigDict
+
+from service_kit.settings import ServiceSettings
+
+Url = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {raw}")
-    return value
+class VoiceSettings(ServiceSettings):
+    """The variables above, each within its range (a value outside stops the gateway at start-up)."""
 
+    model_config = SettingsConfigDict(str_strip_whitespace=True)
 
-@dataclass(frozen=True)
-class VoiceSettings:
-    token: str
-    host: str = "127.0.0.1"
-    port: int = 8107
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_timeout_s: float = 10.0
-    workers: int = 2
-    max_calls: int = 4
-    max_browser_calls: int = 2
-    max_calls_per_address: int = 2
-    ticket_ttl_s: float = 60.0
-    max_call_s: float = 900.0
-    audio_burst_s: float = 2.0
-    audio_speed: float = 1.0
-    audio_flood_s: float = 5.0
-    max_pending_turns: int = 3
-    end_silence_ms: int = 400
-    speculate_ms: int = 150
-    vad_threshold: float = 0.4
-    min_speech_ms: int = 150
-    confirm_below: float = 0.45
-    dtmf_timeout_ms: int = 3000
-    no_input_s: float = 10.0
-    max_utterance_s: float = 30.0
-    agent_poll_s: float = 2.0
-    greeting: bool = True
+    token: str = Field(
+        min_length=1,
+        validation_alias="VOICE_GATEWAY_TOKEN",
+        description="the launcher writes one into var/secrets.env",
+    )
+    host: str = Field("127.0.0.1", validation_alias="VOICE_HOST")
+    port: int = Field(8107, ge=1, le=65535, validation_alias="VOICE_PORT")
+    rasa_url: Url = Field("http://127.0.0.1:5005", validation_alias="VOICE_RASA_URL")
+    rasa_timeout_s: float = Field(10.0, ge=0.5, le=120, validation_alias="VOICE_RASA_TIMEOUT_S")
+    workers: int = Field(2, ge=1, le=16, validation_alias="VOICE_WORKERS")
+    max_calls: int = Field(4, ge=1, le=100, validation_alias="VOICE_MAX_CALLS")
+    max_browser_calls: int = Field(2, ge=0, le=100, validation_alias="VOICE_MAX_BROWSER_CALLS")
+    max_calls_per_address: int = Field(2, ge=1, le=100, validation_alias="VOICE_MAX_CALLS_PER_ADDRESS")
+    ticket_ttl_s: float = Field(60.0, ge=5, le=600, validation_alias="VOICE_TICKET_TTL_S")
+    max_call_s: float = Field(900.0, ge=0, le=14400, validation_alias="VOICE_MAX_CALL_S")
+    audio_burst_s: float = Field(2.0, ge=0.2, le=30, validation_alias="VOICE_AUDIO_BURST_S")
+    audio_speed: float = Field(1.0, ge=1, le=20, validation_alias="VOICE_AUDIO_SPEED")
+    audio_flood_s: float = Field(5.0, ge=0.2, le=300, validation_alias="VOICE_AUDIO_FLOOD_S")
+    max_pending_turns: int = Field(3, ge=1, le=20, validation_alias="VOICE_MAX_PENDING_TURNS")
+    end_silence_ms: int = Field(400, ge=100, le=5000, validation_alias="VOICE_END_SILENCE_MS")
+    speculate_ms: int = Field(150, ge=0, le=5000, validation_alias="VOICE_SPECULATE_MS")
+    vad_threshold: float = Field(0.4, ge=0.05, le=0.95, validation_alias="VOICE_VAD_THRESHOLD")
+    min_speech_ms: int = Field(150, ge=32, le=2000, validation_alias="VOICE_MIN_SPEECH_MS")
+    confirm_below: float = Field(0.45, ge=0, le=1, validation_alias="VOICE_CONFIRM_BELOW")
+    dtmf_timeout_ms: int = Field(3000, ge=200, le=60000, validation_alias="VOICE_DTMF_TIMEOUT_MS")
+    no_input_s: float = Field(10.0, ge=0, le=600, validation_alias="VOICE_NO_INPUT_S")
+    max_utterance_s: float = Field(30.0, ge=1, le=120, validation_alias="VOICE_MAX_UTTERANCE_S")
+    agent_poll_s: float = Field(2.0, ge=0, le=60, validation_alias="VOICE_AGENT_POLL_S")
+    greeting: bool = Field(True, validation_alias="VOICE_GREETING")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> VoiceSettings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, prefix: str = "", defaults: Mapping[str, Any] | None = None
+    ) -> Self:
+        """VOICE_RASA_URL defaults to Rasa on this machine at RASA_PORT."""
         env = os.environ if env is None else env
-        token = env.get("VOICE_GATEWAY_TOKEN", "").strip()
-        if not token:
-            raise ValueError("VOICE_GATEWAY_TOKEN is not set (the launcher writes one into var/secrets.env)")
-        rasa_url = env.get("VOICE_RASA_URL", "").strip() or f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"
-        return cls(
-            token=token,
-            host=env.get("VOICE_HOST", cls.host),
-            port=int(_number(env, "VOICE_PORT", cls.port, 1, 65535)),
-            rasa_url=rasa_url.rstrip("/"),
-            rasa_timeout_s=_number(env, "VOICE_RASA_TIMEOUT_S", cls.rasa_timeout_s, 0.5, 120),
-            workers=int(_number(env, "VOICE_WORKERS", cls.workers, 1, 16)),
-            max_calls=int(_number(env, "VOICE_MAX_CALLS", cls.max_calls, 1, 100)),
-            max_browser_calls=int(_number(env, "VOICE_MAX_BROWSER_CALLS", cls.max_browser_calls, 0, 100)),
-            max_calls_per_address=int(_number(env, "VOICE_MAX_CALLS_PER_ADDRESS", cls.max_calls_per_address, 1, 100)),
-            ticket_ttl_s=_number(env, "VOICE_TICKET_TTL_S", cls.ticket_ttl_s, 5, 600),
-            max_call_s=_number(env, "VOICE_MAX_CALL_S", cls.max_call_s, 0, 4 * 3600),
-            audio_burst_s=_number(env, "VOICE_AUDIO_BURST_S", cls.audio_burst_s, 0.2, 30),
-            audio_speed=_number(env, "VOICE_AUDIO_SPEED", cls.audio_speed, 1, 20),
-            audio_flood_s=_number(env, "VOICE_AUDIO_FLOOD_S", cls.audio_flood_s, 0.2, 300),
-            max_pending_turns=int(_number(env, "VOICE_MAX_PENDING_TURNS", cls.max_pending_turns, 1, 20)),
-            end_silence_ms=int(_number(env, "VOICE_END_SILENCE_MS", cls.end_silence_ms, 100, 5000)),
-            speculate_ms=int(_number(env, "VOICE_SPECULATE_MS", cls.speculate_ms, 0, 5000)),
-            vad_threshold=_number(env, "VOICE_VAD_THRESHOLD", cls.vad_threshold, 0.05, 0.95),
-            min_speech_ms=int(_number(env, "VOICE_MIN_SPEECH_MS", cls.min_speech_ms, 32, 2000)),
-            confirm_below=_number(env, "VOICE_CONFIRM_BELOW", cls.confirm_below, 0, 1),
-            dtmf_timeout_ms=int(_number(env, "VOICE_DTMF_TIMEOUT_MS", cls.dtmf_timeout_ms, 200, 60000)),
-            no_input_s=_number(env, "VOICE_NO_INPUT_S", cls.no_input_s, 0, 600),
-            max_utterance_s=_number(env, "VOICE_MAX_UTTERANCE_S", cls.max_utterance_s, 1, 120),
-            agent_poll_s=_number(env, "VOICE_AGENT_POLL_S", cls.agent_poll_s, 0, 60),
-            greeting=env.get("VOICE_GREETING", "1").strip() not in ("0", "false", "no", "off"),
-        )
+        rasa_url = f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"
+        return super().from_env(env, prefix=prefix, defaults={"rasa_url": rasa_url, **(defaults or {})})

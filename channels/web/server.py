@@ -15,15 +15,18 @@ import hashlib
 import html
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from pydantic import AfterValidator, Field
+from pydantic_settings import SettingsConfigDict
+
+from service_kit.settings import ServiceSettings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,34 +40,28 @@ FONT_IMPORT = b"@import url(https://fonts.googleapis.com/css?family=Inter:400,50
 logger = logging.getLogger("channels.web")
 
 
-@dataclass(frozen=True)
-class PageConfig:
-    """Everything the page needs, from the environment."""
+def _http_url(url: str) -> str:
+    url = url.rstrip("/")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise ValueError(f"must be an http(s) URL, got {url!r}")
+    return url
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    rasa_public_url: str = "http://127.0.0.1:5005"
-    shop_name: str = "Northwind Outfitters"
-    chat_title: str = "Shop assistant"
-    chat_subtitle: str = "Orders, delivery, returns, products"
-    init_payload: str = "/greet"
 
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> PageConfig:
-        env = dict(os.environ if env is None else env)
-        defaults = cls()
-        url = env.get("RASA_PUBLIC_URL", defaults.rasa_public_url).rstrip("/")
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise ValueError(f"RASA_PUBLIC_URL must be an http(s) URL, got {url!r}")
-        return cls(
-            host=env.get("WEB_HOST", defaults.host),
-            port=int(env.get("WEB_PORT", defaults.port)),
-            rasa_public_url=url,
-            shop_name=env.get("SHOP_NAME", defaults.shop_name),
-            chat_title=env.get("CHAT_TITLE", defaults.chat_title),
-            chat_subtitle=env.get("CHAT_SUBTITLE", defaults.chat_subtitle),
-            init_payload=env.get("CHAT_INIT_PAYLOAD", defaults.init_payload),
-        )
+class PageConfig(ServiceSettings):
+    """Everything the page needs, from the environment. An empty CHAT_INIT_PAYLOAD means none, so
+    here an empty variable is a value, not "unset"."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=False)
+
+    host: str = Field("127.0.0.1", validation_alias="WEB_HOST")
+    port: int = Field(8080, ge=1, le=65535, validation_alias="WEB_PORT")
+    rasa_public_url: Annotated[str, AfterValidator(_http_url)] = Field(
+        "http://127.0.0.1:5005", validation_alias="RASA_PUBLIC_URL"
+    )
+    shop_name: str = Field("Northwind Outfitters", validation_alias="SHOP_NAME")
+    chat_title: str = Field("Shop assistant", validation_alias="CHAT_TITLE")
+    chat_subtitle: str = Field("Orders, delivery, returns, products", validation_alias="CHAT_SUBTITLE")
+    init_payload: str = Field("/greet", validation_alias="CHAT_INIT_PAYLOAD")
 
     def widget_settings(self) -> dict[str, object]:
         """Props for ``WebChat.default(...)``: see rasa-webchat's README."""

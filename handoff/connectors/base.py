@@ -4,7 +4,6 @@ The desk only sees these types; each connector module translates them to one sys
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -84,27 +83,9 @@ class ConnectorRejected(ConnectorError):
 
 
 PRIORITIES = range(1, 5)
-CONNECTOR_NAMES = ("rt5", "zendesk", "webhook")
 
 
 def check_priority(priority: int) -> int:
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be 1 (low) .. 4 (urgent), got {priority!r}")
     return priority
-
-
-def connectors_from_env(env: Mapping[str, str]) -> list[TicketConnector]:
-    """The connectors named in HANDOFF_CONNECTORS (comma separated; default none), configured from `env`.
-
-    Raises ValueError naming the missing or unknown setting, so a bad deployment fails at start-up."""
-    names = [part.strip().lower() for part in env.get("HANDOFF_CONNECTORS", "").split(",") if part.strip()]
-    unknown = sorted(set(names) - set(CONNECTOR_NAMES))
-    if unknown:
-        raise ValueError(f"HANDOFF_CONNECTORS: unknown connector(s) {', '.join(unknown)}; known: rt5, zendesk, webhook")
-    # Imported here because the connector modules import this one.
-    from handoff.connectors.rt5 import RT5Connector
-    from handoff.connectors.webhook import WebhookConnector
-    from handoff.connectors.zendesk import ZendeskConnector
-
-    factories = {"rt5": RT5Connector, "zendesk": ZendeskConnector, "webhook": WebhookConnector}
-    return [factories[name].from_env(env) for name in dict.fromkeys(names)]

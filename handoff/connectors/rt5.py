@@ -9,14 +9,17 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Self
 
 import aiohttp
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import NoDecode
 
 from handoff.connectors.base import ConnectorRejected, ExternalReply, ExternalTicket, check_priority
 from handoff.connectors.http import DEFAULT_TIMEOUT_S, JsonHttp
 from handoff.connectors.text import html_to_text, one_line, parse_timestamp, ticket_header, tidy
+from service_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -27,40 +30,39 @@ DEFAULT_PRIORITIES = (0, 50, 100, 100)
 TOKEN_USER_ID = re.compile(r"^1-([0-9]+)-[0-9a-f]{32}$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class RT5Settings:
-    url: str  # RT's web root, e.g. https://rt.example.com or https://example.com/rt
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    queue: str = "General"
-    priorities: tuple[int, int, int, int] = DEFAULT_PRIORITIES
-    timeout_s: float = DEFAULT_TIMEOUT_S
+def _four_levels(value: Any) -> Any:
+    """RT5_PRIORITIES: four comma-separated numbers, low..urgent."""
+    if not isinstance(value, str):
+        return value
+    try:
+        levels = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        levels = ()
+    if len(levels) != 4:
+        raise ValueError(f"must be four comma-separated numbers (low..urgent), got {value!r}")
+    return levels
 
-    def __post_init__(self) -> None:
+
+class RT5Settings(ServiceSettings):
+    """From RT5_* and HANDOFF_CONNECTOR_TIMEOUT_S."""
+
+    url: str = Field("", validation_alias="RT5_URL")  # RT's web root, e.g. https://rt.example.com or .../rt
+    user: str | None = Field(None, validation_alias="RT5_USER")
+    password: str | None = Field(None, repr=False, validation_alias="RT5_PASSWORD")
+    token: str | None = Field(None, repr=False, validation_alias="RT5_TOKEN")
+    queue: str = Field("General", validation_alias="RT5_QUEUE")
+    priorities: Annotated[tuple[int, int, int, int], NoDecode, BeforeValidator(_four_levels)] = Field(
+        DEFAULT_PRIORITIES, validation_alias="RT5_PRIORITIES"
+    )
+    timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, validation_alias="HANDOFF_CONNECTOR_TIMEOUT_S")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
         if not self.url:
             raise ValueError("RT5_URL is required for the rt5 connector")
         if not self.token and not (self.user and self.password):
             raise ValueError("the rt5 connector needs RT5_USER and RT5_PASSWORD, or RT5_TOKEN")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RT5Settings:
-        priorities = env.get("RT5_PRIORITIES", "")
-        try:
-            levels = tuple(int(part) for part in priorities.split(",")) if priorities else DEFAULT_PRIORITIES
-        except ValueError:
-            levels = ()
-        if len(levels) != 4:
-            raise ValueError(f"RT5_PRIORITIES must be four comma-separated numbers (low..urgent), got {priorities!r}")
-        return cls(
-            url=env.get("RT5_URL", ""),
-            user=env.get("RT5_USER") or None,
-            password=env.get("RT5_PASSWORD") or None,
-            token=env.get("RT5_TOKEN") or None,
-            queue=env.get("RT5_QUEUE") or "General",
-            priorities=levels,  # type: ignore[arg-type]
-            timeout_s=float(env.get("HANDOFF_CONNECTOR_TIMEOUT_S") or DEFAULT_TIMEOUT_S),
-        )
+        return self
 
     @property
     def api_url(self) -> str:

@@ -17,16 +17,17 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
+from pydantic import Field, model_validator
 
-from backends.common.http import error_response
 from handoff.connectors.base import ExternalReply, ExternalTicket, check_priority
 from handoff.connectors.http import DEFAULT_TIMEOUT_S, JsonHttp
 from handoff.connectors.text import html_to_text, one_line, parse_timestamp, tidy
+from service_kit.http import error_response
+from service_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -40,36 +41,22 @@ DEFAULT_TOLERANCE_S = 300.0
 INBOUND_PATH = "/connectors/webhook/replies"
 
 
-@dataclass(frozen=True)
-class WebhookSettings:
-    url: str
-    secret: str = field(repr=False)
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    tolerance_s: float = DEFAULT_TOLERANCE_S  # accepted clock skew / age of an inbound signature
+class WebhookSettings(ServiceSettings):
+    """From WEBHOOK_* and HANDOFF_CONNECTOR_TIMEOUT_S."""
 
-    def __post_init__(self) -> None:
+    url: str = Field("", validation_alias="WEBHOOK_URL")
+    secret: str = Field("", repr=False, validation_alias="WEBHOOK_SECRET")
+    timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, validation_alias="HANDOFF_CONNECTOR_TIMEOUT_S")
+    # Accepted clock skew / age of an inbound signature.
+    tolerance_s: float = Field(DEFAULT_TOLERANCE_S, gt=0, validation_alias="WEBHOOK_TOLERANCE_S")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
         if not self.url:
             raise ValueError("WEBHOOK_URL is required for the webhook connector")
         if len(self.secret) < 16:
             raise ValueError("WEBHOOK_SECRET must be set to at least 16 characters for the webhook connector")
-        if not self.tolerance_s > 0:
-            raise ValueError("WEBHOOK_TOLERANCE_S must be a positive number of seconds")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
-        return cls(
-            url=env.get("WEBHOOK_URL", ""),
-            secret=env.get("WEBHOOK_SECRET", ""),
-            timeout_s=float(env.get("HANDOFF_CONNECTOR_TIMEOUT_S") or DEFAULT_TIMEOUT_S),
-            tolerance_s=_seconds(env.get("WEBHOOK_TOLERANCE_S"), DEFAULT_TOLERANCE_S, "WEBHOOK_TOLERANCE_S"),
-        )
-
-
-def _seconds(raw: str | None, default: float, name: str) -> float:
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+        return self
 
 
 def _digest(secret: str, timestamp: int, body: bytes) -> str:

@@ -11,14 +11,15 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
+from pydantic import Field, model_validator
 
 from handoff.connectors.base import ConnectorRejected, ExternalReply, ExternalTicket, check_priority
 from handoff.connectors.http import DEFAULT_TIMEOUT_S, JsonHttp
 from handoff.connectors.text import html_to_text, one_line, parse_timestamp, ticket_header, tidy
+from service_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -27,28 +28,22 @@ AGENT_ROLES = frozenset({"agent", "admin"})
 PAGE_SIZE = 100
 
 
-@dataclass(frozen=True)
-class ZendeskSettings:
-    url: str  # e.g. https://yourshop.zendesk.com
-    email: str
-    api_token: str = field(repr=False)
-    timeout_s: float = DEFAULT_TIMEOUT_S
+class ZendeskSettings(ServiceSettings):
+    """From ZENDESK_* and HANDOFF_CONNECTOR_TIMEOUT_S."""
 
-    def __post_init__(self) -> None:
+    url: str = Field("", validation_alias="ZENDESK_URL")  # e.g. https://yourshop.zendesk.com
+    email: str = Field("", validation_alias="ZENDESK_EMAIL")
+    api_token: str = Field("", repr=False, validation_alias="ZENDESK_API_TOKEN")
+    timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, validation_alias="HANDOFF_CONNECTOR_TIMEOUT_S")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
         missing = [name for name, value in (("ZENDESK_URL", self.url), ("ZENDESK_EMAIL", self.email)) if not value]
         if not self.api_token:
             missing.append("ZENDESK_API_TOKEN")
         if missing:
             raise ValueError(f"the zendesk connector needs {', '.join(missing)}")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ZendeskSettings:
-        return cls(
-            url=env.get("ZENDESK_URL", ""),
-            email=env.get("ZENDESK_EMAIL", ""),
-            api_token=env.get("ZENDESK_API_TOKEN", ""),
-            timeout_s=float(env.get("HANDOFF_CONNECTOR_TIMEOUT_S") or DEFAULT_TIMEOUT_S),
-        )
+        return self
 
 
 def _ticket_id(external_id: str) -> str:

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import yaml
 
+from contracts.catalogue import PRODUCT_RELATIONS, Policy, ProductLink
 from knowledge_graph.importers.result import CatalogueBuilder, ImportResult, TextSource, open_text
 from knowledge_graph.importers.shopify_csv import iter_shopify_products
-from knowledge_graph.model import PRODUCT_RELATIONS, Policy, ProductLink
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_CATALOGUE_CSV = DEMO_DIR / "catalogue.csv"

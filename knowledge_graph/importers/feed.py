@@ -46,6 +46,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from contracts.catalogue import (
+    Attribute,
+    Catalogue,
+    Category,
+    Policy,
+    Product,
+    ProductLink,
+    Variant,
+    normalise_colour,
+    normalise_size,
+)
 from knowledge_graph.importers.result import (
     CATEGORY_SEPARATOR,
     CatalogueBuilder,
@@ -53,8 +64,6 @@ from knowledge_graph.importers.result import (
     TextSource,
     colour_and_size,
     default_variant_title,
-    normalise_colour,
-    normalise_size,
     open_text,
     parse_price,
     parse_stock,
@@ -62,7 +71,6 @@ from knowledge_graph.importers.result import (
     split_category_path,
 )
 from knowledge_graph.importers.shopify_csv import csv_records
-from knowledge_graph.model import Attribute, Catalogue, Category, Policy, Product, ProductLink, Variant
 
 PRODUCT_COLUMNS = (
     "product_id",

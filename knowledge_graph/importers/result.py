@@ -1,8 +1,9 @@
 """What an import returns, and the bookkeeping every importer shares to build it.
 
-Every importer (Shopify CSV, the feed formats, the demo loader, the generator) builds its
-catalogue through `CatalogueBuilder`, so category ids, brand ids, colour/size normalisation and
-issue reporting are the same whichever file a catalogue came from.
+Every importer (Shopify CSV, the feed formats, the demo loader) and the benchmark catalogue
+generator (tools/catalogue_generator.py) build their catalogue through `CatalogueBuilder`, so
+category ids, brand ids, colour/size normalisation (contracts.catalogue) and issue reporting are the
+same whichever file a catalogue came from.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from knowledge_graph.model import Brand, Catalogue, Category, Policy, Product, ProductLink
+from contracts.catalogue import (
+    Brand,
+    Catalogue,
+    Category,
+    Policy,
+    Product,
+    ProductLink,
+    normalise_colour,
+    normalise_size,
+)
 
 # A file path (".gz" is read as gzip) or an open text stream.
 TextSource = str | os.PathLike | TextIO
@@ -44,31 +54,6 @@ SIZE_OPTION_NAMES = frozenset(
         "rozmiar",
     }
 )
-
-# Spelled-out clothing sizes -> the letter codes shoppers type ("have you got it in XL?").
-_SIZE_CODES = {
-    "xxs": "XXS",
-    "extra extra small": "XXS",
-    "xs": "XS",
-    "x-small": "XS",
-    "extra small": "XS",
-    "s": "S",
-    "small": "S",
-    "m": "M",
-    "medium": "M",
-    "l": "L",
-    "large": "L",
-    "xl": "XL",
-    "x-large": "XL",
-    "extra large": "XL",
-    "xxl": "XXL",
-    "2xl": "XXL",
-    "xx-large": "XXL",
-    "extra extra large": "XXL",
-    "xxxl": "XXXL",
-    "3xl": "XXXL",
-    "xxx-large": "XXXL",
-}
 
 
 @dataclass(frozen=True)
@@ -105,20 +90,6 @@ def slugify(text: str) -> str:
 def split_category_path(text: str) -> list[str]:
     """ "Apparel & Accessories > Clothing > Shirts" -> its names, top first; blanks dropped."""
     return [part.strip() for part in text.split(CATEGORY_SEPARATOR) if part.strip()]
-
-
-def normalise_colour(value: str) -> str | None:
-    """Colours compare case-insensitively, so they are kept lowercase with single spaces."""
-    cleaned = " ".join(value.split()).lower()
-    return cleaned or None
-
-
-def normalise_size(value: str) -> str | None:
-    """Letter sizes become their code ("Extra Large" -> "XL"); other sizes ("32", "Regular") stay as written."""
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        return None
-    return _SIZE_CODES.get(cleaned.lower(), cleaned)
 
 
 def colour_and_size(option_names: Sequence[str], option_values: Sequence[str]) -> tuple[str | None, str | None]:

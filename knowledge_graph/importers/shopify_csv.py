@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import TextIO
 
+from contracts.catalogue import Attribute, Product, Variant
 from knowledge_graph.importers.result import (
     CatalogueBuilder,
     ImportResult,
@@ -41,7 +42,6 @@ from knowledge_graph.importers.result import (
     slugify,
     split_category_path,
 )
-from knowledge_graph.model import Attribute, Product, Variant
 
 # Tags that name a material; such a tag also becomes a `material` attribute.
 MATERIAL_WORDS = frozenset(

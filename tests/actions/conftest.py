@@ -60,8 +60,8 @@ def optional_backends_down(monkeypatch):
     """Unit tests never reach a real pricing or recommendations service (one may run on this machine);
     a test that wants one patches `actions.backend` itself."""
     from actions import backend
-    from actions.clients.pricing import PricingUnavailable
-    from actions.clients.recommendations import RecommendationsUnavailable
+    from service_clients.pricing import PricingUnavailable
+    from service_clients.recommendations import RecommendationsUnavailable
 
     monkeypatch.setattr(backend, "pricing_client", lambda: _Down(PricingUnavailable))
     monkeypatch.setattr(backend, "recommendations_client", lambda: _Down(RecommendationsUnavailable))

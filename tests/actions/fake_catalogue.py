@@ -1,4 +1,4 @@
-"""An in-memory stand-in for actions.clients.catalogue.CatalogueClient, for the actions' unit tests.
+"""An in-memory stand-in for service_clients.catalogue.CatalogueClient, for the actions' unit tests.
 
 Same methods and result types as the real client; matching is deliberately simple (words of a title
 in the text) but follows the service's contract: a clear name gives `best`, several equally good
@@ -12,10 +12,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from actions.clients.catalogue import CatalogueUnavailable
-from knowledge_graph.model import Attribute, Category, Policy, Variant
-from knowledge_graph.store import ProductDetails, ProductFilter, ProductSummary, RelatedProduct
-from knowledge_graph.wire import Candidate, Resolution, SearchResult
+from contracts.catalogue import (
+    Attribute,
+    Candidate,
+    Category,
+    Policy,
+    ProductDetails,
+    ProductFilter,
+    ProductSummary,
+    RelatedProduct,
+    Resolution,
+    SearchResult,
+    Variant,
+)
+from service_clients.catalogue import CatalogueUnavailable
 
 FILLER = {
     "the", "a", "an", "is", "it", "does", "do", "in", "of", "for", "me", "about", "tell", "how", "much",

@@ -1,7 +1,7 @@
 import pytest
 from rasa_sdk.knowledge_base.utils import get_object_name
 
-from actions.knowledge_base import (
+from actions.products.knowledge_base import (
     GraphKnowledgeBase,
     normalise_mention,
     ordinal_mention_in,

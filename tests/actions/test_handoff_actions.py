@@ -17,9 +17,9 @@ from aiohttp import web
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend
-from actions.clients.handoff import HandoffClient
 from actions.handoff import HANDOFF_OFFERED, ActionDeescalate, ActionHandoff, handoff_request
 from actions.handoff_outbox import HandoffOutbox
+from service_clients.handoff import HandoffClient
 
 
 class FakeDesk:

@@ -4,7 +4,7 @@ import jwt
 import pytest
 
 from actions.identity import app_customer_id, may_see, needs_no_proof
-from channels.app_auth import sender_id_for
+from contracts.identity import sender_id_for
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 

@@ -10,10 +10,11 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import order_form, order_requests
-from actions.clients.orders import ChangeRefused, CodeSent, OwnershipCheck
 from actions.order_form import ValidateOrderAccessForm, client_keys
 from actions.order_requests import ActionHandleYesNo, ValidateChangeCodeForm
-from channels.app_auth import sender_id_for
+from contracts.identity import sender_id_for
+from contracts.orders import CodeSent, OwnershipCheck
+from service_clients.orders import ChangeRefused
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 

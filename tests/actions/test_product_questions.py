@@ -11,23 +11,21 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend
-from actions.clients.pricing import Coupon, Quote
-from actions.clients.recommendations import RecommendationList, RecommendationsUnavailable, RecommendedItem
 from actions.order_requests import ActionHandleInform
-from actions.product_questions import (
-    ActionApplyCoupon,
-    ActionCompareProducts,
-    ActionCompatibleProducts,
-    ActionProductAvailability,
-    ActionProductInfo,
-    ActionProductPolicy,
-    ActionProductPrice,
-    ActionProductSearch,
-    ActionRecommendProducts,
-    ActionSimilarProducts,
-    ProductAction,
-)
-from actions.shop_policies import shop_policies
+from actions.products.availability import ActionProductAvailability
+from actions.products.base import ProductAction
+from actions.products.comparison import ActionCompareProducts
+from actions.products.compatibility import ActionCompatibleProducts
+from actions.products.coupons import ActionApplyCoupon
+from actions.products.info import ActionProductInfo
+from actions.products.policy import ActionProductPolicy
+from actions.products.price import ActionProductPrice
+from actions.products.recommendations import ActionRecommendProducts
+from actions.products.search import ActionProductSearch
+from actions.products.similar import ActionSimilarProducts
+from contracts.shop_policies import shop_policies
+from service_clients.pricing import Coupon, Quote
+from service_clients.recommendations import RecommendationList, RecommendationsUnavailable, RecommendedItem
 from tests.actions.conftest import make_tracker
 from tests.actions.fake_catalogue import FakeCatalogue, demo_catalogue
 

@@ -8,20 +8,31 @@ from decimal import Decimal
 from itertools import count
 
 from backends.orders.service import NewLine, OrdersService, utcnow
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ADDRESS = {"name": "Jane Doe", "line1": "12 Elm Street", "city": "Springfield", "postcode": "62704", "country": "US"}
 # Which fulfilment steps lead to each status (cancelled/returned are made by their own operations).
 PATHS = {
-    Status.PENDING_PAYMENT: [],
-    Status.PAYMENT_FAILED: [Status.PAYMENT_FAILED],
-    Status.PROCESSING: [Status.PROCESSING],
-    Status.PACKED: [Status.PROCESSING, Status.PACKED],
-    Status.SHIPPED: [Status.PROCESSING, Status.PACKED, Status.SHIPPED],
-    Status.OUT_FOR_DELIVERY: [Status.PROCESSING, Status.PACKED, Status.SHIPPED, Status.OUT_FOR_DELIVERY],
-    Status.DELIVERED: [Status.PROCESSING, Status.PACKED, Status.SHIPPED, Status.OUT_FOR_DELIVERY, Status.DELIVERED],
+    OrderStatus.PENDING_PAYMENT: [],
+    OrderStatus.PAYMENT_FAILED: [OrderStatus.PAYMENT_FAILED],
+    OrderStatus.PROCESSING: [OrderStatus.PROCESSING],
+    OrderStatus.PACKED: [OrderStatus.PROCESSING, OrderStatus.PACKED],
+    OrderStatus.SHIPPED: [OrderStatus.PROCESSING, OrderStatus.PACKED, OrderStatus.SHIPPED],
+    OrderStatus.OUT_FOR_DELIVERY: [
+        OrderStatus.PROCESSING,
+        OrderStatus.PACKED,
+        OrderStatus.SHIPPED,
+        OrderStatus.OUT_FOR_DELIVERY,
+    ],
+    OrderStatus.DELIVERED: [
+        OrderStatus.PROCESSING,
+        OrderStatus.PACKED,
+        OrderStatus.SHIPPED,
+        OrderStatus.OUT_FOR_DELIVERY,
+        OrderStatus.DELIVERED,
+    ],
 }
 
 
@@ -39,7 +50,7 @@ class Shop:
 
     async def order(
         self,
-        status: Status = Status.PROCESSING,
+        status: OrderStatus = OrderStatus.PROCESSING,
         customer_id: str = "C1",
         *,
         placed_at: datetime | None = None,
@@ -54,6 +65,10 @@ class Shop:
         await self.service.create_order(number, customer_id, lines, ADDRESS, placed_at=placed)
         steps = PATHS[status]
         for index, step in enumerate(steps):
-            at = delivered_at if (step == Status.DELIVERED and delivered_at) else placed + timedelta(minutes=index + 1)
+            at = (
+                delivered_at
+                if (step == OrderStatus.DELIVERED and delivered_at)
+                else placed + timedelta(minutes=index + 1)
+            )
             await self.service.set_status(number, step, "test", at=at)
         return number

@@ -22,7 +22,7 @@ from backends.orders.access import AccessSettings
 from backends.orders.app import create_app
 from backends.orders.mail import MaildirMailer, MailSettings
 from backends.orders.service import utcnow
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 from tests.backends.shop import ADDRESS, AUTH, TOKEN, Shop
 
 pytestmark = pytest.mark.asyncio
@@ -257,7 +257,7 @@ async def test_a_new_code_replaces_the_old_one_and_sends_are_limited(
 
 
 async def test_code_requests_are_validated(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     await ask_code(client, 999999, status=404)
     await post(client, f"/orders/{number}/change-codes", 422, json={"purpose": "delete"})
     bad = await post(client, f"/orders/{number}/cancel", 422, json={"reason": "x"}, headers={"X-Change-Code": "12ab"})

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from backends.orders.service import utcnow
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 from tests.backends.shop import ADDRESS, AUTH, Shop
 
 pytestmark = pytest.mark.asyncio
@@ -36,7 +36,7 @@ async def test_health_reports_the_real_database(client: TestClient, db_url: str)
 
 
 async def test_get_order(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     order = await call(client, "GET", f"/orders/{number}", 200)
     assert order["order_number"] == str(number) and order["status"] == "processing"
     assert order["subtotal"] == "77.00" and order["tax"] == "6.16" and order["total"] == "88.15"
@@ -94,7 +94,7 @@ async def test_verify_owner(client: TestClient, shop: Shop) -> None:
 
 
 async def test_tracking(client: TestClient, shop: Shop) -> None:
-    shipped = await shop.order(Status.OUT_FOR_DELIVERY)
+    shipped = await shop.order(OrderStatus.OUT_FOR_DELIVERY)
     tracking = await call(client, "GET", f"/orders/{shipped}/tracking", 200)
     assert tracking["status"] == "out_for_delivery" and tracking["eta"]
     [shipment] = tracking["shipments"]
@@ -102,14 +102,14 @@ async def test_tracking(client: TestClient, shop: Shop) -> None:
     assert shipment["tracking_url"].endswith(shipment["tracking_number"])
     assert [e["description"] for e in shipment["events"]] == ["Handed to UPS", "Out for delivery"]
     assert shipment["events"][1]["location"] == ADDRESS["city"]
-    waiting = await call(client, "GET", f"/orders/{await shop.order(Status.PACKED)}/tracking", 200)
+    waiting = await call(client, "GET", f"/orders/{await shop.order(OrderStatus.PACKED)}/tracking", 200)
     assert waiting["shipments"] == [] and waiting["eta"] is not None
-    delivered = await call(client, "GET", f"/orders/{await shop.order(Status.DELIVERED)}/tracking", 200)
+    delivered = await call(client, "GET", f"/orders/{await shop.order(OrderStatus.DELIVERED)}/tracking", 200)
     assert delivered["eta"] is None and delivered["shipments"][0]["delivered_at"] is not None
 
 
 async def test_cancel_processing_order_refunds_in_full(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     result = await call(client, "POST", f"/orders/{number}/cancel", 200, json={"reason": "changed my mind"})
     assert result["order"]["status"] == "cancelled" and result["order"]["cancelled_at"]
     assert result["cancellation_fee"] == "0.00"
@@ -120,11 +120,11 @@ async def test_cancel_processing_order_refunds_in_full(client: TestClient, shop:
 
 
 async def test_cancel_fee_after_24_hours_and_no_refund_when_unpaid(client: TestClient, shop: Shop) -> None:
-    late = await shop.order(Status.PROCESSING, placed_at=utcnow() - timedelta(days=2))
+    late = await shop.order(OrderStatus.PROCESSING, placed_at=utcnow() - timedelta(days=2))
     result = await call(client, "POST", f"/orders/{late}/cancel", 200, json={"reason": "too slow"})
     assert result["cancellation_fee"] == "4.95"
     assert Decimal(result["refund"]["amount"]) == Decimal(result["order"]["total"]) - Decimal("4.95")
-    unpaid = await shop.order(Status.PENDING_PAYMENT)
+    unpaid = await shop.order(OrderStatus.PENDING_PAYMENT)
     result = await call(client, "POST", f"/orders/{unpaid}/cancel", 200, json={"reason": "oops"})
     assert result["refund"] is None and result["cancellation_fee"] == "0.00"
 
@@ -132,14 +132,14 @@ async def test_cancel_fee_after_24_hours_and_no_refund_when_unpaid(client: TestC
 @pytest.mark.parametrize(
     ("status", "code", "phrase"),
     [
-        (Status.SHIPPED, "already_shipped", "already shipped"),
-        (Status.OUT_FOR_DELIVERY, "already_shipped", "out for delivery"),
-        (Status.DELIVERED, "already_shipped", "already been delivered"),
-        (Status.PACKED, "not_cancellable", "already packed"),
-        (Status.PAYMENT_FAILED, "not_cancellable", "payment for this order failed"),
+        (OrderStatus.SHIPPED, "already_shipped", "already shipped"),
+        (OrderStatus.OUT_FOR_DELIVERY, "already_shipped", "out for delivery"),
+        (OrderStatus.DELIVERED, "already_shipped", "already been delivered"),
+        (OrderStatus.PACKED, "not_cancellable", "already packed"),
+        (OrderStatus.PAYMENT_FAILED, "not_cancellable", "payment for this order failed"),
     ],
 )
-async def test_cancel_refused(client: TestClient, shop: Shop, status: Status, code: str, phrase: str) -> None:
+async def test_cancel_refused(client: TestClient, shop: Shop, status: OrderStatus, code: str, phrase: str) -> None:
     number = await shop.order(status)
     body = await call(client, "POST", f"/orders/{number}/cancel", 409, json={"reason": "please"})
     assert error_code(body) == code and phrase in body["error"]["message"]
@@ -154,7 +154,7 @@ async def test_cancel_needs_a_reason(client: TestClient, shop: Shop) -> None:
 
 
 async def test_change_shipping_address(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PACKED)
+    number = await shop.order(OrderStatus.PACKED)
     new = {"name": "Jane Doe", "line1": " 5  Oak Avenue ", "line2": "Apt 3", "city": "Austin", "postcode": "78701"}
     order = await call(client, "PUT", f"/orders/{number}/shipping-address", 200, json={**new, "country": "us"})
     assert order["shipping_address"] == {**new, "line1": "5 Oak Avenue", "country": "US"}
@@ -165,10 +165,10 @@ async def test_change_shipping_address(client: TestClient, shop: Shop) -> None:
 
 
 async def test_change_shipping_address_refused_and_validated(client: TestClient, shop: Shop) -> None:
-    shipped = await shop.order(Status.SHIPPED)
+    shipped = await shop.order(OrderStatus.SHIPPED)
     body = await call(client, "PUT", f"/orders/{shipped}/shipping-address", 409, json=ADDRESS)
     assert error_code(body) == "already_shipped"
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     path = f"/orders/{number}/shipping-address"
     bad_zip = await call(client, "PUT", path, 422, json={**ADDRESS, "postcode": "ABCDE"})
     assert "postcode" in bad_zip["error"]["fields"]
@@ -181,7 +181,7 @@ async def test_change_shipping_address_refused_and_validated(client: TestClient,
 
 
 async def test_return_and_refund_lifecycle(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.DELIVERED, delivered_at=utcnow() - timedelta(days=5))
+    number = await shop.order(OrderStatus.DELIVERED, delivered_at=utcnow() - timedelta(days=5))
     order = await call(client, "GET", f"/orders/{number}", 200)
     assert order["returnable"] is True and order["return_deadline"]
     refund = await call(client, "POST", f"/orders/{number}/returns", 201, json={"reason": "too small"})
@@ -206,18 +206,18 @@ async def test_return_and_refund_lifecycle(client: TestClient, shop: Shop) -> No
 
 
 async def test_return_refused_outside_window_and_before_delivery(client: TestClient, shop: Shop) -> None:
-    old = await shop.order(Status.DELIVERED, delivered_at=utcnow() - timedelta(days=31))
+    old = await shop.order(OrderStatus.DELIVERED, delivered_at=utcnow() - timedelta(days=31))
     assert (await call(client, "GET", f"/orders/{old}", 200))["returnable"] is False
     body = await call(client, "POST", f"/orders/{old}/returns", 409, json={"reason": "late"})
     assert error_code(body) == "return_window_closed" and "30-day" in body["error"]["message"]
-    shipped = await shop.order(Status.SHIPPED)
+    shipped = await shop.order(OrderStatus.SHIPPED)
     body = await call(client, "POST", f"/orders/{shipped}/returns", 409, json={"reason": "early"})
     assert error_code(body) == "not_delivered"
     assert (await call(client, "GET", f"/orders/{old}/refunds", 200))["refunds"] == []
 
 
 async def test_rejected_return_can_be_requested_again(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.DELIVERED, delivered_at=utcnow() - timedelta(days=2))
+    number = await shop.order(OrderStatus.DELIVERED, delivered_at=utcnow() - timedelta(days=2))
     first = await call(client, "POST", f"/orders/{number}/returns", 201, json={"reason": "scratched"})
     await call(client, "POST", f"/refunds/{first['id']}/decision", 200, json={"status": "rejected"})
     await call(client, "POST", f"/orders/{number}/returns", 201, json={"reason": "scratched, with photos"})
@@ -225,19 +225,19 @@ async def test_rejected_return_can_be_requested_again(client: TestClient, shop: 
 
 
 async def test_invoice_only_for_paid_orders(client: TestClient, shop: Shop) -> None:
-    paid = await shop.order(Status.SHIPPED)
+    paid = await shop.order(OrderStatus.SHIPPED)
     invoice = await call(client, "GET", f"/orders/{paid}/invoice", 200)
     assert invoice["number"].endswith(str(paid)) and invoice["download_path"] == f"/invoices/{invoice['number']}.pdf"
     assert invoice["total"] == "88.15" and [line["amount"] for line in invoice["lines"]] == ["48.00", "29.00"]
     assert invoice["lines"][0]["description"] == "Organic Cotton T-Shirt / black / M"
-    for status in (Status.PENDING_PAYMENT, Status.PAYMENT_FAILED):
+    for status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED):
         unpaid = await shop.order(status)
         assert error_code(await call(client, "GET", f"/orders/{unpaid}/invoice", 409)) == "not_paid"
     await call(client, "GET", "/orders/999999/invoice", 404)
 
 
 async def test_fulfilment_status_changes(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PENDING_PAYMENT)
+    number = await shop.order(OrderStatus.PENDING_PAYMENT)
     path = f"/orders/{number}/status"
     skip = await call(client, "POST", path, 409, json={"status": "shipped"})
     assert error_code(skip) == "invalid_transition" and "pending_payment to shipped" in skip["error"]["message"]
@@ -257,7 +257,7 @@ async def test_fulfilment_status_changes(client: TestClient, shop: Shop) -> None
 async def test_audit_records_who_what_and_when(
     client: TestClient, shop: Shop, caplog: pytest.LogCaptureFixture
 ) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     with caplog.at_level(logging.INFO, logger="backends.orders.service"):
         headers = {"X-Actor": "support:alice"}
         await call(client, "POST", f"/orders/{number}/cancel", 200, json={"reason": "duplicate"}, headers=headers)

@@ -16,20 +16,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from actions.clients.orders import (
-    Address,
+from backends.orders.api import SERVICE
+from backends.orders.service import utcnow
+from contracts.orders import Address, OrderStatus, OwnershipCheck
+from service_clients.orders import (
     BackendUnavailable,
     ChangeRefused,
     CodeRejected,
     InvalidRequest,
     OrderNotFound,
     OrdersClient,
-    OrderStatus,
-    OwnershipCheck,
 )
-from backends.orders.api import SERVICE
-from backends.orders.service import utcnow
-from backends.orders.states import Status
 from tests.backends.shop import TOKEN, Shop
 from tests.support.servers import free_port
 
@@ -56,7 +53,7 @@ async def shop(server: TestServer, app: web.Application) -> Shop:
 
 async def test_reads(orders: OrdersClient, shop: Shop) -> None:
     await shop.customer("C2", tier="gold")
-    number = await shop.order(Status.SHIPPED)
+    number = await shop.order(OrderStatus.SHIPPED)
     order = await orders.get_order(number)
     assert order.number == str(number) and order.status is OrderStatus.SHIPPED
     assert order.total == Decimal("88.15") and isinstance(order.placed_at, datetime)
@@ -74,7 +71,7 @@ async def test_reads(orders: OrdersClient, shop: Shop) -> None:
     invoice = await orders.invoice(number)
     assert invoice.total == order.total and invoice.lines[0].amount == Decimal("48.00")
     assert (await orders.customer("C2")).tier == "gold"
-    newer = await shop.order(Status.PACKED)
+    newer = await shop.order(OrderStatus.PACKED)
     listed = await orders.list_customer_orders("C1", limit=1)
     assert [o.number for o in listed] == [str(newer)]
     assert await orders.list_customer_orders("C2") == []
@@ -91,7 +88,7 @@ async def test_verify_owner(orders: OrdersClient, shop: Shop) -> None:
 
 
 async def test_change_code_round_trip(orders: OrdersClient, shop: Shop, outbox: Path) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     sent = await orders.request_change_code(number, "cancel")
     assert sent.sent_to == "c***@example.com"
     [mail] = list(mailbox.Maildir(outbox, create=False))
@@ -104,7 +101,7 @@ async def test_change_code_round_trip(orders: OrdersClient, shop: Shop, outbox: 
 
 
 async def test_changes_and_refusals(orders: OrdersClient, shop: Shop) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
     moved = await orders.change_shipping_address(
         number, Address("Jane Doe", "5 Oak Ave", "Austin", "78701", "US", line2="Apt 3")
     )
@@ -115,7 +112,7 @@ async def test_changes_and_refusals(orders: OrdersClient, shop: Shop) -> None:
     cancellation = await orders.cancel(number, "ordered twice")
     assert cancellation.order.status is OrderStatus.CANCELLED and cancellation.fee == Decimal("0.00")
     assert cancellation.refund is not None and cancellation.refund.amount == cancellation.order.total
-    shipped = await shop.order(Status.SHIPPED)
+    shipped = await shop.order(OrderStatus.SHIPPED)
     with pytest.raises(ChangeRefused) as refused:
         await orders.cancel(shipped, "too late?")
     assert refused.value.code == "already_shipped" and "already shipped" in refused.value.reason
@@ -126,11 +123,11 @@ async def test_changes_and_refusals(orders: OrdersClient, shop: Shop) -> None:
 
 
 async def test_return_and_refunds(orders: OrdersClient, shop: Shop) -> None:
-    number = await shop.order(Status.DELIVERED, delivered_at=utcnow() - timedelta(days=1))
+    number = await shop.order(OrderStatus.DELIVERED, delivered_at=utcnow() - timedelta(days=1))
     refund = await orders.start_return(number, "wrong colour")
     assert refund.status == "requested" and refund.kind == "return" and refund.amount == Decimal("83.16")
     assert await orders.refunds(number) == [refund]
-    unpaid = await shop.order(Status.PENDING_PAYMENT)
+    unpaid = await shop.order(OrderStatus.PENDING_PAYMENT)
     with pytest.raises(ChangeRefused) as refused:
         await orders.invoice(unpaid)
     assert refused.value.code == "not_paid"

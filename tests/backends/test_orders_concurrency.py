@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from aiohttp.test_utils import TestClient
 
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 from tests.backends.shop import ADDRESS, AUTH, Shop
 
 pytestmark = pytest.mark.asyncio
@@ -34,7 +34,7 @@ def refusal_codes(results: list[tuple[int, dict]]) -> Counter:
 
 
 async def test_concurrent_cancellations_make_one_refund(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PROCESSING)  # paid: a cancellation refunds
+    number = await shop.order(OrderStatus.PROCESSING)  # paid: a cancellation refunds
     results = await at_once(client, "POST", f"/orders/{number}/cancel", [{"reason": "x"}] * REQUESTS)
     statuses = Counter(status for status, _ in results)
     assert statuses == {200: 1, 409: REQUESTS - 1}, results
@@ -44,7 +44,7 @@ async def test_concurrent_cancellations_make_one_refund(client: TestClient, shop
 
 
 async def test_concurrent_returns_open_one_refund(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.DELIVERED)
+    number = await shop.order(OrderStatus.DELIVERED)
     results = await at_once(client, "POST", f"/orders/{number}/returns", [{"reason": "x"}] * REQUESTS)
     assert Counter(status for status, _ in results) == {201: 1, 409: REQUESTS - 1}, results
     assert set(refusal_codes(results)) == {"return_exists"}
@@ -53,7 +53,7 @@ async def test_concurrent_returns_open_one_refund(client: TestClient, shop: Shop
 
 
 async def test_concurrent_refund_decisions_pay_once(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.DELIVERED)
+    number = await shop.order(OrderStatus.DELIVERED)
     refund = (await (await client.post(f"/orders/{number}/returns", json={"reason": "x"}, headers=AUTH)).json())["id"]
     await client.post(f"/refunds/{refund}/decision", json={"status": "approved"}, headers=AUTH)
     results = await at_once(client, "POST", f"/refunds/{refund}/decision", [{"status": "refunded"}] * REQUESTS)
@@ -63,7 +63,7 @@ async def test_concurrent_refund_decisions_pay_once(client: TestClient, shop: Sh
 
 
 async def test_cancel_racing_the_warehouse_one_wins(client: TestClient, shop: Shop) -> None:
-    number = await shop.order(Status.PROCESSING)
+    number = await shop.order(OrderStatus.PROCESSING)
 
     async def cancel() -> int:
         return (await client.post(f"/orders/{number}/cancel", json={"reason": "x"}, headers=AUTH)).status
@@ -81,7 +81,7 @@ async def test_cancel_racing_the_warehouse_one_wins(client: TestClient, shop: Sh
 async def test_address_change_racing_the_shipment_never_redirects_a_shipped_parcel(
     client: TestClient, shop: Shop
 ) -> None:
-    number = await shop.order(Status.PACKED)
+    number = await shop.order(OrderStatus.PACKED)
     new = {**ADDRESS, "line1": "99 Thief Lane"}
 
     async def redirect() -> int:

@@ -13,7 +13,7 @@ from jsonschema.validators import validator_for
 
 from backends.orders.openapi import schema_for
 from backends.orders.service import utcnow
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 from tests.backends.shop import AUTH, Shop
 
 pytestmark = pytest.mark.asyncio
@@ -64,9 +64,9 @@ def check(spec: dict, path: str, method: str, status: int, body: object) -> None
 
 async def test_responses_validate_against_the_spec(client: TestClient, shop: Shop) -> None:
     spec = await spec_of(client)
-    delivered = await shop.order(Status.DELIVERED, delivered_at=utcnow() - timedelta(days=3))
-    processing = await shop.order(Status.PROCESSING)
-    unpaid = await shop.order(Status.PENDING_PAYMENT)
+    delivered = await shop.order(OrderStatus.DELIVERED, delivered_at=utcnow() - timedelta(days=3))
+    processing = await shop.order(OrderStatus.PROCESSING)
+    unpaid = await shop.order(OrderStatus.PENDING_PAYMENT)
     calls = [
         ("GET", "/health", "/health", 200, None),
         ("GET", f"/orders/{delivered}", "/orders/{order_number}", 200, None),

@@ -11,7 +11,7 @@ import pytest
 from backends.orders.db import make_engine, make_sessions
 from backends.orders.seed import SCENARIOS, seed
 from backends.orders.service import OrdersService
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 
 pytestmark = pytest.mark.asyncio
 NOW = datetime(2025, 6, 1, 12, 0)
@@ -32,8 +32,8 @@ async def test_seed_is_deterministic_idempotent_and_covers_every_status(tmp_path
     assert different_seed["statuses"] != first["statuses"]
 
     index = json.loads((tmp_path / "a.json").read_text())
-    assert set(index["statuses"]) == {s.value for s in Status}
-    assert all(index["statuses"][s.value] for s in Status), "every status has at least one order"
+    assert set(index["statuses"]) == {s.value for s in OrderStatus}
+    assert all(index["statuses"][s.value] for s in OrderStatus), "every status has at least one order"
     assert all(index["scenarios"][name] for name in SCENARIOS)
 
     engine = make_engine(url)

@@ -10,9 +10,10 @@ import pytest
 from backends.orders import rules
 from backends.orders.errors import Invalid, Refused
 from backends.orders.models import Customer, Order, Refund
-from backends.orders.states import TRANSITIONS, Status, check_address_changeable, check_cancellable, check_transition
+from backends.orders.states import TRANSITIONS, check_address_changeable, check_cancellable, check_transition
+from contracts.orders import OrderStatus
 
-S = Status
+S = OrderStatus
 ALLOWED = {
     (S.PENDING_PAYMENT, S.PROCESSING),
     (S.PENDING_PAYMENT, S.PAYMENT_FAILED),
@@ -30,9 +31,9 @@ ALLOWED = {
 NOW = datetime(2025, 6, 1, 12, 0)
 
 
-@pytest.mark.parametrize("current", list(Status))
-@pytest.mark.parametrize("target", list(Status))
-def test_every_pair_of_statuses_is_allowed_or_refused_as_documented(current: Status, target: Status) -> None:
+@pytest.mark.parametrize("current", list(OrderStatus))
+@pytest.mark.parametrize("target", list(OrderStatus))
+def test_every_pair_of_statuses_is_allowed_or_refused_as_documented(current: OrderStatus, target: OrderStatus) -> None:
     if (current, target) in ALLOWED:
         check_transition(current, target)
     else:
@@ -43,7 +44,7 @@ def test_every_pair_of_statuses_is_allowed_or_refused_as_documented(current: Sta
 
 
 def test_table_has_every_status_and_terminal_states_are_final() -> None:
-    assert set(TRANSITIONS) == set(Status)
+    assert set(TRANSITIONS) == set(OrderStatus)
     assert TRANSITIONS[S.CANCELLED] == frozenset() and TRANSITIONS[S.RETURNED] == frozenset()
 
 
@@ -68,7 +69,7 @@ def test_address_changeable_until_shipped() -> None:
             check_address_changeable(status)
 
 
-def order(status: Status, tier: str = "standard", placed_hours_ago: float = 1, **extra: object) -> Order:
+def order(status: OrderStatus, tier: str = "standard", placed_hours_ago: float = 1, **extra: object) -> Order:
     row = Order(status=status.value, placed_at=NOW - timedelta(hours=placed_hours_ago), total=Decimal("80.00"))
     row.customer = Customer(tier=tier)
     row.refunds = []

@@ -15,7 +15,7 @@ from backends.recommendations import ab_report
 from backends.recommendations.api import SERVICE
 from backends.recommendations.app import create_app
 from backends.recommendations.capping import CapConfig
-from backends.recommendations.items import demo_items
+from backends.recommendations.demo import demo_items
 from backends.recommendations.openapi import schema_for
 from backends.recommendations.service import RecommendationService
 from backends.recommendations.settings import Settings

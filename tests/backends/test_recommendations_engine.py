@@ -133,8 +133,8 @@ def test_demo_catalogue_links_become_accessories_and_alternatives() -> None:
 
 
 def test_seed_generator_is_deterministic_and_realistic(tmp_path) -> None:
+    from backends.recommendations.demo import demo_items
     from backends.recommendations.engine import Model
-    from backends.recommendations.items import demo_items
     from backends.recommendations.seed import demo_interactions
 
     items = demo_items()

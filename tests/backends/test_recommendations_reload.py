@@ -20,8 +20,9 @@ from aiohttp.test_utils import TestClient
 from backends.recommendations import train as train_command
 from backends.recommendations.api import SERVICE
 from backends.recommendations.app import create_app
+from backends.recommendations.demo import demo_items
 from backends.recommendations.engine import Event, train
-from backends.recommendations.items import ItemCatalogue, demo_items
+from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.settings import Settings
 from tests.support.servers import free_port
 

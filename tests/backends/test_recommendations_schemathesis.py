@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from backends.recommendations.app import create_app
-from backends.recommendations.items import demo_items
+from backends.recommendations.demo import demo_items
 from backends.recommendations.openapi import build_spec
 from backends.recommendations.settings import Settings
 from backends.recommendations.sources import StaticSource

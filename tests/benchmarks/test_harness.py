@@ -13,18 +13,21 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks import process_memory, turn_latency
-from benchmarks.turn_latency import (
+from benchmarks import process_memory
+from benchmarks.turn_latency.measurement import best_level, summarise
+from benchmarks.turn_latency.runner import TurnResult, check_reply
+from benchmarks.turn_latency.scenario import (
     Conversation,
+    Script,
     Turn,
-    check_reply,
     fill_placeholders,
+    materialise,
+    orders_by_status,
     parse_script,
-    percentile,
+    pick_order,
     plan_conversations,
-    poisson_arrivals,
-    think_time,
 )
+from benchmarks.turn_latency.stats import percentile, poisson_arrivals, think_time
 
 ORDER = {
     "order_number": "104532",
@@ -88,10 +91,10 @@ def test_fill_placeholders() -> None:
 def test_pick_order_by_status() -> None:
     orders = {"shipped": [ORDER], "delivered": [dict(ORDER, order_number="200001")]}
     rng = random.Random(0)
-    assert turn_latency.pick_order(orders, "delivered", rng)["order_number"] == "200001"
-    assert turn_latency.pick_order(orders, None, rng) in orders["shipped"] + orders["delivered"]
+    assert pick_order(orders, "delivered", rng)["order_number"] == "200001"
+    assert pick_order(orders, None, rng) in orders["shipped"] + orders["delivered"]
     with pytest.raises(LookupError, match="shipped"):
-        turn_latency.pick_order(orders, "lost", rng)
+        pick_order(orders, "lost", rng)
 
 
 def test_parse_script_and_materialise() -> None:
@@ -120,7 +123,7 @@ def test_parse_script_and_materialise() -> None:
     track, hi = script.conversations
     assert track.needs_order() and not hi.needs_order()
     assert track.weight == 2 and hi.weight == 1
-    filled = turn_latency.materialise(track, ORDER)
+    filled = materialise(track, ORDER)
     assert filled.turns[1] == Turn("104532", ("email", "ZIP"), False)
     assert filled.turns[2] == Turn("jane@example.com", ("104532",), True)
 
@@ -133,7 +136,7 @@ def test_parse_script_rejects_yaml_booleans() -> None:
 def test_plan_follows_weights() -> None:
     a = Conversation("a", (Turn("x"),), weight=3)
     b = Conversation("b", (Turn("y"),), weight=1)
-    script = turn_latency.Script("s", (a, b))
+    script = Script("s", (a, b))
     plan = plan_conversations(script, 20, random.Random(5))
     assert [c.name for c in plan].count("a") == 15
     assert plan == plan_conversations(script, 20, random.Random(5))
@@ -151,16 +154,16 @@ def test_check_reply() -> None:
 
 def test_summarise_separates_backend_turns_and_excludes_failures() -> None:
     def result(sender: str, ms: float, backend: bool, ok: bool = True):
-        return turn_latency.TurnResult("t", "poisson-0", "c", sender, 0, backend, ms, ok, None if ok else "x")
+        return TurnResult("t", "poisson-0", "c", sender, 0, backend, ms, ok, None if ok else "x")
 
     results = [
         result("s1", 10.0, False),
         result("s1", 100.0, True),
         result("s2", 20.0, False),
         result("s2", 999.0, True, ok=False),
-        turn_latency.TurnResult("t", "warmup", "c", "w", 0, False, 5000.0, True),
+        TurnResult("t", "warmup", "c", "w", 0, False, 5000.0, True),
     ]
-    summary = turn_latency.summarise(results)
+    summary = summarise(results)
     assert summary["conversations"] == 2 and summary["conversations_failed"] == 1
     assert summary["turns"] == 4 and summary["turns_failed"] == 1
     assert summary["all"]["n"] == 3 and summary["all"]["max"] == 100.0
@@ -196,14 +199,14 @@ def test_best_level_with_and_without_p95_limit() -> None:
         {"clients": 4, "turns_per_s": 45.0, "p95": 160.0},
         {"clients": 8, "turns_per_s": 0.0, "p95": math.nan},
     ]
-    assert turn_latency.best_level(levels)["clients"] == 4
-    assert turn_latency.best_level(levels, 150.0)["clients"] == 1
-    assert turn_latency.best_level(levels[1:], 150.0) is None
+    assert best_level(levels)["clients"] == 4
+    assert best_level(levels, 150.0)["clients"] == 1
+    assert best_level(levels[1:], 150.0) is None
 
 
 def test_orders_by_status_reads_the_seed_index_and_plain_maps() -> None:
     seed_index = {"statuses": {"shipped": [ORDER], "packed": []}, "scenarios": {"late": [ORDER]}}
-    assert turn_latency.orders_by_status(seed_index) == {"shipped": [ORDER], "packed": []}
-    assert turn_latency.orders_by_status({"shipped": [ORDER]}) == {"shipped": [ORDER]}
+    assert orders_by_status(seed_index) == {"shipped": [ORDER], "packed": []}
+    assert orders_by_status({"shipped": [ORDER]}) == {"shipped": [ORDER]}
     with pytest.raises(TypeError):
-        turn_latency.orders_by_status([ORDER])
+        orders_by_status([ORDER])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from actions.clients.orders import OrdersClient
 from handoff.api import SERVICE
 from handoff.app import create_app
 from handoff.config import Settings
@@ -25,6 +24,7 @@ from handoff.connectors.base import ConnectorUnavailable, ExternalReply, Externa
 from handoff.hours import AgentHours
 from handoff.passwords import hash_password
 from handoff.service import HandoffService
+from service_clients.orders import OrdersClient
 
 TOKEN = "handoff-test-token-0123456789"
 RELAY_TOKEN = "relay-test-token-0123456789"
@@ -239,7 +239,7 @@ def make_settings(db_url: str, rasa_url: str, **overrides: Any) -> Settings:
         poll_interval_s=3600.0,
         relay_timeout_s=2.0,
     )
-    return replace(settings, **overrides)
+    return settings.model_copy(update=overrides)
 
 
 @pytest.fixture

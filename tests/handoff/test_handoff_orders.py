@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from actions.clients.orders import OrdersClient
 from backends.orders.api import SERVICE as ORDERS_SERVICE
 from backends.orders.app import create_app as create_orders_app
-from backends.orders.states import Status
+from contracts.orders import OrderStatus
 from handoff.app import create_app
+from service_clients.orders import OrdersClient
 from tests.backends.shop import TOKEN as ORDERS_TOKEN
 from tests.backends.shop import Shop
 from tests.handoff.handoff_support import Desk, FakeRelay, make_settings
@@ -33,8 +33,8 @@ async def test_agent_sees_the_customers_orders(
     orders_server = await aiohttp_server(orders_app)
     shop = Shop(orders_app[ORDERS_SERVICE])
     await shop.customer("C1")
-    shipped = await shop.order(Status.SHIPPED)
-    delivered = await shop.order(Status.DELIVERED)
+    shipped = await shop.order(OrderStatus.SHIPPED)
+    delivered = await shop.order(OrderStatus.DELIVERED)
     desk = await desk_with_orders(aiohttp_client, db_url, relay, str(orders_server.make_url("")).rstrip("/"))
     alex = await desk.agent("alex")
     ticket = await desk.handoff()

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from backends.common.db import make_engine, make_sessions
-from backends.common.errors import NotFound, Refused
 from handoff.db import create_tables
 from handoff.store import TicketStore
+from service_kit.db import make_engine, make_sessions
+from service_kit.errors import NotFound, Refused
 
 
 class Clock:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.connectors import connectors_from_env
 from handoff.connectors.base import ConnectorRejected, TicketConnector
 from handoff.connectors.http import retry_after_seconds
+from handoff.connectors.registry import connectors_from_env
 from handoff.connectors.rt5 import RT5Connector
 from handoff.connectors.text import html_to_text, one_line
 from handoff.connectors.webhook import WebhookConnector

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge_graph.model import Attribute, Brand, Catalogue, Category, Policy, Product, ProductLink, Variant
+from contracts.catalogue import Attribute, Brand, Catalogue, Category, Policy, Product, ProductLink, Variant
 
 
 def shirt(product_id: str, title: str, price: float, stocks: dict[str, int], colour: str = "Blue") -> Product:

@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from contracts.catalogue import Catalogue
 from knowledge_graph.importers.feed import parse_feed_jsonl
-from knowledge_graph.importers.generator import generate_catalogue, main
-from knowledge_graph.model import Catalogue
+from tools.catalogue_generator import generate_catalogue, main
 
 PRODUCTS = 2_000
 

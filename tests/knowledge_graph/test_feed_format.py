@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from contracts.catalogue import Attribute, Catalogue, Policy, Product, Variant
 from knowledge_graph.importers.demo import load_demo_catalogue
 from knowledge_graph.importers.feed import (
     FeedError,
@@ -20,8 +21,7 @@ from knowledge_graph.importers.feed import (
     write_csv,
     write_jsonl,
 )
-from knowledge_graph.importers.generator import generate_catalogue
-from knowledge_graph.model import Attribute, Catalogue, Policy, Product, Variant
+from tools.catalogue_generator import generate_catalogue
 
 
 @pytest.fixture(scope="module")

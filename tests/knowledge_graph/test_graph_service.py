@@ -13,12 +13,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from actions.clients.catalogue import CatalogueClient, CatalogueUnavailable
+from contracts.catalogue import ProductFilter
 from knowledge_graph.embedded_store import EmbeddedGraphStore
 from knowledge_graph.product_graph import ProductGraph
 from knowledge_graph.semantic_search import SemanticIndex, get_encoder
 from knowledge_graph.service import create_app
-from knowledge_graph.store import ProductFilter
+from service_clients.catalogue import CatalogueClient, CatalogueUnavailable
 from tests.knowledge_graph.sample_shop import shop
 
 TOKEN = "test-token"
@@ -143,3 +143,35 @@ async def test_shopify_upload_imports_then_reimport_updates_in_place(http: TestC
     assert stats["indexed_products"] == stats["nodes"]["Product"]
     bad = await http.post("/imports?format=excel", data=b"x", headers=AUTH)
     assert bad.status == 422
+
+
+class BrokenStore:
+    """A store whose database has gone away: every read fails with an error the service does not expect."""
+
+    name = "broken"
+
+    async def counts(self) -> dict[str, int]:
+        raise RuntimeError("database file vanished")
+
+    async def close(self) -> None:
+        return None
+
+
+class BrokenGraph:
+    store = BrokenStore()
+
+
+async def test_failures_inside_the_graph_are_a_503_and_big_bodies_a_413(aiohttp_client) -> None:
+    async def open_graph() -> ProductGraph:
+        return BrokenGraph()  # type: ignore[return-value]
+
+    http = await aiohttp_client(create_app(open_graph, TOKEN))
+    broken = await http.get("/stats", headers=AUTH)
+    assert broken.status == 503
+    assert (await broken.json())["error"] == {
+        "code": "unavailable",
+        "message": "The product catalogue is unavailable right now.",
+    }
+    too_big = await http.post("/products/lookup", data=b"x" * (2 << 20), headers=AUTH)
+    assert too_big.status == 413
+    assert "1 MiB" in (await too_big.json())["error"]["message"]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts.catalogue import Attribute, Catalogue, ProductFilter, ProductLink
 from knowledge_graph.embedded_store import EmbeddedGraphStore
-from knowledge_graph.model import Attribute, Catalogue, ProductLink
 from knowledge_graph.neo4j_store import Neo4jGraphStore, Neo4jSettings
-from knowledge_graph.store import GraphStore, ProductFilter
+from knowledge_graph.store import GraphStore
 from tests.knowledge_graph.sample_shop import case, shop
 from tests.support.neo4j import Neo4jServer, running_neo4j
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge_graph.model import Attribute, Brand, Catalogue, Category, Product, Variant
+from contracts.catalogue import Attribute, Brand, Catalogue, Category, Product, Variant
 from knowledge_graph.search_filters import Filters
 from knowledge_graph.semantic_search import (
     DIMENSION,

@@ -33,11 +33,11 @@ from rasa_sdk import Tracker as SdkTracker
 from sanic import Sanic
 
 from actions.identity import app_customer_id
-from channels.app_auth import TokenPolicy
 from channels.app_rest import AppRestInput
 from channels.conversation_ids import ConversationIds
 from channels.handoff_relay import HandoffRelayInput
 from channels.webchat import WebchatInput
+from contracts.identity import TokenPolicy
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-" + "x" * 40

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from actions.shop_policies import shop_policies
 from channels.guard import answer_every_message, clean_text
+from contracts.shop_policies import shop_policies
 
 
 class Agent:

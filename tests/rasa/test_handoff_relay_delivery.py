@@ -20,7 +20,8 @@ from aiohttp import web
 from rasa.shared.core.events import ConversationPaused, UserUttered
 
 from channels import handoff_relay
-from channels.handoff_relay import HandoffRelayInput, socketio_room_occupied
+from channels.handoff_relay import HandoffRelayInput
+from channels.webchat import socketio_room_occupied
 from tests.rasa.test_app_channel import free_port, socket_client, webchat_channel
 from tests.rasa.test_app_channel import serve as serve_channels
 from tests.rasa.test_relay_channel import RELAY_TOKEN, SHOPPER, StoringAgent, call, pause, serve

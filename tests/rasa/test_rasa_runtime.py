@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-import channels.guard  # noqa: F401  (applies the fix, as the Rasa server does)
+from channels import rasa_runtime
 from channels.rasa_runtime import validate_action_result
 
+REPO = Path(__file__).resolve().parents[2]
 VALID = [
     {"events": [], "responses": []},
     {"events": [{"event": "slot", "name": "order_number", "value": "104532"}], "responses": [{"text": "hi"}]},
@@ -22,8 +28,31 @@ def action() -> RemoteAction:
     return RemoteAction("action_x", EndpointConfig("http://127.0.0.1:1/webhook"))
 
 
+@pytest.fixture(autouse=True)
+def installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed as bot/rasa_server.py does; monkeypatch puts Rasa's own method back afterwards."""
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    rasa_runtime.install()
+
+
 def test_the_fix_is_installed(action):
     assert RemoteAction._validate_action_result is validate_action_result
+
+
+def test_installing_twice_changes_nothing():
+    rasa_runtime.install()
+    assert RemoteAction._validate_action_result is validate_action_result
+
+
+def test_importing_the_channels_patches_nothing():
+    """Only install() patches Rasa: a fresh interpreter importing every channel module keeps Rasa's method."""
+    code = (
+        "import channels.guard, channels.rest, channels.app_rest, channels.webchat, channels.voice_input, "
+        "channels.handoff_relay, channels.rasa_runtime\n"
+        "from rasa.core.actions.action import RemoteAction\n"
+        "assert RemoteAction._validate_action_result.__module__ == 'rasa.core.actions.action'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 @pytest.mark.parametrize("result", VALID)

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from backends.common.app import PathOnlyAccessLogger
+from service_kit.app import PathOnlyAccessLogger
 
 
 async def test_the_access_log_has_the_path_and_status_but_not_the_query(caplog: pytest.LogCaptureFixture) -> None:

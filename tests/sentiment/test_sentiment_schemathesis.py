@@ -16,10 +16,10 @@ import requests
 import schemathesis
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from backends.common.errors import Invalid
 from sentiment.build import BuildSettings, default_model_dir, fingerprint, is_current
 from sentiment.openapi import build_spec
 from sentiment.service import MAX_BATCH, MAX_CHARS, _checked_text, create_app
+from service_kit.errors import Invalid
 from tests.backends.live_app import serving
 from tests.sentiment.conftest import TOKEN
 

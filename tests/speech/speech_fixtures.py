@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import wave
+from pathlib import Path
 
 import av
 import numpy as np
@@ -12,6 +14,19 @@ from speech.audio import SAMPLE_RATE, mulaw_to_pcm16, pcm16_to_mulaw
 ORDER = "where is my order one two three four five"
 JACKET = "do you have the rain jacket in blue size medium"
 UTTERANCES = {"order": ORDER, "jacket": JACKET}
+DATA = Path(__file__).parent / "data"
+
+
+def piper_take_path(key: str) -> Path:
+    """Where the recorded Piper take of UTTERANCES[key] lies (data/record_piper_takes.py wrote it)."""
+    return DATA / f"piper-{key}.wav"
+
+
+def recorded_piper_take(key: str) -> np.ndarray:
+    """The fixed Piper take of UTTERANCES[key]: 16 kHz int16 mono (Piper's voice varies per take)."""
+    with wave.open(str(piper_take_path(key))) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, SAMPLE_RATE), wav.getparams()
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
 
 
 def silence(seconds: float) -> np.ndarray:

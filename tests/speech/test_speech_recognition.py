@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from speech_fixtures import JACKET, over_phone, silence, white_noise
 
 from speech.audio import SAMPLE_RATE, AudioError, mulaw_to_pcm16, pcm16_to_float, pcm16_to_mulaw, resample
 from speech.prompts import catalogue_prompt
-from speech.recognition import Recognizer, Transcript, load_configured_recognizer, load_recognizer
+from speech.recognition import (
+    Recognizer,
+    Transcript,
+    load_configured_recognizer,
+    load_recognizer,
+    speech_span,
+)
 from speech.settings import SpeechSettings
 from speech.synthesis import EspeakSynthesizer, load_synthesizer
 from speech.text import digits, normalize
@@ -126,6 +134,21 @@ def test_models_load_once_and_follow_the_protocol(tiny, base):
         load_recognizer("large-v3")
     with pytest.raises(ValueError, match="only knows English"):
         load_recognizer("tiny.en", language="zh")
+    with pytest.raises(ValueError, match="unknown compute type"):
+        load_recognizer("tiny.en", compute_type="int16")
+
+
+def test_compute_type_reaches_the_model(tiny):
+    """SPEECH_COMPUTE_TYPE: each compute type has its own copy of the weights (CTranslate2 converts them on load)."""
+    assert tiny.compute_type == SpeechSettings().compute_type
+    int8 = load_recognizer("tiny.en", threads=1, compute_type="int8")
+    assert int8 is not tiny and int8._model is not tiny._model
+    # On a CPU CTranslate2 runs int8 as int8_float32 (int8 weights, float32 activations).
+    assert int8._model.model.compute_type == "int8_float32" and tiny._model.model.compute_type == tiny.compute_type
+    configured = load_configured_recognizer(
+        SpeechSettings.from_env({"SPEECH_ASR_MODEL": "tiny.en", "SPEECH_COMPUTE_TYPE": "int8"})
+    )
+    assert configured.compute_type == "int8" and configured._model is int8._model
 
 
 def test_prompt_is_accepted(spoken, base):
@@ -160,6 +183,36 @@ PAYMENT_REPLY = [
 PAYMENT_METHODS = ["visa", "american express", "paypal", "apple pay", "google pay"]
 
 
+def heard_methods(recognizer: Recognizer, pcm: np.ndarray) -> str:
+    heard = " ".join(normalize(recognizer.transcribe(pcm).text).split())
+    return heard.replace("master card", "mastercard")
+
+
+def test_speech_span_trims_only_silence(spoken):
+    speech = spoken["piper", "jacket"]
+    audio = np.concatenate([silence(2.0), speech, silence(3.0)])
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > 655)  # above -34 dBFS
+    start, end = speech_span(pcm16_to_float(audio))
+    assert loud[0] - 0.4 * SAMPLE_RATE <= start <= loud[0], (start, loud[0])
+    assert loud[-1] < end <= loud[-1] + 0.7 * SAMPLE_RATE, (end, loud[-1])
+
+
+RECORDED_TAKE = Path(__file__).parent / "data" / "payment-answer-piper-take.ulaw"
+
+
+def test_speech_the_vad_scores_late_is_not_trimmed(recognizers):
+    """One Piper take of the payment answer, as the 8 kHz line carried it (recorded: Piper varies per take).
+    Silero's first speech starts at 0.44 s with its padding, after "We accept Visa," (from 0.06 s), and
+    tiny.en and base heard "Mastercard, American Express, ..." when the span began there."""
+    pcm = mulaw_to_pcm16(RECORDED_TAKE.read_bytes(), 8000, SAMPLE_RATE)
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 655)
+    start, end = speech_span(pcm16_to_float(pcm))
+    assert start <= loud[0] and end > loud[-1], (start, end, loud[0], loud[-1])
+    for model, recognizer in recognizers.items():
+        heard = heard_methods(recognizer, pcm)
+        assert heard.startswith("we accept visa") and all(m in heard for m in PAYMENT_METHODS), (model, heard)
+
+
 @pytest.mark.parametrize("model", ["tiny.en", "base"])
 def test_a_spoken_list_reaches_whisper_whole(model, recognizers):
     """Silero VAD scored whole seconds of this list (Piper, over the 8 kHz line) as non-speech, and
@@ -170,8 +223,7 @@ def test_a_spoken_list_reaches_whisper_whole(model, recognizers):
         line = b"".join(
             pcm16_to_mulaw((s := piper.synthesize(part)).pcm, s.sample_rate, 8000) for part in PAYMENT_REPLY
         )
-        heard = " ".join(normalize(recognizers[model].transcribe(mulaw_to_pcm16(line, 8000, SAMPLE_RATE)).text).split())
-        heard = heard.replace("master card", "mastercard")
+        heard = heard_methods(recognizers[model], mulaw_to_pcm16(line, 8000, SAMPLE_RATE))
         assert all(method in heard for method in PAYMENT_METHODS), heard
 
 

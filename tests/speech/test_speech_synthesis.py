@@ -80,7 +80,7 @@ def test_piper_never_loads_into_our_process():
     """Piper is GPL: by default it runs in a worker process; this process never imports it."""
     code = (
         "import sys, numpy as np\n"
-        "import speech.audio, speech.recognition, speech.vad, speech.streaming, speech.models, speech.text\n"
+        "import speech.audio, speech.recognition, speech.vad, speech.models, speech.text\n"
         "from speech.synthesis import load_synthesizer\n"
         "load_synthesizer('espeak').synthesize('hello')\n"
         "speech.vad.EndOfSpeechDetector().feed(np.zeros(1600, dtype=np.int16))\n"
@@ -114,7 +114,13 @@ def test_a_dead_piper_worker_is_restarted(caplog):
 def test_settings_from_env():
     assert SpeechSettings.from_env({}) == SpeechSettings()
     settings = SpeechSettings.from_env(
-        {"SPEECH_ASR_MODEL": "tiny.en", "SPEECH_TTS_ENGINE": "espeak", "SPEECH_THREADS": "2", "SPEECH_PARTIAL_MS": ""}
+        {
+            "SPEECH_ASR_MODEL": "tiny.en",
+            "SPEECH_TTS_ENGINE": "espeak",
+            "SPEECH_THREADS": "2",
+            "SPEECH_PARTIAL_MS": "",
+            "SPEECH_COMPUTE_TYPE": "int8",
+        }
     )
     assert (settings.asr_model, settings.tts_engine, settings.threads, settings.partial_ms) == (
         "tiny.en",
@@ -122,11 +128,13 @@ def test_settings_from_env():
         2,
         1000,
     )
+    assert settings.compute_type == "int8" and SpeechSettings().compute_type == "float32"
     for env, message in [
         ({"SPEECH_ASR_MODEL": "large"}, "SPEECH_ASR_MODEL must be one of"),
         ({"SPEECH_TTS_ENGINE": "say"}, "SPEECH_TTS_ENGINE must be one of"),
         ({"SPEECH_THREADS": "many"}, "SPEECH_THREADS must be an integer"),
         ({"SPEECH_THREADS": "0"}, "between 1 and 16"),
+        ({"SPEECH_COMPUTE_TYPE": "int16"}, "SPEECH_COMPUTE_TYPE must be one of float32, int8, int8_float32"),
     ]:
         with pytest.raises(ValueError, match=message):
             SpeechSettings.from_env(env)

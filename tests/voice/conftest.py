@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from channels.voice.phone import trim_silence
 from speech.audio import SAMPLE_RATE, resample
 from speech.recognition import Recognizer, load_recognizer
 from speech.synthesis import Synthesizer, load_synthesizer
 from tests.e2e.conftest import Stack, stack_env, start_stack
+from tools.phone_client import trim_silence
 
 VOICE_STACK_OFFSET = 700
 # Short enough to test the "are you still there?" prompt, long enough for any turn on a slow machine.

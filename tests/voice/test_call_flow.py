@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from channels.voice.call import Call, CallStats, Turn
-from channels.voice.protocol import L16, AudioFormat, InboundDecoder
-from channels.voice.rasa_client import RasaUnavailable
+from channels.voice.audio_format import L16, AudioFormat
+from channels.voice.call import Call, Turn
+from channels.voice.frames import AudioFrame, StartFrame
+from channels.voice.serializers.twilio import TwilioSerializer
+from channels.voice.services.dialogue import RasaUnavailable
 from channels.voice.settings import VoiceSettings
+from channels.voice.stats import CallStats
 from speech.recognition import Transcript
 from speech.synthesis import Speech
 
@@ -64,7 +67,7 @@ class FakeRasa:
 
 
 class Harness:
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, audio_format: AudioFormat | None = None, **settings: Any) -> None:
         self.sent: list[dict[str, Any]] = []
         self.closed: list[str] = []
         self.engines = FakeEngines()
@@ -74,13 +77,13 @@ class Harness:
         options |= settings
         self.call = Call(
             call_id="CA1",
-            stream_sid="MZ1",
             caller="+15550100",
-            audio_format=AudioFormat(),
+            audio_format=audio_format or AudioFormat(),
             engines=self.engines,  # type: ignore[arg-type]
             rasa=self.rasa,  # type: ignore[arg-type]
             settings=VoiceSettings(token="t" * 40, **options),
             stats=self.stats,
+            serializer=TwilioSerializer().for_stream(StartFrame("MZ1", "CA1")),
             send=self.send,
             close_stream=self.close,
         )
@@ -104,8 +107,8 @@ class Harness:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            speaking = self.call.speaker is not None and not self.call.speaker.done()
-            if self.call.turns.empty() and not self.call.busy and not speaking and not self.call.rasa_requests:
+            speaking = self.call.playback.speaking
+            if self.call.turns.empty() and not self.call.busy and not speaking and not self.call.conversation.requests:
                 return
             await asyncio.sleep(0.01)
         raise AssertionError("the call did not settle")
@@ -181,12 +184,12 @@ async def test_barge_in_clears_playback_but_rasa_still_gets_the_turn(phone: Harn
     phone.say("tell me everything")
     while not phone.events("mark"):
         await asyncio.sleep(0.01)
-    phone.call._on_speech_start(phone.call.audio.end)  # the caller starts talking
+    phone.call.turn_detector.speech_started(phone.call.turn_detector.audio.end)  # the caller starts talking
     await phone.settle()
     assert phone.events("clear") and phone.stats.barge_ins == 1
     assert len(phone.engines.spoken) < 4  # the rest was never synthesised
     assert phone.rasa.finished == 1
-    assert not phone.call.outstanding_marks
+    assert not phone.call.playback.outstanding_marks
 
 
 async def test_rasa_down_gets_an_apology(phone: Harness) -> None:
@@ -210,13 +213,11 @@ async def test_handoff_ends_the_stream_after_the_goodbye_was_played(phone: Harne
 
 
 async def test_frames_with_gaps_and_truncated_frames_are_counted_not_fatal() -> None:
-    harness = Harness()
-    harness.call.format = AudioFormat(L16, 16000)
-    harness.call.decoder = InboundDecoder(harness.call.format)
+    harness = Harness(AudioFormat(L16, 16000))
     await harness.call.start()
-    harness.call.on_media(b"\x00" * 640, sequence=3)
-    harness.call.on_media(b"\x00" * 641, sequence=4)  # truncated: odd byte count
-    harness.call.on_media(b"\x00" * 640, sequence=9)  # 5, 6, 7, 8 never arrived
+    harness.call.on_audio(AudioFrame(b"\x00" * 640, sequence=3))
+    harness.call.on_audio(AudioFrame(b"\x00" * 641, sequence=4))  # truncated: odd byte count
+    harness.call.on_audio(AudioFrame(b"\x00" * 640, sequence=9))  # 5, 6, 7, 8 never arrived
     await harness.call.finish("test over")
     assert (harness.stats.frames_in, harness.stats.bad_frames, harness.stats.sequence_gaps) == (3, 1, 4)
 
@@ -282,17 +283,18 @@ async def test_a_stale_early_guess_is_cancelled_and_one_call_queues_one_guess_at
 
     harness.engines.transcribe = slow_transcribe  # type: ignore[method-assign]
     call = harness.call
+    detector = call.turn_detector
     await call.start()
     try:
-        call.utterance_start = 0
+        detector.utterance_start = 0
         for _ in range(5):  # pause, speech, pause, speech...: each pause would start a guess
-            call.vad.last_probability = 0.0
-            call._maybe_speculate(640)
+            detector.vad.last_probability = 0.0
+            detector.maybe_speculate(640)
             await asyncio.sleep(0.01)
-            call.vad.last_probability = 0.9
-            call._maybe_speculate(640)
+            detector.vad.last_probability = 0.9
+            detector.maybe_speculate(640)
             await asyncio.sleep(0.01)
-        assert len(call.recognitions) == 0, "stale guesses are cancelled, not left in the pool"
+        assert len(detector.recognitions) == 0, "stale guesses are cancelled, not left in the pool"
         assert len(started) == 5
     finally:
         await call.finish("test over")
@@ -307,7 +309,7 @@ async def test_the_call_ends_with_a_goodbye_at_the_time_limit() -> None:
         goodbye = [m["mark"]["name"] for m in harness.events("mark")]
         assert goodbye[-1] == "end-of-call", goodbye
         harness.call.on_dtmf("1")  # the caller is no longer heard
-        harness.call._on_speech_start(harness.call.audio.end)
+        harness.call.turn_detector.speech_started(harness.call.turn_detector.audio.end)
         for name in goodbye:
             harness.call.on_mark(name)
         await asyncio.sleep(0.05)
@@ -321,7 +323,7 @@ async def test_the_call_ends_with_a_goodbye_at_the_time_limit() -> None:
 async def test_the_stream_ends_after_the_time_limit_even_if_the_goodbye_is_never_confirmed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("channels.voice.call.GOODBYE_GRACE_S", 0.3)
+    monkeypatch.setattr("channels.voice.processors.time_limit.GOODBYE_GRACE_S", 0.3)
     harness = Harness(max_call_s=0.2)
     await harness.call.start()
     try:
@@ -344,14 +346,15 @@ async def test_an_early_guess_is_used_only_if_nothing_audible_came_after_it(tail
             return Transcript("what payment methods do you accept", 0.7, "en", pcm16k.size / 16000, False)
 
         harness.engines.transcribe = transcribe  # type: ignore[method-assign]
-        call.audio.append(np.full(16000, 3000, dtype=np.int16))  # one second of "speech"
-        call.utterance_start = 0
-        guess = call._transcribe(call.audio.slice(0, call.audio.end))
-        call.speculation = (call.audio.end, guess)
+        detector = call.turn_detector
+        detector.audio.append(np.full(16000, 3000, dtype=np.int16))  # one second of "speech"
+        detector.utterance_start = 0
+        guess = detector.transcribe(detector.audio.slice(0, detector.audio.end))
+        detector.speculation = (detector.audio.end, guess)
         # After the guess: the last consonant, which the VAD scored as silence, or real silence.
-        call.audio.append(np.full(960, 2000 if tail == "consonant" else 20, dtype=np.int16))
-        call.audio.append(np.zeros(6400, dtype=np.int16))
-        call._on_speech_end(16000 - 1600)  # the VAD's silence began 100 ms before the guess was taken
+        detector.audio.append(np.full(960, 2000 if tail == "consonant" else 20, dtype=np.int16))
+        detector.audio.append(np.zeros(6400, dtype=np.int16))
+        detector.speech_ended(16000 - 1600)  # the VAD's silence began 100 ms before the guess was taken
         (turn,) = list(call.turns._items)
         if tail == "silence":
             assert turn.transcript is guess
@@ -375,14 +378,35 @@ async def test_a_turn_is_not_cut_in_the_middle_of_a_sound_the_vad_took_for_silen
             return Transcript("what payment methods do you accept", 0.7, "en", pcm16k.size / 16000, False)
 
         harness.engines.transcribe = transcribe  # type: ignore[method-assign]
-        call.audio.append(np.full(16000, 3000, dtype=np.int16))  # one second of "speech"...
-        call.audio.append(np.full(6400, 1500, dtype=np.int16))  # ...going on 0.4 s after the VAD's silence began
-        call.audio.append(np.zeros(6400, dtype=np.int16))
-        call.utterance_start = 0
-        call._on_speech_end(16000)
+        detector = call.turn_detector
+        detector.audio.append(np.full(16000, 3000, dtype=np.int16))  # one second of "speech"...
+        detector.audio.append(np.full(6400, 1500, dtype=np.int16))  # ...going on 0.4 s after the VAD's silence began
+        detector.audio.append(np.zeros(6400, dtype=np.int16))
+        detector.utterance_start = 0
+        detector.speech_ended(16000)
         (turn,) = list(call.turns._items)
         await turn.transcript
     finally:
         await call.finish("test over")
     # The sound and 100 ms after it (to the next 20 ms window), not just 250 ms after the VAD's silence.
     assert 16000 + 6400 + 1600 <= heard[0] <= 16000 + 6400 + 1600 + 320, heard
+
+
+async def test_a_silent_caller_is_prompted_twice_then_the_stream_ends() -> None:
+    harness = Harness(no_input_s=0.2)
+    await harness.call.start()
+    echoed = 0
+    try:
+        for _ in range(200):
+            marks = [m["mark"]["name"] for m in harness.events("mark")]
+            for name in marks[echoed:]:
+                harness.call.on_mark(name)  # the caller's phone played each prompt (an echo resets the quiet)
+            echoed = len(marks)
+            if harness.closed:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await harness.call.finish("test over")
+    prompts = [text for text in harness.engines.spoken if text.startswith("Are you still there?")]
+    assert len(prompts) == 2 and "Goodbye!" in harness.engines.spoken[-1]
+    assert harness.closed == ["no_input"]

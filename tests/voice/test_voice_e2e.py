@@ -17,13 +17,13 @@ import aiohttp
 import numpy as np
 import pytest
 
-from channels.voice.phone import PhoneCall
-from channels.voice.protocol import L16, AudioFormat
+from channels.voice.audio_format import L16, AudioFormat
 from speech.audio import SAMPLE_RATE
 from speech.recognition import Recognizer
 from speech.synthesis import EspeakSynthesizer, Synthesizer
 from tests.e2e.conftest import Stack
 from tests.voice.conftest import health_url, user_events, utterance, voice_url, words
+from tools.phone_client import PhoneCall
 
 SPEED = 3.0
 

@@ -31,10 +31,10 @@ import psutil
 import pytest
 from aiohttp import web
 
-from channels.voice.phone import PhoneCall
 from speech.recognition import Recognizer
 from speech.synthesis import Synthesizer
 from tests.voice.conftest import utterance, words
+from tools.phone_client import PhoneCall
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_CALL_S = 15

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from channels.voice.protocol import AudioFormat, InboundDecoder, encode_reply
+from channels.voice.audio_format import AudioFormat, InboundDecoder, encode_reply
 from channels.voice.settings import VoiceSettings
 from speech.audio import SAMPLE_RATE
 from speech.synthesis import EspeakSynthesizer, Synthesizer

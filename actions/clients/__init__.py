@@ -1,1 +1,0 @@
-"""Typed clients of the commerce backends, used by the action server."""

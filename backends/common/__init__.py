@@ -1,1 +1,0 @@
-"""Code shared by the orders, pricing and recommendations backends (one copy instead of three)."""

@@ -1,0 +1,1 @@
+"""How frames reach a call and messages leave it: websocket.py (aiohttp WebSocket, any serializer)."""

@@ -1,0 +1,212 @@
+"""How frustrated the shopper is in this conversation, from the events Rasa keeps.
+
+Pure standard library on purpose: the Rasa process (handoff policy, nlu/handoff_policy.py) and the
+action server (ticket priority, sentiment history, actions/handoff.py) both compute the same score
+from the same tracker events, as dicts (`event.as_dict()` in Rasa, `tracker.events` in rasa-sdk).
+
+Every user message gets signals in [0, 1]: negative sentiment (from the sentiment annotator's
+`sentiment` in parse_data), shouting (all caps), piled-up punctuation, profanity, a message the
+assistant did not understand, and asking the same thing again. They combine as a noisy-or into a
+message score; the conversation score accumulates message scores and decays over calm messages:
+
+    message  m = 1 - prod(1 - weight_k * signal_k)
+    episode  F = 1 - (1 - decay * F_previous) * (1 - m)
+
+An episode starts at session start, restart, or when an agent hands the conversation back, so a
+handed-back conversation is not handed off again for what was already handled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+Event = Mapping[str, Any]
+
+# Intents that say nothing about being stuck when repeated ("yes", "no", an order number...).
+NEUTRAL_INTENTS = frozenset(
+    {"affirm", "deny", "inform", "greet", "goodbye", "thank", "stop", "chitchat", "bot_challenge", "apply_coupon"}
+)
+NOT_HELPED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+EXPLICIT_REQUEST_INTENT = "contact_human_agent"
+# Events after which an earlier frustration no longer counts.
+EPISODE_STARTS = frozenset({"session_started", "restart", "resume"})
+PROFANITY = re.compile(
+    r"\b(fuck\w*|shit\w*|crap\w*|damn\w*|bullshit|wtf|ffs|bloody|bastard\w*|asshole\w*|idiot\w*|stupid|useless|"
+    r"pathetic|scam\w*|rip-?off|ridiculous|joke)\b",
+    re.IGNORECASE,
+)
+PILED_PUNCTUATION = re.compile(r"[!?]{2,}")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts; operators tune them in config.yml (HandoffPolicy)."""
+
+    negative_sentiment: float = 0.65
+    shouting: float = 0.25
+    punctuation: float = 0.15
+    profanity: float = 0.45
+    not_understood: float = 0.35
+    repeated: float = 0.35
+    decay: float = 0.7
+
+
+@dataclass(frozen=True)
+class MessageSignals:
+    text: str
+    intent: str
+    negative: float
+    sentiment_label: str
+    sentiment_score: float
+    shouting: float
+    punctuation: float
+    profanity: float
+    not_understood: float
+    repeated: float
+    timestamp: float | None = None
+
+    def score(self, weights: Weights) -> float:
+        calm = 1.0
+        for weight, signal in (
+            (weights.negative_sentiment, self.negative),
+            (weights.shouting, self.shouting),
+            (weights.punctuation, self.punctuation),
+            (weights.profanity, self.profanity),
+            (weights.not_understood, self.not_understood),
+            (weights.repeated, self.repeated),
+        ):
+            calm *= 1.0 - min(1.0, max(0.0, weight * signal))
+        return 1.0 - calm
+
+
+@dataclass
+class Episode:
+    """The user messages and the handoff-related actions since the episode started."""
+
+    messages: list[MessageSignals] = field(default_factory=list)
+    message_scores: list[float] = field(default_factory=list)
+    frustration_history: list[float] = field(default_factory=list)
+    deescalated_at: int | None = None  # number of messages seen when the bot de-escalated
+    handed_off: bool = False
+    consecutive_not_understood: int = 0
+
+    @property
+    def frustration(self) -> float:
+        return self.frustration_history[-1] if self.frustration_history else 0.0
+
+    @property
+    def latest_message_score(self) -> float:
+        return self.message_scores[-1] if self.message_scores else 0.0
+
+    @property
+    def explicit_request(self) -> bool:
+        return bool(self.messages) and self.messages[-1].intent == EXPLICIT_REQUEST_INTENT
+
+
+def shouting(text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 8:
+        return 0.0
+    upper = sum(1 for ch in letters if ch.isupper()) / len(letters)
+    return 1.0 if upper >= 0.7 else 0.0
+
+
+def piled_punctuation(text: str) -> float:
+    return 1.0 if PILED_PUNCTUATION.search(text) else 0.0
+
+
+def profanity(text: str) -> float:
+    return min(1.0, len(PROFANITY.findall(text)) / 1.0)
+
+
+def sentiment_of(parse_data: Mapping[str, Any]) -> tuple[float, str, float]:
+    """(probability the message is negative, label, score in [-1, 1]); neutral when unknown."""
+    sentiment = parse_data.get("sentiment")
+    if not isinstance(sentiment, Mapping):
+        return 0.0, "neutral", 0.0
+    label = str(sentiment.get("label") or "neutral")
+    score = _number(sentiment.get("score"), 0.0)
+    probabilities = sentiment.get("probabilities")
+    if isinstance(probabilities, Mapping) and "negative" in probabilities:
+        return _clamp(_number(probabilities["negative"], 0.0)), label, score
+    return _clamp(-score), label, score
+
+
+def is_repeat(text: str, intent: str, earlier: Sequence[MessageSignals]) -> bool:
+    """The same request as one of the last two messages: the assistant did not settle it."""
+    for previous in earlier[-2:]:
+        if intent and intent == previous.intent and intent not in NEUTRAL_INTENTS | NOT_HELPED_INTENTS:
+            return True
+        if len(text) >= 12 and SequenceMatcher(None, text.lower(), previous.text.lower()).ratio() >= 0.85:
+            return True
+    return False
+
+
+def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageSignals:
+    parse_data = event.get("parse_data") or {}
+    text = str(event.get("text") or "")
+    intent = str((parse_data.get("intent") or {}).get("name") or "")
+    negative, label, score = sentiment_of(parse_data)
+    not_understood = intent in NOT_HELPED_INTENTS
+    if not_understood:
+        # The sentiment model is guesswork on text the NLU could not make sense of (gibberish and
+        # heavy typos scored 0.98 negative): such a message counts as "not understood", and its
+        # shouting, punctuation and profanity still count.
+        negative = 0.0
+    return MessageSignals(
+        text=text,
+        intent=intent,
+        negative=negative,
+        sentiment_label=label,
+        sentiment_score=score,
+        shouting=shouting(text),
+        punctuation=piled_punctuation(text),
+        profanity=profanity(text),
+        not_understood=1.0 if not_understood else 0.0,
+        repeated=1.0 if is_repeat(text, intent, earlier) else 0.0,
+        timestamp=event.get("timestamp"),
+    )
+
+
+def current_episode(
+    events: Iterable[Event],
+    weights: Weights = Weights(),
+    deescalate_action: str = "action_deescalate",
+    handoff_action: str = "action_handoff",
+) -> Episode:
+    """Replays the events since the last episode start."""
+    episode = Episode()
+    for event in events:
+        kind = event.get("event")
+        if kind in EPISODE_STARTS:
+            episode = Episode()
+        elif kind == "user":
+            signals = message_signals(event, episode.messages)
+            episode.messages.append(signals)
+            score = signals.score(weights)
+            episode.message_scores.append(score)
+            episode.frustration_history.append(1.0 - (1.0 - weights.decay * episode.frustration) * (1.0 - score))
+            if signals.not_understood:
+                episode.consecutive_not_understood += 1
+            else:
+                episode.consecutive_not_understood = 0
+        elif kind == "action" and event.get("name") == deescalate_action:
+            episode.deescalated_at = len(episode.messages)
+        elif kind == "action" and event.get("name") == handoff_action:
+            episode.handed_off = True
+    return episode
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))

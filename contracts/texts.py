@@ -1,0 +1,176 @@
+"""The message catalogue: the sentences the action server and the channels write, one YAML file per language.
+
+Operators edit bot/texts/<language>.yml (for example en.yml) without touching Python; the code keeps only the
+logic that chooses *which* message to send and formats values (lists, money, dates). Shared by both venvs
+(actions and the voice gateway), so it lives in contracts and needs nothing but PyYAML.
+
+A file holds nested sections of messages; a message is addressed by its dotted path ("orders.cancelled").
+A message is either a text with named {placeholders}, or plural forms chosen by the value ``count``
+(``one``/``other`` for English; see PLURAL_RULES). The language comes from SHOP_LANGUAGE (default "en");
+a message a translation lacks falls back to English, and check_catalogues() (run by a unit test and logged
+at load) reports every language whose keys or placeholders differ from English.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "bot" / "texts"
+FALLBACK_LANGUAGE = "en"
+
+Message = str | dict[str, str]  # a text, or plural forms keyed by category
+
+
+def _english_plural(count: int) -> str:
+    return "one" if count == 1 else "other"
+
+
+# Which plural form a count takes, per language (CLDR category names). Add a rule with a new language
+# whose plurals differ from English (e.g. Polish needs "one", "few", "many").
+PLURAL_RULES: dict[str, Callable[[int], str]] = {"en": _english_plural}
+
+
+class MissingText(KeyError):
+    """A message key that no catalogue has, or a placeholder the caller did not fill."""
+
+
+def _flatten(section: Mapping[str, Any], prefix: str = "") -> dict[str, Message]:
+    """Nested sections to dotted keys; a mapping of plural categories (one/other...) is one message."""
+    messages: dict[str, Message] = {}
+    for name, value in section.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping) and value.keys() <= _PLURAL_CATEGORIES and "other" in value:
+            messages[key] = {str(k): str(v) for k, v in value.items()}
+        elif isinstance(value, Mapping):
+            messages.update(_flatten(value, key + "."))
+        else:
+            messages[key] = "" if value is None else str(value)
+    return messages
+
+
+_PLURAL_CATEGORIES = {"zero", "one", "two", "few", "many", "other"}
+
+
+def placeholders(message: Message) -> set[str]:
+    """The {names} a message uses (all plural forms together)."""
+    forms = message.values() if isinstance(message, dict) else [message]
+    return {field for form in forms for _, field, _, _ in string.Formatter().parse(form) if field}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The messages of one language, with English behind it for keys the translation lacks."""
+
+    language: str
+    messages: dict[str, Message]
+    fallback: Catalogue | None = None
+
+    def has(self, key: str) -> bool:
+        return key in self.messages or (self.fallback is not None and self.fallback.has(key))
+
+    def template(self, key: str) -> Message:
+        """The raw message (unfilled), from this language or the fallback."""
+        if key in self.messages:
+            return self.messages[key]
+        if self.fallback is not None:
+            return self.fallback.template(key)
+        raise MissingText(f"no message '{key}' in {CATALOGUE_DIR / (self.language + '.yml')}")
+
+    def text(self, key: str, /, **values: Any) -> str:
+        """The message `key` with its placeholders filled; plural forms are chosen by ``count``."""
+        message = self.template(key)
+        if isinstance(message, dict):
+            if "count" not in values:
+                raise MissingText(f"message '{key}' has plural forms and needs a count")
+            language = self.language if key in self.messages else FALLBACK_LANGUAGE
+            rule = PLURAL_RULES.get(language, _english_plural)
+            message = message.get(rule(int(values["count"])), message["other"])
+        try:
+            return message.format_map(values)
+        except (KeyError, IndexError) as missing:
+            raise MissingText(f"message '{key}' needs a value for {{{missing.args[0]}}}") from None
+
+
+def read_catalogue(path: Path) -> dict[str, Message]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{path}: a message catalogue is a mapping of sections")
+    return _flatten(data)
+
+
+def check_catalogues(directory: Path = CATALOGUE_DIR) -> list[str]:
+    """Every difference between a translation and English: missing or extra keys, other placeholders."""
+    reference = read_catalogue(directory / f"{FALLBACK_LANGUAGE}.yml")
+    problems = []
+    for path in sorted(directory.glob("*.yml")):
+        if path.stem == FALLBACK_LANGUAGE:
+            continue
+        messages = read_catalogue(path)
+        problems += [f"{path.name}: missing '{key}'" for key in sorted(reference.keys() - messages.keys())]
+        problems += [f"{path.name}: unknown key '{key}'" for key in sorted(messages.keys() - reference.keys())]
+        for key in sorted(reference.keys() & messages.keys()):
+            expected, found = placeholders(reference[key]), placeholders(messages[key])
+            if expected != found:
+                problems.append(f"{path.name}: '{key}' uses {sorted(found)}, English uses {sorted(expected)}")
+            if isinstance(reference[key], dict) != isinstance(messages[key], dict):
+                problems.append(
+                    f"{path.name}: '{key}' must be {'plural forms' if isinstance(reference[key], dict) else 'a text'}"
+                )
+    return problems
+
+
+class CatalogueFiles:
+    """Loads a language's catalogue lazily and reloads it when an operator edits a file (no restart)."""
+
+    def __init__(self, directory: Path, language: str) -> None:
+        self.directory = directory
+        self.language = language
+        self._mtimes: tuple[float, ...] | None = None
+        self._catalogue: Catalogue | None = None
+
+    def _paths(self) -> list[Path]:
+        paths = [self.directory / f"{FALLBACK_LANGUAGE}.yml"]
+        if self.language != FALLBACK_LANGUAGE:
+            paths.append(self.directory / f"{self.language}.yml")
+        return paths
+
+    def get(self) -> Catalogue:
+        mtimes = tuple(path.stat().st_mtime for path in self._paths())
+        if self._catalogue is None or mtimes != self._mtimes:
+            self._catalogue = self._load()
+            self._mtimes = mtimes
+        return self._catalogue
+
+    def _load(self) -> Catalogue:
+        english = Catalogue(FALLBACK_LANGUAGE, read_catalogue(self._paths()[0]))
+        if self.language == FALLBACK_LANGUAGE:
+            catalogue = english
+        else:
+            for problem in check_catalogues(self.directory):
+                logger.warning("message catalogue: %s (English is used there)", problem)
+            translated = read_catalogue(self._paths()[1])
+            english_placeholders = {key: placeholders(message) for key, message in english.messages.items()}
+            usable = {k: m for k, m in translated.items() if placeholders(m) == english_placeholders.get(k)}
+            catalogue = Catalogue(self.language, usable, fallback=english)
+        logger.info("loaded message catalogue '%s' from %s", self.language, self.directory)
+        return catalogue
+
+
+_files = CatalogueFiles(
+    Path(os.environ.get("SHOP_TEXTS_DIR", CATALOGUE_DIR)), os.environ.get("SHOP_LANGUAGE", FALLBACK_LANGUAGE)
+)
+
+
+def texts() -> Catalogue:
+    """The catalogue of the shop's language (SHOP_LANGUAGE), re-read when its files change."""
+    return _files.get()

@@ -1,0 +1,88 @@
+"""The conversation-level frustration score (contracts/frustration.py), from tracker events as dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contracts.frustration import Weights, current_episode, profanity, shouting
+
+
+def user(text: str, intent: str = "track_order", negative: float | None = None, ts: float = 0.0) -> dict[str, Any]:
+    parse: dict[str, Any] = {"intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    if negative is not None:
+        parse["sentiment"] = {
+            "label": "negative" if negative > 0.5 else "neutral",
+            "score": -negative,
+            "probabilities": {"negative": negative, "neutral": 1 - negative, "positive": 0.0},
+        }
+    return {"event": "user", "text": text, "parse_data": parse, "timestamp": ts}
+
+
+def action(name: str) -> dict[str, Any]:
+    return {"event": "action", "name": name}
+
+
+def test_calm_conversation_stays_calm() -> None:
+    events = [user("hi", "greet", 0.05), action("utter_greet"), user("where is my order 123456", negative=0.1)]
+    assert current_episode(events).frustration < 0.15
+
+
+def test_one_furious_shouted_message_crosses_the_default_threshold() -> None:
+    episode = current_episode([user("WHERE IS MY ORDER??? THIS IS RIDICULOUS", negative=0.95)])
+    assert episode.frustration >= 0.6
+
+
+def test_mildly_negative_messages_accumulate_and_calm_messages_decay() -> None:
+    mild = [user("still nothing, this is annoying", negative=0.6, ts=i) for i in range(3)]
+    scores = [current_episode(mild[: i + 1]).frustration for i in range(3)]
+    assert scores[0] < scores[1] < scores[2]
+    calmer = current_episode([*mild, user("ok thanks", "thank", negative=0.0)])
+    assert calmer.frustration < scores[2]
+
+
+def test_repeated_question_and_not_understood_count() -> None:
+    repeated = current_episode([user("where is my parcel"), user("where is my parcel")])
+    assert repeated.messages[-1].repeated == 1.0
+    lost = current_episode([user("blorf", "nlu_fallback"), user("zzqx", "nlu_fallback"), user("grr", "nlu_fallback")])
+    assert lost.consecutive_not_understood == 3
+    assert lost.frustration > current_episode([user("blorf", "nlu_fallback")]).frustration
+
+
+def test_episode_restarts_after_an_agent_hands_back() -> None:
+    events = [user("THIS IS A SCAM!!!", negative=0.95), action("action_handoff"), {"event": "pause"}]
+    assert current_episode(events).handed_off
+    after = current_episode([*events, {"event": "resume"}, user("thanks, all sorted", "thank", negative=0.0)])
+    assert not after.handed_off and after.frustration < 0.1 and len(after.messages) == 1
+
+
+def test_deescalation_is_remembered_with_its_position() -> None:
+    events = [user("useless bot", negative=0.9), action("action_answer_policy"), action("action_deescalate")]
+    assert current_episode(events).deescalated_at == 1
+
+
+def test_missing_or_malformed_sentiment_counts_as_neutral() -> None:
+    event = user("where is my order")
+    event["parse_data"]["sentiment"] = {"score": "not a number"}
+    assert current_episode([event]).messages[0].negative == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("WHY IS THIS SO SLOW", 1.0), ("Why is this so slow", 0.0), ("OK", 0.0)]
+)
+def test_shouting(text: str, expected: float) -> None:
+    assert shouting(text) == expected
+
+
+def test_profanity_and_weights_are_configurable() -> None:
+    assert profanity("this is bullshit") == 1.0 and profanity("this is fine") == 0.0
+    events = [user("this is bullshit", negative=0.0)]
+    assert current_episode(events, Weights(profanity=0.0)).frustration == 0.0
+    assert current_episode(events).frustration > 0.3
+
+
+def test_sentiment_of_a_message_that_was_not_understood_does_not_count() -> None:
+    gibberish = current_episode([user("blorf snickety wub", "nlu_fallback", negative=0.98)])
+    assert gibberish.messages[0].negative == 0.0
+    assert gibberish.frustration == pytest.approx(0.35)  # only "not understood"

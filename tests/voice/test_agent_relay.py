@@ -1,0 +1,47 @@
+"""channels.voice.processors.agent_relay: a human agent's messages reach the call once each, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.voice.processors.agent_relay import new_agent_texts, relay_agent_messages
+
+
+@dataclass
+class FakeDesk:
+    said: list[dict[str, Any]] = field(default_factory=list)
+    asked: list[float] = field(default_factory=list)
+
+    async def agent_messages(self, conversation_id: str, since: float) -> list[dict[str, Any]]:
+        assert conversation_id == "voice-CA1"
+        self.asked.append(since)
+        return [m for m in self.said if m["timestamp"] > since]
+
+
+async def test_each_message_is_returned_once_and_empty_ones_are_skipped() -> None:
+    desk = FakeDesk([{"text": "Hi, this is Sam.", "timestamp": 10.0}, {"text": "", "timestamp": 11.0}])
+    texts, since = await new_agent_texts(desk, "voice-CA1", 5.0)
+    assert (texts, since) == (["Hi, this is Sam."], 11.0)
+    assert await new_agent_texts(desk, "voice-CA1", since) == ([], 11.0)
+
+
+async def test_the_relay_asks_only_when_it_may_speak() -> None:
+    desk = FakeDesk()
+    spoken: list[list[str]] = []
+    allowed = [False]
+    relay = asyncio.create_task(relay_agent_messages(desk, "voice-CA1", 0.01, lambda: allowed[0], spoken.append))
+    try:
+        await asyncio.sleep(0.05)
+        assert desk.asked == [], "not while the caller talks or a reply plays"
+        desk.said.append({"text": "Your parcel left today.", "timestamp": 2e10})
+        allowed[0] = True
+        for _ in range(100):
+            if spoken:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+    finally:
+        relay.cancel()
+    assert spoken == [["Your parcel left today."]]
