@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 
+from contracts.identity import sender_id_for
+from tests.actions.order_tests import SECRET
+
 
 def make_tracker(
     text: str = "",
@@ -65,3 +68,17 @@ def optional_backends_down(monkeypatch):
 
     monkeypatch.setattr(backend, "pricing_client", lambda: _Down(PricingUnavailable))
     monkeypatch.setattr(backend, "recommendations_client", lambda: _Down(RecommendationsUnavailable))
+
+
+@pytest.fixture
+def app_user(monkeypatch: pytest.MonkeyPatch, tracker_factory):
+    """Trackers of the logged-in app customer C7, as the app channel delivers their messages."""
+    monkeypatch.setenv("APP_JWT_SECRET", SECRET)
+    monkeypatch.delenv("APP_SENDER_ID_KEY", raising=False)
+
+    def make(**kwargs: Any):
+        return tracker_factory(
+            metadata={"customer_id": "C7"}, input_channel="app", sender_id=sender_id_for("C7", SECRET), **kwargs
+        )
+
+    return make

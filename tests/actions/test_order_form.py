@@ -28,13 +28,12 @@ from actions.order_form import (
     ValidateOrderAccessForm,
 )
 from actions.order_requests import ActionHandleOrderRequest
-from contracts.identity import sender_id_for
 from contracts.orders import OwnershipCheck
 from contracts.shop_policies import shop_policies
 from service_clients.orders import OrdersClient
 from tests.actions.fake_orders import FakeOrders, make_order
+from tests.actions.order_tests import slots_of, texts
 
-SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text())
 
 
@@ -44,28 +43,6 @@ def orders(monkeypatch: pytest.MonkeyPatch) -> FakeOrders:
     for module in (order_form, order_requests):
         monkeypatch.setattr(module, "orders_client", lambda: fake)
     return fake
-
-
-@pytest.fixture
-def app_user(monkeypatch: pytest.MonkeyPatch, tracker_factory):
-    """Trackers of the logged-in app customer C7, as the app channel delivers their messages."""
-    monkeypatch.setenv("APP_JWT_SECRET", SECRET)
-    monkeypatch.delenv("APP_SENDER_ID_KEY", raising=False)
-
-    def make(**kwargs: Any):
-        return tracker_factory(
-            metadata={"customer_id": "C7"}, input_channel="app", sender_id=sender_id_for("C7", SECRET), **kwargs
-        )
-
-    return make
-
-
-def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [message["text"] for message in dispatcher.messages]
-
-
-def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
 
 
 def form_turn(tracker_factory, text: str, slots: dict[str, Any], candidates: dict[str, Any] | None = None, **kwargs):

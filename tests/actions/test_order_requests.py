@@ -21,12 +21,11 @@ from actions.order_requests import (
     ActionHandleYesNo,
     ValidateAddressForm,
 )
-from contracts.identity import sender_id_for
 from contracts.shop_policies import shop_policies
 from service_clients.orders import ChangeRefused, CodeRejected, InvalidRequest
 from tests.actions.fake_orders import FakeOrders, make_order
+from tests.actions.order_tests import followups, slots_of, texts
 
-SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 NEW_ADDRESS = {"address_street": "9 Oak Avenue", "address_city": "Shelbyville", "address_postcode": "62565"}
 # What each change is called in the conversation, in the backend's code request, and in the client.
 CHANGES = [
@@ -57,32 +56,6 @@ def anonymous(tracker_factory):
         return tracker_factory(slots=slots, **kwargs)
 
     return make
-
-
-@pytest.fixture
-def app_user(monkeypatch: pytest.MonkeyPatch, tracker_factory):
-    """The logged-in app customer C7 (who owns every order of the stand-in)."""
-    monkeypatch.setenv("APP_JWT_SECRET", SECRET)
-    monkeypatch.delenv("APP_SENDER_ID_KEY", raising=False)
-
-    def make(**kwargs: Any):
-        return tracker_factory(
-            metadata={"customer_id": "C7"}, input_channel="app", sender_id=sender_id_for("C7", SECRET), **kwargs
-        )
-
-    return make
-
-
-def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [message["text"] for message in dispatcher.messages]
-
-
-def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
-
-
-def followups(events: list[dict[str, Any]]) -> list[str]:
-    return [event["name"] for event in events if event.get("event") == "followup"]
 
 
 async def handle(tracker) -> tuple[CollectingDispatcher, list[dict[str, Any]]]:
