@@ -1,6 +1,6 @@
 """Write docs/licences.md: the licence of every third-party package the assistant ships with.
 
-Run after changing a lock file or package.json:
+Run after changing a lock file or package.json (three venvs: rasa, services, lint):
     .venv-services/bin/python docs/licences.py
 It reads the installed metadata of both venvs and of the widget's npm packages, so the list is
 what is really installed, not what we remember.
@@ -87,6 +87,8 @@ def main() -> None:
         table(python_packages(".venv-rasa")),
         "## Services environment (Python 3.11)\n",
         table(python_packages(".venv-services")),
+        "## Lint environment (Python 3.11; developer tools for `make lint`, not shipped)\n",
+        table(python_packages(".venv-lint")),
         "## Chat widget (npm, served by the web page)\n",
         table(npm_packages(REPO / "channels" / "web")),
     ]
