@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from contracts.watched_files import WatchedFiles
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "bot" / "shop_policies.yml"
@@ -61,22 +63,17 @@ class ShopPolicies:
         return text.format_map(_Facts({**self.facts, **(values or {})}))
 
 
-class PolicyFile:
-    """Loads the file lazily and reloads it when its modification time changes."""
+class PolicyFile(WatchedFiles[ShopPolicies]):
+    """The shop's policy file, re-read when an operator edits it."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
-        self._mtime: float | None = None
-        self._policies: ShopPolicies | None = None
 
-    def get(self) -> ShopPolicies:
-        mtime = self.path.stat().st_mtime
-        if self._policies is None or mtime != self._mtime:
-            self._policies = self._load()
-            self._mtime = mtime
-        return self._policies
+    def files(self) -> list[Path]:
+        return [self.path]
 
-    def _load(self) -> ShopPolicies:
+    def load(self) -> ShopPolicies:
         data = yaml.safe_load(self.path.read_text()) or {}
         logger.info("loaded shop policies from %s", self.path)
         return ShopPolicies(

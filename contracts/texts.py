@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from contracts.watched_files import WatchedFiles
+
 logger = logging.getLogger(__name__)
 
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "bot" / "texts"
@@ -129,36 +131,28 @@ def check_catalogues(directory: Path = CATALOGUE_DIR) -> list[str]:
     return problems
 
 
-class CatalogueFiles:
-    """Loads a language's catalogue lazily and reloads it when an operator edits a file (no restart)."""
+class CatalogueFiles(WatchedFiles[Catalogue]):
+    """A language's catalogue (with English as its fallback), re-read when an operator edits a file."""
 
     def __init__(self, directory: Path, language: str) -> None:
+        super().__init__()
         self.directory = directory
         self.language = language
-        self._mtimes: tuple[float, ...] | None = None
-        self._catalogue: Catalogue | None = None
 
-    def _paths(self) -> list[Path]:
+    def files(self) -> list[Path]:
         paths = [self.directory / f"{FALLBACK_LANGUAGE}.yml"]
         if self.language != FALLBACK_LANGUAGE:
             paths.append(self.directory / f"{self.language}.yml")
         return paths
 
-    def get(self) -> Catalogue:
-        mtimes = tuple(path.stat().st_mtime for path in self._paths())
-        if self._catalogue is None or mtimes != self._mtimes:
-            self._catalogue = self._load()
-            self._mtimes = mtimes
-        return self._catalogue
-
-    def _load(self) -> Catalogue:
-        english = Catalogue(FALLBACK_LANGUAGE, read_catalogue(self._paths()[0]))
+    def load(self) -> Catalogue:
+        english = Catalogue(FALLBACK_LANGUAGE, read_catalogue(self.files()[0]))
         if self.language == FALLBACK_LANGUAGE:
             catalogue = english
         else:
             for problem in check_catalogues(self.directory):
                 logger.warning("message catalogue: %s (English is used there)", problem)
-            translated = read_catalogue(self._paths()[1])
+            translated = read_catalogue(self.files()[1])
             english_placeholders = {key: placeholders(message) for key, message in english.messages.items()}
             usable = {k: m for k, m in translated.items() if placeholders(m) == english_placeholders.get(k)}
             catalogue = Catalogue(self.language, usable, fallback=english)
