@@ -68,7 +68,7 @@ def speech_span(audio: np.ndarray) -> tuple[int, int] | None:
     start, end = int(stamps[0]["start"]), int(stamps[-1]["end"])
     frames = audio.size // FRAME
     quiet = np.sqrt(np.mean(np.square(audio[: frames * FRAME].reshape(frames, FRAME)), axis=1)) < SILENCE_RMS
-    gap = VAD_PARAMETERS["min_silence_duration_ms"] // 10  # a pause this long ends speech, as for the VAD
+    gap = VAD_PARAMETERS["min_silence_duration_ms"] * SAMPLE_RATE // 1000 // FRAME  # a pause this long ends speech
     pad = VAD_PARAMETERS["speech_pad_ms"] * SAMPLE_RATE // 1000
     first = _last_sound_before_silence(quiet, start // FRAME - 1, -1, gap)
     if first is not None:
