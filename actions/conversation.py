@@ -28,7 +28,7 @@ class ActionAnswerPolicy(Action):
         intent = tracker.latest_message.get("intent", {}).get("name") or ""
         answer = shop_policies().answer(intent)
         if answer is None:
-            logger.warning("bot/shop_policies.yml has no answer for intent %s", intent)
+            logger.warning("the message catalogue has no policies.answers.%s", intent)
             answer = shop_policies().answer("contact_customer_service") or texts().text("policies.no_answer")
         dispatcher.utter_message(text=answer)
         return []

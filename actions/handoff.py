@@ -7,7 +7,7 @@
   agent takes over (`ConversationPaused`), or, outside agent hours, promises a follow-up by email.
   When the desk is down the request waits in the outbox and the shopper is told so.
 
-Texts come from bot/shop_policies.yml (`messages`), like every other text the operator controls.
+Texts come from the message catalogue (`policies.messages` in bot/texts/<language>.yml), like every other text.
 """
 
 from __future__ import annotations

@@ -12,23 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from contracts.handoff_queue import DurableQueue
 from service_clients.handoff import DeskRejected, DeskUnavailable
+from settings_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
-RETRY_EVERY_S = float(os.environ.get("HANDOFF_OUTBOX_RETRY_S", "15"))
 Deliver = Callable[[Mapping[str, Any]], Awaitable[object]]
 
 
+class OutboxSettings(ServiceSettings):
+    """HANDOFF_OUTBOX_RETRY_S, and the state directory (ASSISTANT_VAR) the queue file lives in."""
+
+    retry_every_s: float = Field(default=15.0, gt=0, le=3600, validation_alias="HANDOFF_OUTBOX_RETRY_S")
+    var_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "var", validation_alias="ASSISTANT_VAR")
+
+
 def default_path() -> Path:
-    var = Path(os.environ.get("ASSISTANT_VAR", Path(__file__).resolve().parent.parent / "var"))
-    return var / "handoff-outbox.sqlite"
+    return OutboxSettings.from_env().var_dir / "handoff-outbox.sqlite"
 
 
 class HandoffOutbox(DurableQueue):
@@ -50,9 +57,12 @@ class HandoffOutbox(DurableQueue):
             logger.info("%d queued hand-off(s) delivered to the desk", sent)
         return sent
 
-    def keep_retrying(self, deliver: Deliver, every_s: float = RETRY_EVERY_S) -> None:
-        """Starts (once per event loop) a task that delivers pending requests every `every_s`, for as
-        long as the loop runs: an outage ending while nobody asks for a person is still caught up."""
+    def keep_retrying(self, deliver: Deliver, every_s: float | None = None) -> None:
+        """Starts (once per event loop) a task that delivers pending requests every `every_s` (default
+        HANDOFF_OUTBOX_RETRY_S), for as long as the loop runs: an outage ending while nobody asks for a
+        person is still caught up."""
+        if every_s is None:
+            every_s = OutboxSettings.from_env().retry_every_s
         loop = asyncio.get_running_loop()
         task = self._retrying.get(loop)
         if task is not None and not task.done():

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import order_texts as texts
+from actions.addresses import ZIP_CODE
 from actions.backend import orders_client
 from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, needs_no_proof, verified_orders
 from contracts.shop_policies import shop_policies
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 NUMBER_LIKE = re.compile(r"(?<![\w@.])#?\s?(\d{4,10})(?![\w@])")
 ORDER_NUMBER = re.compile(r"\d{6}")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-ZIP_CODE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 MAX_PROOF_ATTEMPTS = 3  # per form, for the shopper's sake; the backend's lockout is the real limit
 
 # Problems that end the form early; action_handle_order_request explains them.

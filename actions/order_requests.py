@@ -24,17 +24,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import order_texts as texts
+from actions.address_change import start_address_form
 from actions.backend import orders_client
 from actions.handoff import HANDOFF_OFFERED
 from actions.identity import app_customer_id, may_see, needs_no_proof
-from actions.order_form import BACKEND_DOWN, LOCKED_OUT, TOO_MANY_ATTEMPTS, ZIP_CODE
+from actions.order_form import BACKEND_DOWN, LOCKED_OUT, TOO_MANY_ATTEMPTS
 from actions.products.followup import answer_product_followup, is_product_followup
+from contracts.orders import Order
 from contracts.shop_policies import shop_policies
 from service_clients.orders import (
     BackendUnavailable,
     ChangeRefused,
     CodeRejected,
-    Order,
     OrderNotFound,
     OrdersError,
 )
@@ -42,7 +43,6 @@ from service_clients.orders import (
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[CollectingDispatcher, Tracker, Order], Awaitable[list[EventType]]]
-ADDRESS_SLOTS = ("address_street", "address_city", "address_postcode")
 # The emailed-code step: which change waits, for which order, the code typed, and the flag the
 # rules read to open `change_code_form` right after the "yes".
 PENDING_CHANGE, CHANGE_ORDER, CHANGE_CODE = "pending_change", "change_order", "change_code"
@@ -105,7 +105,7 @@ async def start_address_change(dispatcher: CollectingDispatcher, tracker: Tracke
         dispatcher.utter_message(text=texts.cannot_change_address(order))
         return []
     dispatcher.utter_message(text=texts.address_change_intro(order))
-    return [*(SlotSet(slot, None) for slot in ADDRESS_SLOTS), FollowupAction("address_form")]
+    return start_address_form(tracker, dispatcher)
 
 
 async def answer_invoice(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> list[EventType]:
@@ -387,51 +387,3 @@ class ActionDeliveryPeriod(Action):
             return await run_request(dispatcher, tracker, "delivery_period")
         dispatcher.utter_message(text=shop_policies().answer("delivery_period"))
         return []
-
-
-# --------------------------------------------------------------------------- new shipping address
-
-
-class ValidateAddressForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_address_form"
-
-    async def validate_address_street(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        street = " ".join(str(value or "").split())
-        if 4 <= len(street) <= 120 and any(c.isdigit() for c in street) and any(c.isalpha() for c in street):
-            return {"address_street": street}
-        dispatcher.utter_message(text=texts.street_invalid())
-        return {"address_street": None}
-
-    async def validate_address_city(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        city = " ".join(str(value or "").split()).strip(" .,")
-        if 2 <= len(city) <= 60 and not any(c.isdigit() for c in city):
-            return {"address_city": city.title() if city.islower() else city}
-        dispatcher.utter_message(text=texts.city_invalid())
-        return {"address_city": None}
-
-    async def validate_address_postcode(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        match = ZIP_CODE.search(str(value or ""))
-        if match:
-            return {"address_postcode": match.group(1)}
-        dispatcher.utter_message(text=texts.postcode_invalid())
-        return {"address_postcode": None}
-
-
-class ActionConfirmAddressChange(Action):
-    def name(self) -> str:
-        return "action_confirm_address_change"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        street, city, postcode = (tracker.get_slot(slot) for slot in ADDRESS_SLOTS)
-        dispatcher.utter_message(
-            text=texts.confirm_address_change(tracker.get_slot("order_number"), street, city, postcode),
-            buttons=texts.yes_no_buttons(),
-        )
-        return [SlotSet("awaiting_confirmation", "change_shipping_address")]

@@ -28,8 +28,9 @@ import hmac
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pluggy
 from sanic import Sanic, response
@@ -67,7 +68,7 @@ def refusal_for(request: Request, token: str) -> Refusal | None:
     return None
 
 
-def token_guard(token: str) -> Callable[[Request], Awaitable[HTTPResponse | None]]:
+def token_guard(token: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse | None]]:
     """A Sanic request middleware that answers refused requests itself."""
 
     async def guard(request: Request) -> HTTPResponse | None:

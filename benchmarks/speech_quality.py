@@ -3,7 +3,7 @@ Piper and by espeak-ng, at 16 kHz and through the telephone (8 kHz G.711 mu-law)
 real-time factor of recognition per model and of synthesis per engine.
 
 Utterances are fixed (order numbers from the demo orders, product names, colours and sizes from
-knowledge_graph/demo/catalogue.csv). Text is normalised before scoring (speech/text.py): "12345",
+catalogue_files/demo/catalogue.csv). Text is normalised before scoring (speech/text.py): "12345",
 "1-2-3-4-5" and "one two three four five" count as the same words. Piper's voice varies slightly from
 take to take (its noise is sampled; `--takes 3` scores three takes of each utterance), espeak-ng is
 deterministic. RTF = processing time / audio duration (below 1 is faster than real time); on a shared

@@ -550,7 +550,7 @@ def print_where_to_chat(env: dict[str, str]) -> None:
     Talk by voice:         http://{host}:{env["VOICE_PORT"]}/voice/   (phone: ws://{host}:{env["VOICE_PORT"]}/voice/stream)
     Rasa HTTP API token:   RASA_API_TOKEN in {Path(env["ASSISTANT_VAR"]) / "secrets.env"}
     Demo orders to ask about: {Path(env["ASSISTANT_VAR"]) / "demo-orders.json"}
-    Product catalogue:     {env.get("KG_STORE", "embedded")} graph; demo products in knowledge_graph/demo/catalogue.csv
+    Product catalogue:     {env.get("KG_STORE", "embedded")} graph; demo products in catalogue_files/demo/catalogue.csv
     Import your catalogue: .venv-services/bin/python -m knowledge_graph.importers products_export.csv
     Logs: {Path(env["ASSISTANT_VAR"]) / "logs"}    Stop: python3 bot/launcher.py stop
 """,

@@ -17,6 +17,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from contracts.identity import APP_CHANNEL, SENDER_PREFIX
 
@@ -45,7 +46,7 @@ class ConversationIds:
         nonce = secrets.token_hex(NONCE_BYTES)
         return f"{self.prefix}{nonce}.{self._signature(nonce)}"
 
-    def is_valid(self, conversation_id: object) -> bool:
+    def is_valid(self, conversation_id: object) -> TypeGuard[str]:
         """True only for an id this channel issued (constant-time signature check)."""
         if not isinstance(conversation_id, str):
             return False

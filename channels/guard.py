@@ -9,7 +9,8 @@
   a conversation paused for a human agent, where the message goes to the agent instead
   (channels/handoff_relay.py): the guard finds the relay of the server its channel is served by.
 
-The texts come from the shop policy file, like every other text the operator controls.
+The texts are the message catalogue's `policies.messages` (bot/texts/<language>.yml), like every
+other sentence the shopper sees.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class CountingOutput(OutputChannel):
         self.inner = inner
         self.sent = 0
 
-    def name(self) -> str:  # type: ignore[override]  # the wrapped channel's name, per instance
+    def name(self) -> str:  # the wrapped channel's name, per instance
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:

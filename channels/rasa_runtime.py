@@ -44,4 +44,4 @@ def install() -> None:
     """Replaces Rasa's per-call validation with `validate_action_result`; calling it again does nothing."""
     if RemoteAction._validate_action_result is validate_action_result:
         return
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result

@@ -5,6 +5,9 @@ logic that chooses *which* message to send and formats values (lists, money, dat
 (actions and the voice gateway), so it lives in contracts and needs nothing but PyYAML.
 
 A file holds nested sections of messages; a message is addressed by its dotted path ("orders.cancelled").
+One section is different: ``responses`` holds the dialogue model's utter_ responses in Rasa's own response
+format (variations with text/buttons/condition/channel, {slot} placeholders), which the Rasa server renders
+through channels/catalogue_responses.py; a response a translation lacks falls back to English as a whole.
 A message is either a text with named {placeholders}, or plural forms chosen by the value ``count``
 (``one``/``other`` for English; see PLURAL_RULES). The language comes from SHOP_LANGUAGE (default "en");
 a message a translation lacks falls back to English, and check_catalogues() (run by a unit test and logged
@@ -15,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,11 @@ CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "bot" / "texts"
 FALLBACK_LANGUAGE = "en"
 
 Message = str | dict[str, str]  # a text, or plural forms keyed by category
+# One utter_ response in Rasa's response format: its variations, each a mapping (text, buttons, condition...).
+Response = list[dict[str, Any]]
+RESPONSES_SECTION = "responses"
+# How Rasa's response interpolation finds a slot placeholder (rasa/core/nlg/interpolator.py).
+_RESPONSE_PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
 
 
 def _english_plural(count: int) -> str:
@@ -69,6 +78,25 @@ def placeholders(message: Message) -> set[str]:
     return {field for form in forms for _, field, _, _ in string.Formatter().parse(form) if field}
 
 
+def response_placeholders(response: Response) -> set[str]:
+    """The {slot} names a response uses in any variation (texts, button titles and payloads)."""
+    found: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            found.update(_RESPONSE_PLACEHOLDER.findall(value))
+        elif isinstance(value, Mapping):
+            for name, item in value.items():
+                if name not in ("condition", "channel", "id"):
+                    collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(response)
+    return found
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The messages of one language, with English behind it for keys the translation lacks."""
@@ -76,6 +104,12 @@ class Catalogue:
     language: str
     messages: dict[str, Message]
     fallback: Catalogue | None = None
+    responses: dict[str, Response] = field(default_factory=dict)
+
+    def all_responses(self) -> dict[str, Response]:
+        """Every utter_ response: this language's, and English for those the translation lacks."""
+        inherited = self.fallback.all_responses() if self.fallback is not None else {}
+        return {**inherited, **self.responses}
 
     def has(self, key: str) -> bool:
         return key in self.messages or (self.fallback is not None and self.fallback.has(key))
@@ -103,16 +137,45 @@ class Catalogue:
             raise MissingText(f"message '{key}' needs a value for {{{missing.args[0]}}}") from None
 
 
-def read_catalogue(path: Path) -> dict[str, Message]:
+def _read_sections(path: Path) -> Mapping[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, Mapping):
         raise ValueError(f"{path}: a message catalogue is a mapping of sections")
-    return _flatten(data)
+    return data
+
+
+def read_catalogue(path: Path) -> dict[str, Message]:
+    """The dotted-key messages of a file (everything but its ``responses`` section)."""
+    return _flatten({name: section for name, section in _read_sections(path).items() if name != RESPONSES_SECTION})
+
+
+def read_responses(path: Path) -> dict[str, Response]:
+    """The ``responses`` section of a file: utter_ name -> variations, as Rasa's domain writes them."""
+    section = _read_sections(path).get(RESPONSES_SECTION) or {}
+    if not isinstance(section, Mapping):
+        raise ValueError(f"{path}: '{RESPONSES_SECTION}' maps utter_ names to lists of variations")
+    responses: dict[str, Response] = {}
+    for name, variations in section.items():
+        if not isinstance(variations, list) or not all(isinstance(v, Mapping) for v in variations):
+            raise ValueError(f"{path}: response '{name}' must be a list of variations (- text: ...)")
+        responses[str(name)] = [dict(variation) for variation in variations]
+    return responses
+
+
+def _response_problems(name: str, reference: dict[str, Response], found: dict[str, Response]) -> list[str]:
+    problems = [f"{name}: missing response '{key}'" for key in sorted(reference.keys() - found.keys())]
+    problems += [f"{name}: unknown response '{key}'" for key in sorted(found.keys() - reference.keys())]
+    for key in sorted(reference.keys() & found.keys()):
+        expected, used = response_placeholders(reference[key]), response_placeholders(found[key])
+        if expected != used:
+            problems.append(f"{name}: response '{key}' uses {sorted(used)}, English uses {sorted(expected)}")
+    return problems
 
 
 def check_catalogues(directory: Path = CATALOGUE_DIR) -> list[str]:
     """Every difference between a translation and English: missing or extra keys, other placeholders."""
     reference = read_catalogue(directory / f"{FALLBACK_LANGUAGE}.yml")
+    reference_responses = read_responses(directory / f"{FALLBACK_LANGUAGE}.yml")
     problems = []
     for path in sorted(directory.glob("*.yml")):
         if path.stem == FALLBACK_LANGUAGE:
@@ -128,6 +191,7 @@ def check_catalogues(directory: Path = CATALOGUE_DIR) -> list[str]:
                 problems.append(
                     f"{path.name}: '{key}' must be {'plural forms' if isinstance(reference[key], dict) else 'a text'}"
                 )
+        problems += _response_problems(path.name, reference_responses, read_responses(path))
     return problems
 
 
@@ -146,16 +210,24 @@ class CatalogueFiles(WatchedFiles[Catalogue]):
         return paths
 
     def load(self) -> Catalogue:
-        english = Catalogue(FALLBACK_LANGUAGE, read_catalogue(self.files()[0]))
+        english_file = self.files()[0]
+        english = Catalogue(FALLBACK_LANGUAGE, read_catalogue(english_file), responses=read_responses(english_file))
         if self.language == FALLBACK_LANGUAGE:
             catalogue = english
         else:
             for problem in check_catalogues(self.directory):
                 logger.warning("message catalogue: %s (English is used there)", problem)
-            translated = read_catalogue(self.files()[1])
+            translated_file = self.files()[1]
+            translated = read_catalogue(translated_file)
             english_placeholders = {key: placeholders(message) for key, message in english.messages.items()}
             usable = {k: m for k, m in translated.items() if placeholders(m) == english_placeholders.get(k)}
-            catalogue = Catalogue(self.language, usable, fallback=english)
+            usable_responses = {
+                name: response
+                for name, response in read_responses(translated_file).items()
+                if name in english.responses
+                and response_placeholders(response) == response_placeholders(english.responses[name])
+            }
+            catalogue = Catalogue(self.language, usable, fallback=english, responses=usable_responses)
         logger.info("loaded message catalogue '%s' from %s", self.language, self.directory)
         return catalogue
 

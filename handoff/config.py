@@ -13,7 +13,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from handoff.hours import AgentHours
 from handoff.priority import PriorityRules
-from service_kit.settings import ServiceSettings
+from settings_kit.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -297,8 +297,8 @@ async def _socket_command(desk: HandoffService, me: Agent, raw: str) -> dict[str
         return {"type": "error", "ref": ref, "error": {"code": "invalid_request", "message": "Unknown command."}}
     text, number = data.get("text"), data.get("ticket_id")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT or not isinstance(number, int):
-        message = f"A reply needs ticket_id (a number) and text (1-{MAX_TEXT} characters)."
-        return {"type": "error", "ref": ref, "error": {"code": "invalid_request", "message": message}}
+        needed = f"A reply needs ticket_id (a number) and text (1-{MAX_TEXT} characters)."
+        return {"type": "error", "ref": ref, "error": {"code": "invalid_request", "message": needed}}
     try:
         message = await desk.reply(number, me.name, me.display_name, text.strip())
     except DomainError as error:

@@ -77,7 +77,7 @@ def key_sentences(transcript: Sequence[Mapping[str, Any]], terms: Sequence[str])
             words = sentence.split()
             if len(words) < 3 or sentence.startswith("/"):
                 continue  # greetings, "yes", button payloads
-            score = len(PROBLEM_WORDS.findall(sentence)) + 2 * sum(
+            score: float = len(PROBLEM_WORDS.findall(sentence)) + 2 * sum(
                 1 for term in terms if term and term.lower() in sentence.lower()
             )
             score += index / max(1, len(user_lines))  # the latest lines describe the problem best

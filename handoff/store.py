@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.models import OPEN_STATUSES, QUEUED_STATUSES, Agent, AuditEvent, Message, Ticket
+from service_kit.db import rows_changed
 from service_kit.errors import Invalid, NotFound, Refused
 
 logger = logging.getLogger(__name__)
@@ -276,15 +277,16 @@ class TicketStore:
         """(ticket, newly_taken). Exactly one agent wins; the holder taking again is a no-op."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            result = await session.execute(
+            taken = await rows_changed(
+                session,
                 update(Ticket)
                 .where(Ticket.id == ticket_id, Ticket.status.in_(QUEUED_STATUSES))
-                .values(status="held", assigned_agent=agent, taken_at=now)
+                .values(status="held", assigned_agent=agent, taken_at=now),
             )
             ticket = await session.get(Ticket, ticket_id, populate_existing=True)
             if ticket is None:
                 raise NotFound(f"There is no ticket {ticket_id}.")
-            if result.rowcount == 1:
+            if taken == 1:
                 session.add(self._audit(agent, ticket_id, "taken", {}))
                 return ticket_dict(ticket), True
             if ticket.status == "held" and ticket.assigned_agent == agent:
@@ -323,15 +325,16 @@ class TicketStore:
         """Closes the ticket and queues the "release" relay that hands the conversation back to the bot."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            result = await session.execute(
+            closed = await rows_changed(
+                session,
                 update(Ticket)
                 .where(Ticket.id == ticket_id, Ticket.status == "held", Ticket.assigned_agent == agent)
-                .values(status="closed", open_key=None, closed_at=now)
+                .values(status="closed", open_key=None, closed_at=now),
             )
             ticket = await session.get(Ticket, ticket_id, populate_existing=True)
             if ticket is None:
                 raise NotFound(f"There is no ticket {ticket_id}.")
-            if result.rowcount != 1:
+            if closed != 1:
                 if ticket.status == "closed":
                     raise Refused("This conversation is already closed.", code="closed")
                 raise Refused("Only the agent holding the conversation can hand it back.", code="not_holder")

@@ -34,9 +34,11 @@ from typing import Any, Protocol
 
 import faiss
 import numpy as np
+from pydantic import Field
 
 from contracts.catalogue import Catalogue, Product, category_path
 from knowledge_graph.search_filters import Filters, parse_filters
+from settings_kit.settings import ServiceSettings
 
 __all__ = [
     "DIMENSION",
@@ -70,6 +72,10 @@ MAX_COLOURS = 4
 _threads: int | None = None
 
 
+class _ThreadSetting(ServiceSettings):
+    threads: int = Field(default=1, ge=1, le=64, validation_alias=THREADS_ENV)
+
+
 def configure_threads(threads: int | None = None) -> int:
     """Set faiss's (and, once imported, torch's) thread count; `None` reads SEMANTIC_THREADS, default 1.
 
@@ -77,7 +83,7 @@ def configure_threads(threads: int | None = None) -> int:
     """
     global _threads
     if threads is None:
-        threads = int(os.environ.get(THREADS_ENV, "1") or "1")
+        threads = _ThreadSetting.from_env().threads
     threads = max(1, threads)
     faiss.omp_set_num_threads(threads)
     torch = sys.modules.get("torch")
@@ -212,7 +218,10 @@ class ProductEncoder:
         dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
-        self.dimension: int = int(dimension_of())
+        dimension = dimension_of()
+        if dimension is None:  # sentence-transformers' answer for a model without a fixed width
+            raise RuntimeError("the MiniLM model does not state its embedding dimension")
+        self.dimension: int = int(dimension)
         self.batch_size = batch_size
         self.calls = 0
         self.texts_encoded = 0
@@ -317,7 +326,7 @@ class SemanticIndex:
         if threads is not None or _threads is None:
             configure_threads(threads)
         self.encoder = encoder
-        self.dimension = int(dimension or getattr(encoder, "dimension", DIMENSION))
+        self.dimension = dimension if dimension else int(getattr(encoder, "dimension", DIMENSION))
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
         self._lock = threading.RLock()
         self._ids: list[str | None] = []  # slot -> product id (None: free)
@@ -383,7 +392,7 @@ class SemanticIndex:
         with self._lock:
             slots = [self._slot_of.pop(pid) for pid in set(product_ids) if pid in self._slot_of]
             if slots:
-                self._index.remove_ids(np.asarray(slots, dtype=np.int64))
+                self._remove_ids(slots)
                 for slot in slots:
                     self._ids[slot] = None
                     self._alive[slot] = False
@@ -415,7 +424,7 @@ class SemanticIndex:
         """Write the vectors of `stale` rows and the filter values of all `rows` (under the lock)."""
         replaced = [self._slot_of[items[i].product_id] for i in stale if items[i].product_id in self._slot_of]
         if replaced:
-            self._index.remove_ids(np.asarray(replaced, dtype=np.int64))
+            self._remove_ids(replaced)
         slots = [self._slot(items[i].product_id) for i in rows]
         slot_of_row = dict(zip(rows, slots, strict=True))
         if vectors is not None:
@@ -580,7 +589,9 @@ class SemanticIndex:
         """faiss scores only the rows set in `mask` (a bitmap over faiss ids)."""
         bitmap = np.packbits(mask, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-        return self._index.search(query, k, params=faiss.SearchParameters(sel=selector))
+        params = faiss.SearchParameters()
+        params.sel = selector
+        return self._index.search(query, k, params=params)
 
     def _search_oversampled(
         self, query: np.ndarray, k: int, mask: np.ndarray, matching: int
@@ -610,7 +621,7 @@ class SemanticIndex:
         with self._lock:
             faiss.write_index(self._index, str(directory / index_file))
             with open(directory / meta_file, "wb") as f:
-                np.savez(f, **self._arrays())
+                np.savez(f, allow_pickle=False, **self._arrays())
             manifest = {
                 "format": FORMAT_VERSION,
                 "model": getattr(self.encoder, "name", MODEL_NAME),
@@ -635,6 +646,10 @@ class SemanticIndex:
         # manifest in another process can still open its files.
         self._delete_old_generations(directory, keep={index_file, meta_file, MANIFEST, *previous})
         return directory
+
+    def _remove_ids(self, slots: list[int]) -> None:
+        # faiss's stub has only the C++ signature (an IDSelector); its Python wrapper takes the ids.
+        self._index.remove_ids(np.asarray(slots, dtype=np.int64))  # type: ignore[arg-type]
 
     def _arrays(self) -> dict[str, np.ndarray]:
         n = len(self._ids)
@@ -665,7 +680,10 @@ class SemanticIndex:
         if encoder is not None and manifest["model"] != getattr(encoder, "name", MODEL_NAME):
             raise ValueError(f"{directory}: built with {manifest['model']}, not {encoder.name}: rebuild it")
         index = cls(encoder, dimension=manifest["dimension"])
-        index._index = faiss.read_index(str(directory / manifest["index_file"]))
+        loaded = faiss.read_index(str(directory / manifest["index_file"]))
+        if not isinstance(loaded, faiss.IndexIDMap2):
+            raise ValueError(f"{directory}: {manifest['index_file']} is no id-mapped index: rebuild it")
+        index._index = loaded
         with np.load(directory / manifest["meta_file"], allow_pickle=False) as meta:
             index._restore({name: meta[name] for name in meta.files})
         index._brands = {name: code for code, name in enumerate(manifest["brands"])}

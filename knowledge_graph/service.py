@@ -208,7 +208,7 @@ async def open_configured_graph(env: dict[str, str] | Any = os.environ) -> Produ
     index = SemanticIndex.load(directory, get_encoder()) if directory.exists() else SemanticIndex(get_encoder())
     graph = await ProductGraph.open(store, index, directory)
     if len(graph.resolver) == 0 and env.get("KG_DEMO", "1") != "0":
-        from knowledge_graph.importers.demo import load_demo_catalogue
+        from catalogue_files.demo import load_demo_catalogue
 
         demo = load_demo_catalogue()
         await graph.import_catalogue(demo.catalogue)

@@ -125,7 +125,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     # ------------------------------------------------------------------ inference
 
     def predict_proba(self, messages: list[Message]) -> np.ndarray:
-        scores = self._matrix(messages) @ self.coef.T + self.intercept
+        coef, intercept = self._weights()
+        scores = self._matrix(messages) @ coef.T + intercept
         scores = np.asarray(scores) - np.max(scores, axis=1, keepdims=True)
         probs = np.exp(scores)
         return probs / probs.sum(axis=1, keepdims=True)
@@ -148,9 +149,16 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
+    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The trained weights; asking an untrained classifier is a bug of the caller, not a zero answer."""
+        if self.coef is None or self.intercept is None:
+            raise RuntimeError("the linear intent classifier is not trained")
+        return self.coef, self.intercept
+
     # ------------------------------------------------------------------ persistence
 
     def persist(self) -> None:
+        coef, intercept = self._weights()
         with self._model_storage.write_to(self._resource) as directory:
             meta = {
                 "classes": self.classes,
@@ -161,8 +169,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             (directory / "linear_intent_classifier.json").write_text(json.dumps(meta), encoding="utf-8")
             np.savez_compressed(
                 directory / "linear_intent_classifier.npz",
-                coef=self.coef,
-                intercept=self.intercept,
+                coef=coef,
+                intercept=intercept,
                 word_idf=self.word.idf_,
                 char_idf=self.char.idf_,
             )

@@ -47,6 +47,7 @@ from sentiment.data import (
     load_tweets,
     subsample,
 )
+from sentiment.settings import SentimentSettings
 
 logger = logging.getLogger(__name__)
 
@@ -181,8 +182,8 @@ def train_head(features: Any, labels: Any, weights: Any, settings: BuildSettings
 
     optimizer.step(closure)
     with torch.no_grad():
-        pooler.bias -= pooler.weight @ (mean / std)
-        pooler.weight /= std
+        pooler.bias.sub_(pooler.weight @ (mean / std))
+        pooler.weight.div_(std)
     return pooler, classifier
 
 
@@ -252,7 +253,7 @@ def build(
     with torch.inference_mode():
         predicted = classifier(torch.tanh(pooler(features))).argmax(1)
     shop_mask = torch.tensor([e.source == "shop" for e in examples])
-    metadata = {
+    metadata: dict[str, Any] = {
         "inputs": inputs,
         "labels": list(LABELS),
         "examples": dict(Counter(f"{e.source}:{e.label}" for e in examples)),
@@ -283,15 +284,14 @@ def build(
 
 
 def default_model_dir() -> Path:
-    var = Path(os.environ.get("ASSISTANT_VAR") or Path(__file__).resolve().parent.parent / "var")
-    return Path(os.environ.get("SENTIMENT_MODEL_DIR") or var / "models" / "sentiment")
+    return SentimentSettings.from_env().model_folder
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None, help="model directory (default $SENTIMENT_MODEL_DIR)")
     parser.add_argument("--limit", type=int, default=BuildSettings.tweet_limit, help="tweets used for training")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("SENTIMENT_BUILD_THREADS", "2")))
+    parser.add_argument("--threads", type=int, default=SentimentSettings.from_env().build_threads)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="rebuild even if the model is current")
     args = parser.parse_args(argv)

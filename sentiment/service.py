@@ -86,14 +86,15 @@ class Scorer:
         started = time.perf_counter()
         self.model_dir = Path(model_dir)
         self.threads = threads
-        self._pipeline = pipeline("sentiment-analysis", model=str(model_dir), top_k=None, device="cpu")
-        labels = set(self._pipeline.model.config.id2label.values())
+        self._pipeline = pipeline("text-classification", model=str(model_dir), top_k=None, device="cpu")
+        labels = set((self._pipeline.model.config.id2label or {}).values())
         if labels != set(LABELS):
             raise ValueError(f"{model_dir} predicts {sorted(labels)}, expected {list(LABELS)}")
         self.load_seconds = time.perf_counter() - started
 
     def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
-        raw = self._pipeline(texts, truncation=True)
+        # With top_k=None a list of {label, score} per text; transformers types the call for top_k=1 only.
+        raw: list[list[dict[str, Any]]] = self._pipeline(texts, truncation=True)  # type: ignore[assignment]
         return [{item["label"]: float(item["score"]) for item in row} for row in raw]
 
     def score(self, texts: list[str]) -> list[dict[str, Any]]:
@@ -192,7 +193,7 @@ def create_app(
 
     async def load(app: web.Application) -> None:
         loop = asyncio.get_running_loop()
-        if slot["scorer"] is None:
+        if slot["scorer"] is None and model_dir is not None:
             loaded = await loop.run_in_executor(executor, Scorer, model_dir, threads)
             logger.info("sentiment model %s loaded in %.1f s (%d thread(s))", model_dir, loaded.load_seconds, threads)
             slot["scorer"] = loaded

@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any, Self
 
 import aiohttp
+from pydantic import Field
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from settings_kit.settings import ServiceSettings
+
 logger = logging.getLogger(__name__)
+
+
+class ClientSettings(ServiceSettings):
+    """Where a client finds its service: read with the client's prefix (`ORDERS_URL`, `ORDERS_API_TOKEN`,
+    `ORDERS_TIMEOUT_S`); each client gives its own defaults for the address and the timeout."""
+
+    url: str = ""
+    api_token: str = ""
+    timeout_s: float = Field(default=2.0, gt=0, le=300)
 
 
 class Retryable(Exception):
@@ -62,12 +73,14 @@ class JsonServiceClient:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_env(cls) -> Self:
-        token = os.environ.get(f"{cls.env_prefix}_API_TOKEN", "")
-        if not token:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """The client of `env` (default `os.environ`); a wrong timeout raises `InvalidSetting` naming it."""
+        settings = ClientSettings.from_env(
+            env, prefix=f"{cls.env_prefix}_", defaults={"url": cls.default_url, "timeout_s": cls.default_timeout_s}
+        )
+        if not settings.api_token:
             logger.error("%s_API_TOKEN is not set: every call to the %s will be refused", cls.env_prefix, cls.service)
-        timeout_s = float(os.environ.get(f"{cls.env_prefix}_TIMEOUT_S", str(cls.default_timeout_s)))
-        return cls(os.environ.get(f"{cls.env_prefix}_URL", cls.default_url), token, timeout_s=timeout_s)
+        return cls(settings.url, settings.api_token, timeout_s=settings.timeout_s)
 
     async def __aenter__(self) -> Self:
         return self

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service_kit.db import make_engine
 from service_kit.http import SPEC, TOKEN, VALIDATORS, auth_middleware
-from service_kit.settings import InvalidSetting, ServiceSettings
+from settings_kit.settings import InvalidSetting, ServiceSettings
 
 MAX_BODY_BYTES = 64 * 1024
 ENGINE = web.AppKey("engine", AsyncEngine)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Delete, MetaData, Update, event
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -39,3 +39,13 @@ async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: results are serialised after commit without reloading.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def rows_changed(session: AsyncSession, statement: Update | Delete) -> int:
+    """Runs an UPDATE or DELETE and says how many rows it matched: the conditional writes (claim a
+    row only if it is still in the state we read) decide by this count. SQLAlchemy types
+    `execute` as returning a plain `Result`; a DML statement gets the `CursorResult` that has the count."""
+    result = await session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"an UPDATE or DELETE returned a {type(result).__name__}, not a CursorResult")
+    return result.rowcount

@@ -38,6 +38,8 @@ def _package_data(module: str) -> Path:
         package = __import__(module)
     except ImportError as error:
         raise ModelError(f"package {module.replace('_', '-')} is not installed: {error}") from error
+    if package.__file__ is None:  # a namespace package: no folder of its own to hold the data
+        raise ModelError(f"package {module.replace('_', '-')} has no data folder")
     return Path(package.__file__).parent / "data"
 
 

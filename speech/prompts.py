@@ -12,7 +12,7 @@ from pathlib import Path
 
 from speech.settings import REPO
 
-DEMO_CATALOGUE = REPO / "knowledge_graph" / "demo" / "catalogue.csv"
+DEMO_CATALOGUE = REPO / "catalogue_files" / "demo" / "catalogue.csv"
 MAX_PROMPT_CHARS = 700  # Whisper keeps at most 223 prompt tokens; stay well inside
 
 

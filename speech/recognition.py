@@ -22,7 +22,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from speech.settings import (
     MIN_CHUNK_S,
     SpeechSettings,
 )
+
+if TYPE_CHECKING:  # faster-whisper loads CTranslate2: imported where a model is built, not here
+    from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +203,7 @@ class WhisperRecognizer:
             no_speech=False,
         )
 
-    def _transcribe(self, audio: np.ndarray, prompt: str | None) -> tuple[list, object]:
+    def _transcribe(self, audio: np.ndarray, prompt: str | None) -> tuple[list[Segment], TranscriptionInfo]:
         segments, info = self._model.transcribe(
             audio,
             language=self.language,
@@ -217,7 +220,7 @@ class WhisperRecognizer:
         return list(segments), info
 
     @staticmethod
-    def _plausible(segment) -> bool:
+    def _plausible(segment: Segment) -> bool:
         if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOW_LOGPROB:
             return False
         return segment.compression_ratio <= MAX_COMPRESSION_RATIO

@@ -2,7 +2,7 @@
 
 SPEECH_ASR_MODEL     tiny.en | base (default base: fewer dropped digits in order numbers, see docs/speech.md)
 SPEECH_PROMPT        catalogue | none | path of a Shopify-style product CSV: recognition prompt with the
-                     shop's product names and colours (default catalogue = knowledge_graph/demo/catalogue.csv)
+                     shop's product names and colours (default catalogue = catalogue_files/demo/catalogue.csv)
 SPEECH_TTS_ENGINE    piper | espeak (default piper; espeak-ng is used when Piper fails to load)
 SPEECH_TTS_VOICE     Piper: path to another .onnx voice; espeak: voice name (default en-us)
 SPEECH_THREADS       CPU threads per model (default 1)
@@ -20,69 +20,46 @@ ASSISTANT_VAR        state directory; the joined Whisper base model goes to $ASS
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
-ASR_MODELS = ("tiny.en", "base")
-TTS_ENGINES = ("piper", "espeak")
-COMPUTE_TYPES = ("float32", "int8", "int8_float32")  # what CTranslate2 4.8 offers on this CPU (no int16)
-DEFAULT_COMPUTE_TYPE = "float32"
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from settings_kit.settings import ServiceSettings
+
+AsrModel = Literal["tiny.en", "base"]
+TtsEngine = Literal["piper", "espeak"]
+ComputeType = Literal["float32", "int8", "int8_float32"]  # what CTranslate2 4.8 offers on this CPU (no int16)
+ASR_MODELS: tuple[str, ...] = get_args(AsrModel)
+TTS_ENGINES: tuple[str, ...] = get_args(TtsEngine)
+COMPUTE_TYPES: tuple[str, ...] = get_args(ComputeType)
+DEFAULT_COMPUTE_TYPE: ComputeType = "float32"
 DEFAULT_CHUNK_S, MIN_CHUNK_S = 15, 5
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env.get(name, "").strip() or default
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
+class _StateDir(ServiceSettings):
+    path: Path = Field(default=REPO / "var", validation_alias="ASSISTANT_VAR")
 
 
 def var_dir(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    return Path(env.get("ASSISTANT_VAR") or REPO / "var")
+    return _StateDir.from_env(env).path
 
 
-@dataclass(frozen=True)
-class SpeechSettings:
-    asr_model: str = "base"
-    prompt: str = "catalogue"
-    tts_engine: str = "piper"
-    tts_voice: str | None = None
-    threads: int = 1
-    beam_size: int = 1
-    compute_type: str = DEFAULT_COMPUTE_TYPE
-    chunk_s: int = DEFAULT_CHUNK_S
-    partial_ms: int = 1000
-    min_silence_ms: int = 600
+class SpeechSettings(ServiceSettings):
+    """The SPEECH_* variables above; built with keywords they are plain values (tests, benchmarks)."""
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SpeechSettings:
-        env = os.environ if env is None else env
-        return cls(
-            asr_model=_choice(env, "SPEECH_ASR_MODEL", cls.asr_model, ASR_MODELS),
-            prompt=env.get("SPEECH_PROMPT", "").strip() or cls.prompt,
-            tts_engine=_choice(env, "SPEECH_TTS_ENGINE", cls.tts_engine, TTS_ENGINES),
-            tts_voice=env.get("SPEECH_TTS_VOICE", "").strip() or None,
-            threads=_int(env, "SPEECH_THREADS", cls.threads, 1, 16),
-            beam_size=_int(env, "SPEECH_BEAM_SIZE", cls.beam_size, 1, 10),
-            compute_type=_choice(env, "SPEECH_COMPUTE_TYPE", cls.compute_type, COMPUTE_TYPES),
-            chunk_s=_int(env, "SPEECH_CHUNK_S", cls.chunk_s, MIN_CHUNK_S, 30),
-            partial_ms=_int(env, "SPEECH_PARTIAL_MS", cls.partial_ms, 200, 10000),
-            min_silence_ms=_int(env, "SPEECH_MIN_SILENCE_MS", cls.min_silence_ms, 100, 5000),
-        )
+    model_config = SettingsConfigDict(str_strip_whitespace=True)
+
+    asr_model: AsrModel = Field(default="base", validation_alias="SPEECH_ASR_MODEL")
+    prompt: str = Field(default="catalogue", validation_alias="SPEECH_PROMPT")
+    tts_engine: TtsEngine = Field(default="piper", validation_alias="SPEECH_TTS_ENGINE")
+    tts_voice: str | None = Field(default=None, validation_alias="SPEECH_TTS_VOICE")
+    threads: int = Field(default=1, ge=1, le=16, validation_alias="SPEECH_THREADS")
+    beam_size: int = Field(default=1, ge=1, le=10, validation_alias="SPEECH_BEAM_SIZE")
+    compute_type: ComputeType = Field(default=DEFAULT_COMPUTE_TYPE, validation_alias="SPEECH_COMPUTE_TYPE")
+    chunk_s: int = Field(default=DEFAULT_CHUNK_S, ge=MIN_CHUNK_S, le=30, validation_alias="SPEECH_CHUNK_S")
+    partial_ms: int = Field(default=1000, ge=200, le=10000, validation_alias="SPEECH_PARTIAL_MS")
+    min_silence_ms: int = Field(default=600, ge=100, le=5000, validation_alias="SPEECH_MIN_SILENCE_MS")

@@ -75,7 +75,7 @@ class PiperSynthesizer:
     def __init__(self, voice: str | None = None, *, threads: int = 1, isolated: bool = True) -> None:
         self._voice_arg, self._threads, self.isolated = voice, threads, isolated
         self._lock = threading.Lock()
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._voice = None
         try:
             if isolated:
@@ -120,7 +120,7 @@ class PiperSynthesizer:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([stream], [], [], remaining)[0]:
                 raise SynthesisError("the Piper worker did not answer in time")
-            chunk = stream.read1(size - len(data))
+            chunk = os.read(stream.fileno(), size - len(data))  # what select() saw: no buffer in between
             if not chunk:
                 raise SynthesisError("the Piper worker stopped")
             data += chunk
@@ -164,10 +164,11 @@ class PiperSynthesizer:
         return Speech(pcm=pcm, sample_rate=self.sample_rate)
 
 
-def _stop_worker(process: subprocess.Popen) -> None:
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         with contextlib.suppress(OSError):
-            process.stdin.close()
+            if process.stdin is not None:
+                process.stdin.close()
         try:
             process.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -191,9 +192,10 @@ class EspeakSynthesizer:
     """The espeak-ng program (Debian package espeak-ng); text goes through stdin, WAV comes back on stdout."""
 
     def __init__(self, voice: str | None = None, *, rate_wpm: int = 160) -> None:
-        self._binary = shutil.which("espeak-ng")
-        if self._binary is None:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
             raise SynthesisError("espeak-ng is not installed (apt-get install espeak-ng)")
+        self._binary = binary
         self.voice = voice or "en-us"
         if self.voice.split("+")[0].lower() not in _espeak_voices(self._binary):
             raise SynthesisError(f"espeak-ng has no voice {self.voice!r} (see espeak-ng --voices)")

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field, replace
 from itertools import product as cartesian
 from pathlib import Path
 
+from catalogue_files.result import CatalogueBuilder, slugify
 from contracts.catalogue import Attribute, Catalogue, Product, ProductLink, Variant, normalise_colour, normalise_size
-from knowledge_graph.importers.result import CatalogueBuilder, slugify
 from tools.catalogue_words import (
     ATTRIBUTE_VALUES,
     AXES,

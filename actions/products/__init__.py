@@ -26,5 +26,5 @@ and what they share:
 - texts.py            the wording of every product answer
 
 General answers (sizing, warranty, care...) and the "catalogue is down" apology are in
-bot/shop_policies.yml.
+the message catalogue's `policies:` section (bot/texts/<language>.yml).
 """

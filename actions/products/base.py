@@ -1,6 +1,6 @@
 """`ProductAction`, the base of every product question: the catalogue client, the 'which product'
 step (actions/products/resolution.py), asking which one when it is unclear, and the apology from
-bot/shop_policies.yml when the knowledge-graph service is down.
+the message catalogue (`policies.messages.catalogue_down`) when the knowledge-graph service is down.
 """
 
 from __future__ import annotations

@@ -37,11 +37,11 @@ class ActionApplyCoupon(ProductAction):
         except PricingUnavailable:
             turn.say(texts.coupon_check_down(code))
             return []
-        customer = app_customer_id(turn.tracker)
-        problem = "unknown" if coupon is None else coupon.problem(datetime.now(UTC), customer)
+        if coupon is None:
+            return refused(turn, code, "unknown")
+        problem = coupon.problem(datetime.now(UTC), app_customer_id(turn.tracker))
         if problem is not None:
-            turn.say(texts.coupon_refused(code, problem))
-            return [SlotSet(SLOT_COUPON, None)]
+            return refused(turn, code, problem)
         turn.say(texts.coupon_accepted(coupon))
         events: list[EventType] = [SlotSet(SLOT_COUPON, coupon.code)]
         last = last_product_id(turn.tracker)
@@ -51,6 +51,12 @@ class ActionApplyCoupon(ProductAction):
             if quote is not None:
                 turn.say(texts.price_with_coupon(details, quote))
         return events
+
+
+def refused(turn: Turn, code: str, problem: str) -> list[EventType]:
+    """Says why the code does not apply and forgets it, so later prices are quoted without it."""
+    turn.say(texts.coupon_refused(code, problem))
+    return [SlotSet(SLOT_COUPON, None)]
 
 
 def coupon_said(tracker: Tracker) -> str | None:

@@ -10,13 +10,22 @@ kept; `normalise_mention` turns what shoppers type ("the second one", "2nd", "th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from rasa_sdk.knowledge_base.storage import KnowledgeBase
 
 from actions.products import texts
-from contracts.catalogue import ProductDetails, ProductFilter, ProductSummary, Resolution, SearchResult
+from contracts.catalogue import (
+    Policy,
+    ProductDetails,
+    ProductFilter,
+    ProductSummary,
+    RelatedProduct,
+    Resolution,
+    SearchResult,
+)
 
 OBJECT_TYPE = "product"
 KEY_ATTRIBUTE = "id"
@@ -71,9 +80,23 @@ ORDINAL_MENTION = re.compile(
 
 
 class Catalogue(Protocol):
-    """The calls of service_clients.catalogue.CatalogueClient this module uses (tests pass a fake)."""
+    """The calls of service_clients.catalogue.CatalogueClient the product actions use (tests pass a fake)."""
 
     async def product(self, product_id: str) -> ProductDetails | None: ...
+
+    async def products(self, product_ids: Sequence[str]) -> list[ProductDetails]: ...
+
+    async def related(
+        self,
+        product_id: str,
+        kind: str,
+        *,
+        incoming: bool = ...,
+        filters: ProductFilter = ...,
+        limit: int = ...,
+    ) -> list[RelatedProduct]: ...
+
+    async def policy(self, question: str) -> Policy | None: ...
 
     async def list_products(self, filters: ProductFilter = ..., limit: int = ...) -> list[ProductSummary]: ...
 

@@ -1,5 +1,5 @@
 """Sizing guide, warranty, care, discounts: the graph's FAQ entry, else the shop's own answer
-(bot/shop_policies.yml). Product info and price questions without a product hand over to it.
+(policies.product_answers of the message catalogue). Product info and price questions without a product hand over to it.
 """
 
 from __future__ import annotations

@@ -34,8 +34,8 @@ class ActionRecommendProducts(ProductAction):
     async def answer(self, turn: Turn) -> list[EventType]:
         if asks_for_similar(turn):
             return await self.delegate(ActionSimilarProducts).answer(turn)
-        if PAIRING.search(turn.text.lower()) and last_product_id(turn.tracker):
-            return await goes_with(turn, last_product_id(turn.tracker))
+        if PAIRING.search(turn.text.lower()) and (product_id := last_product_id(turn.tracker)):
+            return await goes_with(turn, product_id)
         if policy_topic(turn.text) == "sizing":
             return await self.delegate(ActionProductPolicy).answer(turn)
         return await self.recommend(turn)

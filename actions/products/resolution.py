@@ -74,11 +74,11 @@ async def which_product(turn: Turn, names: Sequence[str] | None = None) -> Choic
     listed = listed_ids(tracker)
     mention = latest_mention(tracker)
     names = named_products(tracker) if names is None else list(names)
-    ordinal = mention in kb.ordinal_mention_mapping
-    if ordinal and listed:
-        if mention.isdigit() and int(mention) > len(listed):
+    ordinal = mention if mention in kb.ordinal_mention_mapping else None
+    if ordinal is not None and listed:
+        if ordinal.isdigit() and int(ordinal) > len(listed):
             return Choice(list_length=len(listed))
-        picked = get_object_name(mention_view(tracker, mention, None), kb.ordinal_mention_mapping)
+        picked = get_object_name(mention_view(tracker, ordinal, None), kb.ordinal_mention_mapping)
         return Choice(product_id=str(picked)) if picked else Choice()
     if names:
         return await resolve_name(turn, names[0])

@@ -24,8 +24,8 @@ class ActionProductSearch(ProductAction):
     async def answer(self, turn: Turn) -> list[EventType]:
         if asks_for_similar(turn):
             return await self.delegate(ActionSimilarProducts).answer(turn)
-        if PAIRING.search(turn.text.lower()) and last_product_id(turn.tracker):
-            return await goes_with(turn, last_product_id(turn.tracker))
+        if PAIRING.search(turn.text.lower()) and (product_id := last_product_id(turn.tracker)):
+            return await goes_with(turn, product_id)
         if latest_mention(turn.tracker) and listed_ids(turn.tracker):
             return await self.delegate(ActionProductInfo).answer(turn)  # "show me the second one"
         return await search(turn)

@@ -196,8 +196,8 @@ def sizes_and_colours(variants: Sequence[Variant]) -> str:
     for colour, sizes in by_colour.items():
         by_sizes.setdefault(tuple(sizes), []).append(colour)
     parts = []
-    for sizes, colours in by_sizes.items():
-        size_text = _sizes(sizes) if sizes else ""
+    for shared_sizes, colours in by_sizes.items():
+        size_text = _sizes(shared_sizes) if shared_sizes else ""
         colour_text = join_words([c for c in colours if c])
         if size_text and colour_text:
             parts.append(_say("products.sizes_in_colours", sizes=size_text, colours=colour_text))

@@ -71,7 +71,7 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
 # Attributes that describe what a product is rather than answer a question about it.
 DESCRIPTIVE_ATTRIBUTES = {"type", "product_type", "gender", "age_group"}
 
-# General topics with an answer in the shop's FAQ (the graph's Policy nodes, else bot/shop_policies.yml).
+# General topics with an answer in the shop's FAQ (the graph's Policy nodes, else policies.product_answers).
 POLICY_TOPICS: dict[str, re.Pattern[str]] = {
     "sizing": re.compile(
         r"\b(?:size guide|size chart|sizing|true to size|runs? (?:small|large|big)|what size|which size"
@@ -87,7 +87,7 @@ POLICY_TOPICS: dict[str, re.Pattern[str]] = {
     "returns": re.compile(r"\b(?:return(?:s|ed)?|refund|exchange)\b"),
     "shipping": re.compile(r"\b(?:shipping|delivery|deliver)\b"),
 }
-# Topics the shop's existing intent answers cover (bot/shop_policies.yml, `answers`), as the last resort.
+# Topics the shop's existing intent answers cover (policies.answers of the catalogue), as the last resort.
 TOPIC_INTENT_ANSWERS = {"shipping": "delivery_options", "returns": "check_refund_policy"}
 
 
@@ -187,7 +187,9 @@ def normalise_size_value(value: str) -> str | None:
 
 
 def same_size(variant: Variant, size: str) -> bool:
-    return bool(variant.size) and (normalise_size_value(variant.size) or "").lower() == size.lower()
+    if not variant.size:
+        return False
+    return (normalise_size_value(variant.size) or "").lower() == size.lower()
 
 
 def same_colour(variant: Variant, colour: str) -> bool:

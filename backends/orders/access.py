@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backends.orders.errors import CodeRejected, TooMany
 from backends.orders.models import ChangeCode, ProofFailure, ProofLockout
-from service_kit.settings import Seconds, ServiceSettings
+from service_kit.db import rows_changed
+from settings_kit.settings import Seconds, ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -202,20 +203,22 @@ class ChangeCodes:
             return self._rejected(number, "code_expired")
         if not hmac.compare_digest(self._hash(number, purpose, code), row.code_hash):
             tries = row.attempts  # read before the UPDATE, which refreshes the loaded row
-            counted = await session.execute(
+            counted = await rows_changed(
+                session,
                 update(ChangeCode)
                 .where(ChangeCode.id == row.id, ChangeCode.attempts < max_tries)
-                .values(attempts=ChangeCode.attempts + 1)
+                .values(attempts=ChangeCode.attempts + 1),
             )
-            left = max_tries - tries - 1 if counted.rowcount == 1 else 0
+            left = max_tries - tries - 1 if counted == 1 else 0
             return self._rejected(number, "code_invalid" if left > 0 else "code_expired", left)
         # Single use even under concurrency: only one request can flip used_at from NULL.
-        spent = await session.execute(
+        spent = await rows_changed(
+            session,
             update(ChangeCode)
             .where(ChangeCode.id == row.id, ChangeCode.used_at.is_(None), ChangeCode.attempts < max_tries)
-            .values(used_at=now)
+            .values(used_at=now),
         )
-        if spent.rowcount != 1:
+        if spent != 1:
             return self._rejected(number, "code_expired")
         self.counters.codes_redeemed += 1
         return None

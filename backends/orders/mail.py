@@ -20,7 +20,7 @@ import aiosmtplib
 from pydantic import BeforeValidator, Field, model_validator
 
 from backends.orders.errors import MailUnavailable
-from service_kit.settings import ServiceSettings
+from settings_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 

@@ -104,9 +104,9 @@ def current_eta(order: Order) -> date | None:
     status = OrderStatus(order.status)
     if status in {OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus.PAYMENT_FAILED}:
         return None
-    open_shipments = [s for s in order.shipments if s.delivered_at is None and s.eta is not None]
-    if open_shipments:
-        return max(s.eta for s in open_shipments)
+    open_etas = [s.eta for s in order.shipments if s.delivered_at is None and s.eta is not None]
+    if open_etas:
+        return max(open_etas)
     if status in {OrderStatus.PROCESSING, OrderStatus.PACKED}:
         start = order.paid_at or order.placed_at
         return (start + timedelta(days=HANDLING_DAYS + transit_days(order.delivery_option))).date()
@@ -139,5 +139,4 @@ def validate_address(data: dict[str, Any]) -> dict[str, Any]:
     if problems:
         summary = "; ".join(f"{key} {why}" for key, why in problems.items())
         raise Invalid(f"The address is not valid: {summary}.", fields=problems)
-    address["line2"] = address["line2"] or None
-    return address
+    return {**address, "line2": address["line2"] or None}

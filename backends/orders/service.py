@@ -55,6 +55,7 @@ from backends.orders.states import (
 )
 from contracts.orders import CHANGE_CODE_PURPOSES, OrderStatus, OwnershipCheck
 from contracts.orders_wire import order_number_to_json, timestamp_to_json
+from service_kit.db import rows_changed
 
 logger = logging.getLogger(__name__)
 
@@ -401,10 +402,11 @@ class OrdersService:
             stamp = {"refunded_at": now} if target == "refunded" else {"decided_at": now}
             # Conditional, not read-then-write: SQLite ignores FOR UPDATE, so two decisions could
             # both pass the check above; only one of them can move the row away from `current`.
-            claimed = await session.execute(
-                update(Refund).where(Refund.id == refund_id, Refund.status == current).values(status=target, **stamp)
+            claimed = await rows_changed(
+                session,
+                update(Refund).where(Refund.id == refund_id, Refund.status == current).values(status=target, **stamp),
             )
-            if claimed.rowcount != 1:
+            if claimed != 1:
                 raise Refused(f"Refund {refund_id} was decided by another request just now.", code="invalid_transition")
             for name, value in {"status": target, **stamp}.items():
                 set_committed_value(refund, name, value)
@@ -571,13 +573,14 @@ class OrdersService:
         concurrent change, but SQLite ignores it, so two requests could both pass the check. The
         conditional UPDATE is decided by the database on the current row: only one of them wins,
         the other gets the refusal its now-current status explains."""
-        claimed = await session.execute(
+        claimed = await rows_changed(
+            session,
             update(Order)
             .where(Order.number == order.number, Order.status.in_([status.value for status in allowed]))
             .values(**values)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        if claimed.rowcount != 1:
+        if claimed != 1:
             current = await session.scalar(select(Order.status).where(Order.number == order.number))
             logger.info("order %s changed concurrently (now %s): change refused", order.number, current)
             if current is not None:

@@ -18,8 +18,8 @@ from typing import Any
 
 from backends.pricing.db import create_tables, default_db_url, make_engine, make_sessions
 from backends.pricing.service import DEFAULT_GUARDRAIL, PricingService, parse_time, utcnow, when
+from catalogue_files.demo import load_demo_catalogue
 from contracts.catalogue import Product
-from knowledge_graph.importers.demo import load_demo_catalogue
 
 logger = logging.getLogger(__name__)
 

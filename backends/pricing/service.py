@@ -31,6 +31,7 @@ from backends.pricing.models import (
     StockRule,
     TierDiscount,
 )
+from service_kit.db import rows_changed
 
 logger = logging.getLogger(__name__)
 
@@ -403,8 +404,7 @@ class PricingService:
 
     async def _delete(self, model: type[Sale] | type[StockRule], row_id: int, label: str) -> None:
         async with self._sessions.begin() as session:
-            result = await session.execute(delete(model).where(model.id == row_id))
-            if result.rowcount == 0:
+            if await rows_changed(session, delete(model).where(model.id == row_id)) == 0:
                 raise NotFound(f"{label} {row_id} was not found.")
 
     async def list_tiers(self) -> dict[str, Any]:
@@ -517,7 +517,7 @@ class PricingService:
                 .values(uses=Coupon.uses + 1)
                 .execution_options(synchronize_session=False)
             )
-            claimed = (await session.execute(claim)).rowcount == 1
+            claimed = await rows_changed(session, claim) == 1
             row = await session.get(Coupon, code, populate_existing=True)
             if row is None:
                 raise NotFound(f"Coupon {code} does not exist.", code="coupon_not_found")
@@ -566,13 +566,14 @@ class PricingService:
         """Issues a one-time personal coupon if today's and this customer's budget allow. The budget
         row is bumped first, which serialises concurrent requests on both databases."""
         async with self._sessions.begin() as session:
-            bumped = await session.execute(
+            bumped = await rows_changed(
+                session,
                 update(GoodwillBudget)
                 .where(GoodwillBudget.id == 1)
                 .values(version=GoodwillBudget.version + 1)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
-            if bumped.rowcount == 0:
+            if bumped == 0:
                 raise Refused("No goodwill budget is set, so no offer can be made.", code="no_budget")
             budget = await session.get(GoodwillBudget, 1, populate_existing=True)
             assert budget is not None

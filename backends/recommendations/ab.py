@@ -83,14 +83,14 @@ def report(counts: Mapping[str, tuple[int, int]], control: str | None = None) ->
     names = list(counts)
     if not names:
         return []
-    control = control if control in counts else names[0]
-    c_conv, c_exp = counts[control][1], counts[control][0]
+    baseline = control if control is not None and control in counts else names[0]
+    c_conv, c_exp = counts[baseline][1], counts[baseline][0]
     results = []
     for name in names:
         exposed, converted = counts[name]
         result = VariantResult(name, exposed, converted, converted / exposed if exposed else 0.0)
         result.interval = wilson_interval(converted, exposed)
-        if name != control:
+        if name != baseline:
             result.difference = difference_interval(c_conv, c_exp, converted, exposed)
         results.append(result)
     return results

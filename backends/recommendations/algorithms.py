@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -25,7 +26,7 @@ def event_weight(kind: str, rating: float | None = None) -> float:
 
 
 def interaction_matrix(
-    users: Sequence[int], items: Sequence[int], weights: Sequence[float], shape: tuple[int, int]
+    users: npt.ArrayLike, items: npt.ArrayLike, weights: npt.ArrayLike, shape: tuple[int, int]
 ) -> sp.csr_matrix:
     """Sums repeated events, then log-damps them so one obsessive shopper does not dominate similarity."""
     matrix = sp.csr_matrix((np.asarray(weights, dtype=np.float32), (np.asarray(users), np.asarray(items))), shape=shape)

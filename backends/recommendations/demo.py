@@ -2,15 +2,15 @@
 demo interactions of `python -m backends.recommendations.seed` are about.
 
 The one module of this service that reads a catalogue file rather than the graph service: the demo
-catalogue ships as a Shopify CSV plus two YAML files in knowledge_graph/demo/, and the knowledge
-graph's importer is the one reader of that format. Everything else here gets products over HTTP
+catalogue ships as a Shopify CSV plus two YAML files in catalogue_files/demo/, read by the
+catalogue_files library the graph imports them with. Everything else here gets products over HTTP
 (sources.GraphSource), as the layering in docs/architecture.md asks.
 """
 
 from __future__ import annotations
 
 from backends.recommendations.items import ItemCatalogue, from_catalogue
-from knowledge_graph.importers.demo import load_demo_catalogue
+from catalogue_files.demo import load_demo_catalogue
 
 
 def demo_items() -> ItemCatalogue:

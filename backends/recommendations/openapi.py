@@ -119,7 +119,7 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
-QUERY = [
+QUERY: list[dict[str, Any]] = [
     {"name": "customer_id", "in": "query", "required": False, "schema": ID},
     {"name": "product_id", "in": "query", "required": False, "schema": PRODUCT, "description": "product on screen"},
     {

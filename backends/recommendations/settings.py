@@ -13,7 +13,7 @@ from pydantic_settings import SettingsConfigDict
 
 from backends.recommendations.ab import DEFAULT_VARIANTS, Variant
 from backends.recommendations.capping import CapConfig
-from service_kit.settings import ServiceSettings, counted_in
+from settings_kit.settings import ServiceSettings, counted_in
 
 
 def default_model_path(env: Mapping[str, str]) -> Path:
@@ -29,28 +29,30 @@ class Settings(ServiceSettings):
 
     model_config = SettingsConfigDict(arbitrary_types_allowed=True)
 
-    experiment: str = Field("recs-1", validation_alias="RECS_EXPERIMENT")
+    experiment: str = Field(default="recs-1", validation_alias="RECS_EXPERIMENT")
     # RECS_VARIANTS is JSON: [{"name": "a", "weights": {"item_cf": 1}, "share": 0.5}, ...].
-    variants: tuple[Variant, ...] = Field(DEFAULT_VARIANTS, validation_alias="RECS_VARIANTS")
+    variants: tuple[Variant, ...] = Field(default=DEFAULT_VARIANTS, validation_alias="RECS_VARIANTS")
     caps: CapConfig = Field(default_factory=CapConfig)
     attribution_window: Annotated[timedelta, counted_in(timedelta(days=1))] = Field(
-        timedelta(days=7), validation_alias="RECS_ATTRIBUTION_DAYS"
+        default=timedelta(days=7), validation_alias="RECS_ATTRIBUTION_DAYS"
     )
     history_limit: int = 500  # newest interactions folded into the profile per request
-    model_path: Path | None = Field(None, validation_alias="RECS_MODEL_PATH")  # None: train in memory at startup
+    model_path: Path | None = Field(
+        default=None, validation_alias="RECS_MODEL_PATH"
+    )  # None: train in memory at startup
     # Last catalogue read from the graph; None: keep none.
-    items_snapshot: Path | None = Field(None, validation_alias="RECS_ITEMS_SNAPSHOT")
+    items_snapshot: Path | None = Field(default=None, validation_alias="RECS_ITEMS_SNAPSHOT")
     # Per /catalogue page, and for the first read when there is a snapshot.
-    graph_timeout_s: float = Field(30.0, gt=0, validation_alias="RECS_GRAPH_TIMEOUT_S")
+    graph_timeout_s: float = Field(default=30.0, gt=0, validation_alias="RECS_GRAPH_TIMEOUT_S")
     # Without a snapshot: keep trying this long before starting item-less.
-    graph_startup_wait_s: float = Field(90.0, ge=0, validation_alias="RECS_GRAPH_STARTUP_WAIT_S")
-    graph_page_size: int = Field(500, ge=1, validation_alias="RECS_GRAPH_PAGE_SIZE")
+    graph_startup_wait_s: float = Field(default=90.0, ge=0, validation_alias="RECS_GRAPH_STARTUP_WAIT_S")
+    graph_page_size: int = Field(default=500, ge=1, validation_alias="RECS_GRAPH_PAGE_SIZE")
     # Re-read the graph this often (0: only on POST /items/refresh).
-    items_refresh_s: float = Field(300.0, ge=0, validation_alias="RECS_ITEMS_REFRESH_S")
+    items_refresh_s: float = Field(default=300.0, ge=0, validation_alias="RECS_ITEMS_REFRESH_S")
     # First retry after a failed read, doubling up to items_refresh_s.
-    items_retry_s: float = Field(15.0, ge=0, validation_alias="RECS_ITEMS_RETRY_S")
+    items_retry_s: float = Field(default=15.0, ge=0, validation_alias="RECS_ITEMS_RETRY_S")
     # Look for a model file newer than the one loaded (0: only POST /admin/reload).
-    model_poll_s: float = Field(10.0, ge=0, validation_alias="RECS_MODEL_POLL_S")
+    model_poll_s: float = Field(default=10.0, ge=0, validation_alias="RECS_MODEL_POLL_S")
 
     @classmethod
     def from_env(

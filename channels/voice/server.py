@@ -47,7 +47,7 @@ SETTINGS = web.AppKey("settings", VoiceSettings)
 ENGINES = web.AppKey("engines", Engines)
 RASA = web.AppKey("rasa", RasaClient)
 STATS = web.AppKey("stats", CallStats)
-SOCKETS = web.AppKey("sockets", set)
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 TICKETS = web.AppKey("tickets", TicketBook)
 LINES = web.AppKey("lines", Lines)
 
@@ -94,10 +94,8 @@ async def answer(request: web.Request, line: Line) -> web.WebSocketResponse:
         if start is None:
             return ws
         if line.kind == "unauthenticated":
-            if not valid_token(settings.token, start.custom_parameters.get("token")):
-                await close(
-                    ws, POLICY_VIOLATION, "unauthorized: send the gateway token as ?token= or customParameters.token"
-                )
+            if not valid_token(settings.token, start.token):
+                await close(ws, POLICY_VIOLATION, "unauthorized: send the gateway token as ?token= or with 'start'")
                 return ws
             line.authenticated_as_provider()
         if line.kind == "browser":
@@ -105,12 +103,11 @@ async def answer(request: web.Request, line: Line) -> web.WebSocketResponse:
         elif CALL_ID.match(start.call_id):
             call_id = start.call_id
         else:
-            await close(ws, POLICY_VIOLATION, "start.callSid may only hold letters, digits, '_' and '-'")
+            await close(ws, POLICY_VIOLATION, "the call id may only hold letters, digits, '_' and '-'")
             return ws
-        parameters = start.custom_parameters
         call = Call(
             call_id=call_id,
-            caller=(parameters.get("caller") or parameters.get("from") or line.kind)[:64],
+            caller=(start.caller or line.kind)[:64],
             audio_format=start.audio_format,
             engines=request.app[ENGINES],
             rasa=request.app[RASA],
@@ -156,6 +153,11 @@ async def ticket(request: web.Request) -> web.Response:
     return web.json_response({"ticket": request.app[TICKETS].issue()}, headers={"Cache-Control": "no-store"})
 
 
+async def to_page(_: web.Request) -> web.StreamResponse:
+    """/voice without the slash: the page's relative URLs (ticket, stream) need the folder form."""
+    raise web.HTTPFound("/voice/")
+
+
 async def page(request: web.Request) -> web.Response:
     html = Template((STATIC_DIR / "index.html").read_text(encoding="utf-8")).substitute(
         config=json.dumps({"ticketUrl": "ticket", "stream": "stream"})
@@ -183,12 +185,12 @@ def create_app(settings: VoiceSettings, engines: Engines) -> web.Application:
     app.router.add_get("/voice/stream", stream)
     app.router.add_post("/voice/ticket", ticket)
     app.router.add_get("/voice/", page)
-    app.router.add_get("/voice", lambda _: web.HTTPFound("/voice/"))
+    app.router.add_get("/voice", to_page)
     app.router.add_static("/voice/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     app.router.add_get("/health", health)
 
     async def hang_up_everyone(app: web.Application) -> None:
-        for ws in list(app[SOCKETS]):
+        for ws in app[SOCKETS].copy():  # each close removes its socket from the set
             await ws.close(code=1001, message=b"the voice gateway is shutting down")
 
     async def close_clients(app: web.Application) -> None:

@@ -38,7 +38,7 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, Field
 from pydantic_settings import SettingsConfigDict
 
-from service_kit.settings import ServiceSettings
+from settings_kit.settings import ServiceSettings
 
 Url = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
 

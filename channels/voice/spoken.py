@@ -8,17 +8,25 @@ Pure functions (no models, no I/O) so the rules are unit-tested. Why each rule e
 - Links cannot be read out usefully: they are dropped and the sentence says where to find them.
   Emoji and markdown (``**bold**``, bullets) are not spoken at all.
 - Buttons become "You can say Yes or No." because the caller cannot see them.
+
+The words put in for digits, amounts, links and symbols, and the sentences the gateway adds, are the
+``voice.reading`` messages of the catalogue (bot/texts/<language>.yml, contracts/texts.py). What the
+caller says is still matched with English words here (yes/no, "oh" for zero, the digits' words come from
+the catalogue).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-CURRENCIES = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds")}
+from contracts.texts import Catalogue, texts
+
+# Currency symbols and codes read aloud, by the catalogue's name for the currency (voice.reading.currency.*).
+CURRENCY_SYMBOLS = {"$": "usd", "€": "eur", "£": "gbp"}
 CURRENCY_CODES = {"USD": "$", "EUR": "€", "GBP": "£"}
 MIN_SPELLED_DIGITS = 5  # order numbers (6 digits) and ZIP codes (5); years and quantities stay numbers
 MAX_SENTENCE_CHARS = 220  # longer sentences are split at a comma or semicolon (first audio sooner)
@@ -38,25 +46,36 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
 SPACES = re.compile(r"[ \t]+")
 
 
+def _reading(key: str, catalogue: Catalogue | None = None, /, **values: Any) -> str:
+    return (catalogue or texts()).text(f"voice.reading.{key}", **values)
+
+
+def _digit_word(digit: str, catalogue: Catalogue) -> str:
+    return _reading(f"digits.{digit}", catalogue)
+
+
 def spell_digits(digits: str) -> str:
     """'104532' -> 'one zero four five three two'."""
-    return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdigit())
+    catalogue = texts()
+    return " ".join(_digit_word(d, catalogue) for d in digits if d.isdigit())
 
 
 def spell_code(code: str) -> str:
     """'1Z99AB' -> '1 Z 9 9 A B' spoken as 'one Z nine nine A B' (letters one by one)."""
-    return " ".join(DIGIT_WORDS[int(c)] if c.isdigit() else c for c in code if c.isalnum())
+    catalogue = texts()
+    return " ".join(_digit_word(c, catalogue) if c.isdigit() else c for c in code if c.isalnum())
 
 
 def say_amount(whole: str, cents: str | None, symbol: str) -> str:
     """'58', '65', '$' -> '58 dollars 65'; '1' -> '1 dollar'; '0', '50' -> '50 cents'."""
-    one, many = CURRENCIES[symbol]
+    currency = CURRENCY_SYMBOLS[symbol]
+    catalogue = texts()
     units = int(whole.replace(",", ""))
     hundredths = int(cents or 0)
     if units == 0 and hundredths:
-        return f"{hundredths} cent{'s' if hundredths != 1 else ''}" if symbol != "£" else f"{hundredths} pence"
-    spoken = f"{units} {one if units == 1 else many}"
-    return f"{spoken} {hundredths}" if hundredths else spoken
+        return _reading(f"cents.{currency}", catalogue, count=hundredths)
+    spoken = _reading(f"currency.{currency}", catalogue, count=units)
+    return _reading("amount_and_cents", catalogue, amount=spoken, cents=hundredths) if hundredths else spoken
 
 
 def without_emoji(text: str) -> str:
@@ -86,9 +105,15 @@ def drop_links(text: str) -> str:
             sentence = LEFT_OVER_LINK.sub("", sentence, count=1).rstrip(" :,;")
             if sentence and sentence[-1] not in ".!?":
                 sentence += "."
-            sentence = sentence[:-1] + " on our website" + sentence[-1] if sentence else ""
+            sentence = _reading("on_website", sentence=sentence[:-1]) + sentence[-1] if sentence else ""
         parts.append(sentence)
     return " ".join(part for part in parts if part)
+
+
+def _say_email(user: str, domain: str) -> str:
+    """'support', 'northwind.example' -> 'support at northwind dot example'."""
+    dot = f" {_reading('dot')} "
+    return _reading("email", user=user.replace(".", dot), domain=domain.replace(".", dot))
 
 
 def spoken_text(text: str) -> str:
@@ -99,15 +124,17 @@ def spoken_text(text: str) -> str:
     text = MARKDOWN.sub("", text)
     text = BULLET.sub("", text)
     text = NUMBERED.sub(r"\1, ", text)
-    text = EMAIL.sub(lambda m: f"{m[1].replace('.', ' dot ')} at {m[2].replace('.', ' dot ')}", text)
+    text = EMAIL.sub(lambda m: _say_email(m[1], m[2]), text)
     text = PRICE.sub(lambda m: say_amount(m["whole"], m["cents"], m["sym"]), text)
     text = CODE_PRICE.sub(lambda m: say_amount(m["whole"], m["cents"], CURRENCY_CODES[m["code"]]), text)
     text = PHONE.sub(lambda m: spell_digits(m[0]) if sum(c.isdigit() for c in m[0]) >= 7 else m[0], text)
     text = LONG_NUMBER.sub(lambda m: spell_digits(m[1]), text)
     text = CODE.sub(lambda m: spell_code(m[0]) if len(m[0]) >= 4 else m[0], text)
-    text = text.replace("–", " to ").replace("—", ", ").replace(" × ", " ").replace("&", " and ")
-    text = re.sub(r"(\d)\s?%", r"\1 percent", text)
-    text = re.sub(r"\be\.g\.", "for example", text)
+    catalogue = texts()
+    text = text.replace("–", f" {_reading('range_to', catalogue)} ").replace("—", ", ").replace(" × ", " ")
+    text = text.replace("&", f" {_reading('and', catalogue)} ")
+    text = re.sub(r"(\d)\s?%", lambda m: _reading("percent", catalogue, number=m[1]), text)
+    text = re.sub(r"\be\.g\.", lambda m: _reading("for_example", catalogue), text)
     # Line breaks (lists) become sentence ends so the speaker pauses between items.
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     text = " ".join(line if line[-1] in ".!?:;," else line + "." for line in lines)
@@ -120,8 +147,8 @@ def button_hint(buttons: Iterable[Mapping[str, Any]]) -> str:
     titles = [spoken_text(t).rstrip(".") for t in titles if t]
     if not titles:
         return ""
-    listed = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
-    return f"You can say {listed}."
+    listed = titles[0] if len(titles) == 1 else _reading("choices", items=", ".join(titles[:-1]), last=titles[-1])
+    return _reading("you_can_say", choices=listed)
 
 
 def spoken_reply(message: Mapping[str, Any]) -> str:
@@ -160,7 +187,7 @@ def sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS, first_max_chars: i
 def confirmation_question(text: str) -> str:
     """The short check asked when recognition was unsure: 'Did you say order one zero four…?'."""
     heard = spoken_text(text).rstrip(".!?")
-    return f"Did you say {heard}?"
+    return _reading("did_you_say", heard=heard)
 
 
 YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "affirmative", "ok", "okay"})
@@ -179,20 +206,26 @@ def yes_or_no(text: str) -> bool | None:
     return None
 
 
-NUMBER_WORDS = {word: str(i) for i, word in enumerate(DIGIT_WORDS)} | {"oh": "0", "o": "0"}
-SPOKEN_DIGITS = re.compile(
-    r"\b(?:(?:(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine)\b|\d)[\s-]*){4,}(?<![\s-])",
-    re.IGNORECASE,
-)
+HEARD_ZERO = {"oh": "0", "o": "0"}  # how English callers also say zero
+
+
+@functools.lru_cache(maxsize=4)
+def _spoken_digits(words: tuple[str, ...]) -> tuple[dict[str, str], re.Pattern[str]]:
+    """The digit words (the catalogue's, in the order 0-9) and a pattern for a run of four or more."""
+    number_words = {word.lower(): str(i) for i, word in enumerate(words)} | HEARD_ZERO
+    alternatives = "|".join(re.escape(word) for word in sorted(number_words, key=len, reverse=True))
+    return number_words, re.compile(rf"\b(?:(?:(?:{alternatives})\b|\d)[\s-]*){{4,}}(?<![\s-])", re.IGNORECASE)
 
 
 def heard_text(text: str) -> str:
     """A transcript as the chat NLU expects it: digit runs joined ("one zero four 5 3 2" -> "104532")."""
     text = " ".join(text.split())
+    catalogue = texts()
+    number_words, spoken_digits = _spoken_digits(tuple(_digit_word(str(d), catalogue) for d in range(10)))
 
     def join(match: re.Match[str]) -> str:
-        tokens = re.findall(r"[a-z]+|\d", match[0].lower())
-        digits = [NUMBER_WORDS.get(token, token) for token in tokens]
+        tokens = re.findall(r"[^\W\d_]+|\d", match[0].lower())
+        digits = [number_words.get(token, token) for token in tokens]
         return "".join(digits) if all(d.isdigit() for d in digits) else match[0]
 
-    return SPOKEN_DIGITS.sub(join, text).strip()
+    return spoken_digits.sub(join, text).strip()

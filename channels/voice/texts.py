@@ -1,8 +1,7 @@
 """What the gateway itself says on a call (greeting, "I didn't catch that", ...).
 
 The words are the ``voice.<name>`` messages of the catalogue (bot/texts/<language>.yml, contracts/texts.py),
-where the shop's facts like {shop_name} and {support_phone} work as placeholders. An operator can still
-override one for this shop in bot/shop_policies.yml under ``messages`` with the key ``voice_<name>``.
+where the shop's facts (bot/shop_policies.yml) like {shop_name} and {support_phone} work as placeholders.
 """
 
 from __future__ import annotations
@@ -16,13 +15,8 @@ logger = logging.getLogger(__name__)
 
 
 def voice_text(name: str) -> str:
-    """The operator's ``voice_<name>`` message if there is one, else the catalogue's with the shop's facts."""
-    policies = shop_policies()
-    try:
-        return policies.message(f"voice_{name}")
-    except KeyError:
-        pass
-    facts = {key: value for key, value in policies.facts.items() if isinstance(key, str)}
+    """The catalogue's ``voice.<name>`` message with the shop's facts filled in."""
+    facts = {key: value for key, value in shop_policies().facts.items() if isinstance(key, str)}
     key = f"voice.{name}"
     try:
         return texts().text(key, **{"shop_name": "shop", **facts})

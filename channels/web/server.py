@@ -7,6 +7,8 @@ widget talks socket.io directly to the Rasa server at ``RASA_PUBLIC_URL``.
 Environment: ``WEB_HOST`` (127.0.0.1), ``WEB_PORT`` (8080), ``RASA_PUBLIC_URL``
 (http://127.0.0.1:5005), ``SHOP_NAME``, ``CHAT_TITLE``, ``CHAT_SUBTITLE`` (the greeting under the
 title), ``CHAT_INIT_PAYLOAD`` (sent when the chat opens; default ``/greet``, empty for none).
+The widget's own words (title, subtitle, input hint, "connecting") are the ``web_chat`` messages of
+the catalogue (bot/texts/<language>.yml) unless CHAT_TITLE / CHAT_SUBTITLE set them for this site.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from aiohttp import web
 from pydantic import AfterValidator, Field
 from pydantic_settings import SettingsConfigDict
 
-from service_kit.settings import ServiceSettings
+from contracts.texts import texts
+from settings_kit.settings import ServiceSettings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -59,20 +62,26 @@ class PageConfig(ServiceSettings):
         "http://127.0.0.1:5005", validation_alias="RASA_PUBLIC_URL"
     )
     shop_name: str = Field("Northwind Outfitters", validation_alias="SHOP_NAME")
-    chat_title: str = Field("Shop assistant", validation_alias="CHAT_TITLE")
-    chat_subtitle: str = Field("Orders, delivery, returns, products", validation_alias="CHAT_SUBTITLE")
+    # Empty or unset: the catalogue's web_chat.title / web_chat.subtitle.
+    chat_title: str = Field("", validation_alias="CHAT_TITLE")
+    chat_subtitle: str = Field("", validation_alias="CHAT_SUBTITLE")
     init_payload: str = Field("/greet", validation_alias="CHAT_INIT_PAYLOAD")
+
+    def title(self) -> str:
+        return self.chat_title or texts().text("web_chat.title")
 
     def widget_settings(self) -> dict[str, object]:
         """Props for ``WebChat.default(...)``: see rasa-webchat's README."""
+        catalogue = texts()
         return {
             "socketUrl": self.rasa_public_url,
             "socketPath": "/socket.io/",
-            "title": self.chat_title,
-            "subtitle": self.chat_subtitle,
+            "title": self.title(),
+            "subtitle": self.chat_subtitle or catalogue.text("web_chat.subtitle"),
             "initPayload": self.init_payload or None,
-            "inputTextFieldHint": "Type your question…",
-            "customData": {"language": "en"},
+            "inputTextFieldHint": catalogue.text("web_chat.input_hint"),
+            "connectingText": catalogue.text("web_chat.connecting"),
+            "customData": {"language": catalogue.language},
             "params": {"storage": "session"},
         }
 
@@ -103,7 +112,7 @@ def render_index(config: PageConfig) -> bytes:
     settings = json.dumps(config.widget_settings()).replace("<", "\\u003c")
     page = Template((WEB_DIR / "index.html").read_text(encoding="utf-8")).substitute(
         shop_name=html.escape(config.shop_name),
-        chat_title=html.escape(config.chat_title),
+        chat_title=html.escape(config.title()),
         widget_settings=settings,
     )
     return page.encode()

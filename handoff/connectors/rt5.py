@@ -19,7 +19,7 @@ from pydantic_settings import NoDecode
 from handoff.connectors.base import ConnectorRejected, ExternalReply, ExternalTicket, check_priority
 from handoff.connectors.http import DEFAULT_TIMEOUT_S, JsonHttp
 from handoff.connectors.text import html_to_text, one_line, parse_timestamp, ticket_header, tidy
-from service_kit.settings import ServiceSettings
+from settings_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from handoff.connectors.base import ExternalReply, ExternalTicket, check_priorit
 from handoff.connectors.http import DEFAULT_TIMEOUT_S, JsonHttp
 from handoff.connectors.text import html_to_text, one_line, parse_timestamp, tidy
 from service_kit.http import error_response
-from service_kit.settings import ServiceSettings
+from settings_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 

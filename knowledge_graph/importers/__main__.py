@@ -21,10 +21,10 @@ from typing import Any
 import requests
 from tqdm import tqdm
 
+from catalogue_files.result import ImportResult
 from knowledge_graph import config
 from knowledge_graph.importers.feed import write_jsonl
 from knowledge_graph.importers.load import FORMATS, guess_format, parse_file
-from knowledge_graph.importers.result import ImportResult
 from knowledge_graph.product_graph import ProductGraph
 from knowledge_graph.semantic_search import SemanticIndex, get_encoder
 

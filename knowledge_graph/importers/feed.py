@@ -42,22 +42,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from contracts.catalogue import (
-    Attribute,
-    Catalogue,
-    Category,
-    Policy,
-    Product,
-    ProductLink,
-    Variant,
-    normalise_colour,
-    normalise_size,
-)
-from knowledge_graph.importers.result import (
+from catalogue_files.result import (
     CATEGORY_SEPARATOR,
     CatalogueBuilder,
     ImportResult,
@@ -70,7 +60,18 @@ from knowledge_graph.importers.result import (
     slugify,
     split_category_path,
 )
-from knowledge_graph.importers.shopify_csv import csv_records
+from catalogue_files.shopify_csv import csv_records
+from contracts.catalogue import (
+    Attribute,
+    Catalogue,
+    Category,
+    Policy,
+    Product,
+    ProductLink,
+    Variant,
+    normalise_colour,
+    normalise_size,
+)
 
 PRODUCT_COLUMNS = (
     "product_id",
@@ -560,7 +561,8 @@ def _read_products_csv(source: TextSource, builder: CatalogueBuilder, factory: _
 
 def _read_links_csv(source: TextSource, builder: CatalogueBuilder) -> None:
     for line, row in _csv_rows(source, builder, ("link", "source", "target")):
-        _report(builder, line, lambda row=row, line=line: builder.add_link(_link_from_row(row), line))
+        with _skipped_on_error(builder, line):
+            builder.add_link(_link_from_row(row), line)
 
 
 def _link_from_row(row: dict[str, str]) -> ProductLink:
@@ -569,18 +571,15 @@ def _link_from_row(row: dict[str, str]) -> ProductLink:
 
 def _read_policies_csv(source: TextSource, builder: CatalogueBuilder) -> None:
     for line, row in _csv_rows(source, builder, ("id", "title", "answer")):
-        _report(
-            builder,
-            line,
-            lambda row=row, line=line: builder.add_policy(
-                _policy(row["id"], row["title"], row["answer"], row.get("topics", "")), line
-            ),
-        )
+        with _skipped_on_error(builder, line):
+            builder.add_policy(_policy(row["id"], row["title"], row["answer"], row.get("topics", "")), line)
 
 
-def _report(builder: CatalogueBuilder, line: int, add: Callable[[], None]) -> None:
+@contextmanager
+def _skipped_on_error(builder: CatalogueBuilder, line: int) -> Iterator[None]:
+    """A bad row becomes an issue of the import, not its end."""
     try:
-        add()
+        yield
     except FeedError as error:
         builder.issue(line, f"skipped: {error}")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from catalogue_files.result import ImportResult, TextSource
+from catalogue_files.shopify_csv import parse_shopify_csv
 from knowledge_graph.importers.feed import parse_feed, parse_feed_csv, parse_feed_jsonl
-from knowledge_graph.importers.result import ImportResult, TextSource
-from knowledge_graph.importers.shopify_csv import parse_shopify_csv
 
 # format name -> file suffix of an upload
 FORMATS = {"shopify": "csv", "jsonl": "jsonl", "csv": "csv"}

@@ -221,7 +221,7 @@ def _passes(summary: ProductSummary, filters: ProductFilter) -> bool:
 
 
 def demo_catalogue() -> FakeCatalogue:
-    """A small shop like knowledge_graph/demo: shirts, warm jackets, a phone with its case and charger."""
+    """A small shop like catalogue_files/demo: shirts, warm jackets, a phone with its case and charger."""
     return (
         FakeCatalogue(
             policies=[

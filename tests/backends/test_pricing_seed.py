@@ -11,7 +11,7 @@ from backends.pricing import seed
 from backends.pricing.db import make_engine, make_sessions
 from backends.pricing.rules import QuoteRequest
 from backends.pricing.service import PricingService
-from knowledge_graph.importers.demo import load_demo_catalogue
+from catalogue_files.demo import load_demo_catalogue
 
 pytestmark = pytest.mark.asyncio
 

@@ -125,7 +125,7 @@ def test_time_boost_rule() -> None:
 
 
 def test_demo_catalogue_links_become_accessories_and_alternatives() -> None:
-    from knowledge_graph.importers.demo import load_demo_catalogue
+    from catalogue_files.demo import load_demo_catalogue
 
     items = from_catalogue(load_demo_catalogue().catalogue)
     assert "aero-12-clear-case" in items.accessories["aero-12"]

@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 from contracts.shop_policies import DEFAULT_PATH, PolicyFile
+from contracts.texts import CatalogueFiles
 
 REQUIRED_ANSWERS = {
     "check_refund_policy",
@@ -43,34 +44,43 @@ def test_shipped_policy_file_answers_every_policy_intent_without_missing_placeho
     assert "unknown placeholder" not in caplog.text
 
 
+def policy_file(tmp_path: Path, facts: str, answers: str) -> PolicyFile:
+    """Facts in the shop's policy file, sentences in the catalogue's `policies.answers` (English)."""
+    (tmp_path / "policies.yml").write_text(facts)
+    (tmp_path / "en.yml").write_text("policies:\n  answers:\n" + answers)
+    return PolicyFile(tmp_path / "policies.yml", catalogue=CatalogueFiles(tmp_path, "en").get)
+
+
+def touch(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 5))
+
+
 def test_facts_are_filled_in(tmp_path: Path):
-    path = tmp_path / "policies.yml"
-    path.write_text("facts: {days: 14}\nanswers:\n  check_refund_policy: 'Returns within {days} days.'\n")
-    assert PolicyFile(path).get().answer("check_refund_policy") == "Returns within 14 days."
+    policies = policy_file(tmp_path, "facts: {days: 14}\n", "    check_refund_policy: 'Returns within {days} days.'\n")
+    assert policies.get().answer("check_refund_policy") == "Returns within 14 days."
 
 
 def test_edits_are_picked_up_without_restart(tmp_path: Path):
-    path = tmp_path / "policies.yml"
-    path.write_text("answers:\n  delivery_options: 'Old text'\n")
-    policy_file = PolicyFile(path)
-    assert policy_file.get().answer("delivery_options") == "Old text"
-    path.write_text("answers:\n  delivery_options: 'New text'\n")
-    stat = path.stat()
-    os.utime(path, (stat.st_atime, stat.st_mtime + 5))
-    assert policy_file.get().answer("delivery_options") == "New text"
+    policies = policy_file(tmp_path, "facts: {days: 14}\n", "    delivery_options: 'Old text, {days} days'\n")
+    assert policies.get().answer("delivery_options") == "Old text, 14 days"
+    (tmp_path / "en.yml").write_text("policies:\n  answers:\n    delivery_options: 'New text, {days} days'\n")
+    touch(tmp_path / "en.yml")
+    assert policies.get().answer("delivery_options") == "New text, 14 days"
+    (tmp_path / "policies.yml").write_text("facts: {days: 7}\n")
+    touch(tmp_path / "policies.yml")
+    assert policies.get().answer("delivery_options") == "New text, 7 days"
 
 
 def test_unknown_placeholder_stays_visible_and_is_logged(tmp_path: Path, caplog):
-    path = tmp_path / "policies.yml"
-    path.write_text("answers:\n  review: 'Write to {nowhere}.'\n")
-    assert PolicyFile(path).get().answer("review") == "Write to {nowhere}."
+    policies = policy_file(tmp_path, "facts: {}\n", "    review: 'Write to {nowhere}.'\n")
+    assert policies.get().answer("review") == "Write to {nowhere}."
     assert "unknown placeholder" in caplog.text
 
 
 def test_missing_answer_is_none(tmp_path: Path):
-    path = tmp_path / "policies.yml"
-    path.write_text("answers: {}\n")
-    assert PolicyFile(path).get().answer("review") is None
+    policies = policy_file(tmp_path, "facts: {}\n", "    delivery_options: 'Soon.'\n")
+    assert policies.get().answer("review") is None
 
 
 def test_product_answers_and_catalogue_message_have_no_missing_placeholders(caplog):

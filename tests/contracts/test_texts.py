@@ -7,8 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from contracts.texts import CATALOGUE_DIR, CatalogueFiles, MissingText, check_catalogues, read_catalogue
+from contracts.texts import (
+    CATALOGUE_DIR,
+    CatalogueFiles,
+    MissingText,
+    check_catalogues,
+    read_catalogue,
+    read_responses,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # A literal message key the code asks for: texts().text("orders.cancelled", ...), _say("products.fits", ...).
@@ -89,3 +97,55 @@ def test_an_edited_file_is_read_again(tmp_path: Path) -> None:
     stat = (tmp_path / "en.yml").stat()
     os.utime(tmp_path / "en.yml", (stat.st_atime, stat.st_mtime + 5))
     assert files.get().text("orders.kept", number="1") == "Order 1 is unchanged."
+
+
+RESPONSES = """
+orders:
+  kept: "Order {number} stays as it is."
+responses:
+  utter_greet:
+    - text: "Hi {name}!"
+  utter_goodbye:
+    - text: "Bye!"
+    - text: "See you!"
+"""
+
+
+def test_responses_are_a_section_of_their_own(tmp_path: Path) -> None:
+    _write(tmp_path, "en", RESPONSES)
+    catalogue = CatalogueFiles(tmp_path, "en").get()
+    assert catalogue.all_responses()["utter_goodbye"] == [{"text": "Bye!"}, {"text": "See you!"}]
+    assert not any(key.startswith("responses") for key in catalogue.messages)
+
+
+def test_a_translation_lacking_a_response_falls_back_to_english_response_by_response(tmp_path: Path) -> None:
+    _write(tmp_path, "en", RESPONSES)
+    _write(tmp_path, "de", 'responses:\n  utter_greet:\n    - text: "Hallo {name}!"\n')
+    responses = CatalogueFiles(tmp_path, "de").get().all_responses()
+    assert responses["utter_greet"] == [{"text": "Hallo {name}!"}]
+    assert responses["utter_goodbye"] == [{"text": "Bye!"}, {"text": "See you!"}]
+    assert "de.yml: missing response 'utter_goodbye'" in check_catalogues(tmp_path)
+
+
+def test_a_response_with_other_slots_is_reported_and_not_used(tmp_path: Path) -> None:
+    _write(tmp_path, "en", RESPONSES)
+    _write(
+        tmp_path, "de", 'responses:\n  utter_greet:\n    - text: "Hallo {vorname}!"\n  utter_extra:\n    - text: "?"\n'
+    )
+    assert CatalogueFiles(tmp_path, "de").get().all_responses()["utter_greet"] == [{"text": "Hi {name}!"}]
+    problems = check_catalogues(tmp_path)
+    assert "de.yml: response 'utter_greet' uses ['vorname'], English uses ['name']" in problems
+    assert "de.yml: unknown response 'utter_extra'" in problems
+
+
+def test_a_response_that_is_not_a_list_of_variations_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "en", 'responses:\n  utter_greet: "Hi!"\n')
+    with pytest.raises(ValueError, match="utter_greet"):
+        CatalogueFiles(tmp_path, "en").get()
+
+
+def test_every_utter_action_of_the_domain_has_an_english_response_and_every_response_an_action() -> None:
+    domain = yaml.safe_load((REPO / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    utter_actions = {name for name in domain["actions"] if name.startswith("utter_")}
+    assert "responses" not in domain, "response texts belong in bot/texts/<language>.yml"
+    assert set(read_responses(CATALOGUE_DIR / "en.yml")) == utter_actions

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from catalogue_files.demo import load_demo_catalogue
 from contracts.catalogue import Attribute, Catalogue, Policy, Product, Variant
-from knowledge_graph.importers.demo import load_demo_catalogue
 from knowledge_graph.importers.feed import (
     FeedError,
     join_list,

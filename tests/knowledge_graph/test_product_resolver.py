@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_graph.importers.demo import load_demo_catalogue
+from catalogue_files.demo import load_demo_catalogue
 from knowledge_graph.resolver import ProductResolver
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from settings_kit.settings import InvalidSetting
 from speech.prompts import catalogue_prompt, prompt_from_setting
 from speech.settings import SpeechSettings
 from speech.synthesis import (
@@ -130,13 +132,13 @@ def test_settings_from_env():
     )
     assert settings.compute_type == "int8" and SpeechSettings().compute_type == "float32"
     for env, message in [
-        ({"SPEECH_ASR_MODEL": "large"}, "SPEECH_ASR_MODEL must be one of"),
-        ({"SPEECH_TTS_ENGINE": "say"}, "SPEECH_TTS_ENGINE must be one of"),
-        ({"SPEECH_THREADS": "many"}, "SPEECH_THREADS must be an integer"),
-        ({"SPEECH_THREADS": "0"}, "between 1 and 16"),
-        ({"SPEECH_COMPUTE_TYPE": "int16"}, "SPEECH_COMPUTE_TYPE must be one of float32, int8, int8_float32"),
+        ({"SPEECH_ASR_MODEL": "large"}, "SPEECH_ASR_MODEL must be 'tiny.en' or 'base' (got 'large')"),
+        ({"SPEECH_TTS_ENGINE": "say"}, "SPEECH_TTS_ENGINE must be 'piper' or 'espeak' (got 'say')"),
+        ({"SPEECH_THREADS": "many"}, "SPEECH_THREADS must be a number (got 'many')"),
+        ({"SPEECH_THREADS": "0"}, "SPEECH_THREADS must be between 1 and 16 (got '0')"),
+        ({"SPEECH_COMPUTE_TYPE": "int16"}, "SPEECH_COMPUTE_TYPE must be 'float32', 'int8' or 'int8_float32'"),
     ]:
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(InvalidSetting, match=re.escape(message)):
             SpeechSettings.from_env(env)
 
 
@@ -144,6 +146,6 @@ def test_prompt_setting():
     assert SpeechSettings.from_env({}).prompt == "catalogue"
     assert prompt_from_setting("none") is None
     assert prompt_from_setting("catalogue") == catalogue_prompt()
-    assert "Storm Rain Jacket" in prompt_from_setting(str(REPO / "knowledge_graph" / "demo" / "catalogue.csv"))
+    assert "Storm Rain Jacket" in prompt_from_setting(str(REPO / "catalogue_files" / "demo" / "catalogue.csv"))
     with pytest.raises(ValueError, match="SPEECH_PROMPT"):
         prompt_from_setting("/nonexistent/products.csv")

@@ -6,7 +6,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 from channels.voice.processors.agent_relay import new_agent_texts, relay_agent_messages
+from channels.voice.services.dialogue import AGENT_MESSAGES, RasaClient
 
 
 @dataclass
@@ -45,3 +48,23 @@ async def test_the_relay_asks_only_when_it_may_speak() -> None:
     finally:
         relay.cancel()
     assert spoken == [["Your parcel left today."]]
+
+
+async def test_the_last_agent_message_is_not_fetched_again_from_rasa(aiohttp_server: Any) -> None:
+    """Rasa keeps full-precision timestamps: the ``since`` sent back must not fall before the last one."""
+    said = {"text": "Hi, this is Sam.", "timestamp": 1796589585.9729884}
+
+    async def messages(request: web.Request) -> web.Response:
+        since = float(request.query["since"])  # as channels/guard.py since_arg reads it
+        return web.json_response([said] if said["timestamp"] > since else [])
+
+    app = web.Application()
+    app.router.add_get(AGENT_MESSAGES, messages)
+    server = await aiohttp_server(app)
+    rasa = RasaClient(str(server.make_url("")), "token")
+    try:
+        texts, since = await new_agent_texts(rasa, "voice-CA1", 1796589580.0)
+        assert texts == ["Hi, this is Sam."]
+        assert await new_agent_texts(rasa, "voice-CA1", since) == ([], since)
+    finally:
+        await rasa.close()

@@ -1,4 +1,4 @@
-"""channels.voice.call: one call's turns with a fake Rasa and fake speech engines (own logic only).
+"""channels.voice.call: one call's pipeline with a fake Rasa and fake speech engines (own logic only).
 
 The real models and the real Rasa are exercised in test_voice_e2e.py; here the recognizer returns
 prepared transcripts, the synthesizer a tone, and "Rasa" records what it was sent.
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from channels.voice.audio_format import L16, AudioFormat
-from channels.voice.call import Call, Turn
-from channels.voice.frames import AudioFrame, StartFrame
+from channels.voice.call import Call
+from channels.voice.frames import AudioFrame, StartFrame, TurnFrame
 from channels.voice.serializers.twilio import TwilioSerializer
 from channels.voice.services.dialogue import RasaUnavailable
 from channels.voice.settings import VoiceSettings
@@ -100,7 +100,7 @@ class Harness:
     def say(self, text: str, confidence: float = 0.9) -> None:
         future: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
         future.set_result(Transcript(text, confidence, "en", 1.0, not text))
-        self.call._queue_turn(Turn("speech", transcript=future))
+        self.call.answerer.push(TurnFrame("speech", transcript=future))
 
     async def settle(self, timeout: float = 5.0) -> None:
         """Until the call is idle: no queued turn, nothing being said or sent to Rasa."""
@@ -108,7 +108,7 @@ class Harness:
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             speaking = self.call.playback.speaking
-            if self.call.turns.empty() and not self.call.busy and not speaking and not self.call.conversation.requests:
+            if self.call.answerer.idle and not speaking and not self.call.conversation.requests:
                 return
             await asyncio.sleep(0.01)
         raise AssertionError("the call did not settle")
@@ -355,7 +355,7 @@ async def test_an_early_guess_is_used_only_if_nothing_audible_came_after_it(tail
         detector.audio.append(np.full(960, 2000 if tail == "consonant" else 20, dtype=np.int16))
         detector.audio.append(np.zeros(6400, dtype=np.int16))
         detector.speech_ended(16000 - 1600)  # the VAD's silence began 100 ms before the guess was taken
-        (turn,) = list(call.turns._items)
+        (turn,) = list(call.answerer.turns._items)
         if tail == "silence":
             assert turn.transcript is guess
         else:
@@ -384,7 +384,7 @@ async def test_a_turn_is_not_cut_in_the_middle_of_a_sound_the_vad_took_for_silen
         detector.audio.append(np.zeros(6400, dtype=np.int16))
         detector.utterance_start = 0
         detector.speech_ended(16000)
-        (turn,) = list(call.turns._items)
+        (turn,) = list(call.answerer.turns._items)
         await turn.transcript
     finally:
         await call.finish("test over")

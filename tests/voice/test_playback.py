@@ -3,47 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
-from channels.voice.audio_format import AudioFormat
-from channels.voice.background import Background
-from channels.voice.frames import StartFrame
-from channels.voice.processors.playback import END_OF_CALL, Playback
-from channels.voice.serializers.twilio import TwilioSerializer
-from speech.synthesis import Speech
-
-
-@dataclass
-class FakeVoice:
-    said: list[str] = field(default_factory=list)
-    delay_s: float = 0.0
-
-    async def synthesize(self, text: str) -> Speech:
-        await asyncio.sleep(self.delay_s)
-        self.said.append(text)
-        if text == "(silence)":
-            return Speech(np.zeros(0, np.int16), 22050)
-        return Speech(np.full(2205, 1000, dtype=np.int16), 22050)  # 0.1 s: five 20 ms frames
-
-
-@dataclass
-class Line:
-    sent: list[dict[str, Any]] = field(default_factory=list)
-
-    async def send(self, text: str) -> None:
-        self.sent.append(json.loads(text))
-
-    def kinds(self) -> list[str]:
-        return [m["event"] for m in self.sent]
-
-
-def playback(voice: FakeVoice, line: Line) -> Playback:
-    serializer = TwilioSerializer().for_stream(StartFrame("MZ7", "CA7"))
-    return Playback(voice, AudioFormat(), serializer, line.send, Background())
+from channels.voice.processors.playback import END_OF_CALL
+from tests.voice.fakes import FakeVoice, Line, playback
 
 
 async def test_each_sentence_is_sent_as_frames_and_a_mark() -> None:
@@ -88,3 +50,16 @@ async def test_the_end_of_call_mark_follows_the_last_words() -> None:
     await out.end_after()
     assert [m["mark"]["name"] for m in line.sent if m["event"] == "mark"] == ["say-1", END_OF_CALL]
     assert not out.played("say-1") and out.played(END_OF_CALL)
+
+
+async def test_last_words_are_neither_replaced_nor_cut() -> None:
+    voice, line = FakeVoice(delay_s=0.05), Line()
+    out = playback(voice, line)
+    out.start(out.say_last("Our time is up. Goodbye!"), last_words=True)
+    while "mark" not in line.kinds():
+        await asyncio.sleep(0.01)
+    assert not out.cut(), "barge-in does not cut a goodbye at the time limit"
+    out.start(out.say(["Something else."]))
+    await out.wait()
+    assert voice.said == ["Our time is up.", "Goodbye!"]
+    assert line.marks() == ["say-1", "say-2", END_OF_CALL] and "clear" not in line.kinds()

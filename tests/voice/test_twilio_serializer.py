@@ -47,7 +47,7 @@ def test_twilio_messages_are_parsed() -> None:
             },
         )
     )
-    assert start == StartFrame("MZ1", "CA1", {"caller": "+1555", "token": "t"}, AudioFormat(MULAW, 8000))
+    assert start == StartFrame("MZ1", "CA1", caller="+1555", token="t", audio_format=AudioFormat(MULAW, 8000))
     payload = bytes(range(160))
     encoded = base64.b64encode(payload).decode()
     media = parse(twilio("media", media={"track": "inbound", "chunk": "7", "timestamp": "140", "payload": encoded}))
@@ -67,7 +67,12 @@ def test_the_browser_pages_start_may_declare_l16_and_the_stream_id_at_the_top() 
             }
         )
     )
-    assert start == StartFrame("web-1", "web", {}, AudioFormat(L16, 16000))
+    assert start == StartFrame("web-1", "web", audio_format=AudioFormat(L16, 16000))
+
+
+def test_the_caller_may_come_as_the_parameter_from_and_no_token_is_none() -> None:
+    start = parse(twilio("start", start={"streamSid": "MZ1", "callSid": "CA1", "customParameters": {"from": "+1666"}}))
+    assert isinstance(start, StartFrame) and (start.caller, start.token) == ("+1666", None)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 Each sentence is synthesised (services/speech.py), encoded in the caller's format, sent as 20 ms audio
 messages and followed by a mark, which the provider echoes once that sentence has played. A new
 speech replaces the one being said; barge-in (``cut``) cancels it and clears what the provider still
-buffers. Messages are built by the stream's serializer, so this module names no provider.
+buffers; nothing replaces or cuts the last words of a call that ran out of time. Messages are built
+by the stream's serializer, so this module names no provider.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Playback:
         self.speaker: asyncio.Task[None] | None = None
         self.outstanding_marks: set[str] = set()
         self.mark_ids = itertools.count(1)
+        self.last_words = False  # the time-limit goodbye is being said: nothing replaces or cuts it
 
     @property
     def speaking(self) -> bool:
@@ -59,8 +61,12 @@ class Playback:
         """The caller hears something: a speech is being sent, or sent audio has not played yet."""
         return self.speaking or bool(self.outstanding_marks)
 
-    def start(self, speech: Coroutine[Any, Any, None]) -> None:
-        """Replaces whatever is being said."""
+    def start(self, speech: Coroutine[Any, Any, None], *, last_words: bool = False) -> None:
+        """Replaces whatever is being said, unless last words are (``last_words``: the time-limit goodbye)."""
+        if self.last_words:
+            speech.close()
+            return
+        self.last_words = last_words
         if self.speaker is not None and not self.speaker.done():
             self.speaker.cancel()
         self.speaker = asyncio.ensure_future(speech)
@@ -88,8 +94,8 @@ class Playback:
 
     def cut(self) -> bool:
         """Barge-in: the speech in progress stops and the provider drops what it buffers. False when
-        nothing was playing."""
-        if not self.playing:
+        nothing was playing or last words are."""
+        if self.last_words or not self.playing:
             return False
         if self.speaker is not None:
             self.speaker.cancel()
@@ -105,6 +111,11 @@ class Playback:
         """The provider played up to the mark ``name``; True when everything sent has played."""
         self.outstanding_marks.discard(name)
         return not self.outstanding_marks
+
+    async def say_last(self, text: str) -> None:
+        """A goodbye, then the end-of-call mark: the stream ends once the goodbye has played."""
+        await self.say([text])
+        await self.end_after()
 
     async def end_after(self) -> None:
         """Sends the end-of-call mark after what was sent: the stream ends when it has played."""

@@ -1,8 +1,9 @@
 """Twilio Media Streams messages ⇄ frames (https://www.twilio.com/docs/voice/media-streams).
 
-Inbound (provider → gateway): ``connected``, ``start`` (stream and call ids, ``customParameters``,
-``mediaFormat``), ``media`` (base64 audio), ``mark`` (our mark, echoed when its audio has played),
-``dtmf`` and ``stop``. Outbound: ``media``, ``mark`` and ``clear`` (drop buffered audio: barge-in).
+Inbound (provider → gateway): ``connected``, ``start`` (stream and call ids, ``mediaFormat``, and
+``customParameters``: ``caller`` or ``from``, and ``token``, set by ``<Parameter>`` in the TwiML),
+``media`` (base64 audio), ``mark`` (our mark, echoed when its audio has played), ``dtmf`` and ``stop``.
+Outbound: ``media``, ``mark`` and ``clear`` (drop buffered audio: barge-in).
 The browser page (static/voice.js) speaks the same protocol, with ``audio/l16`` if it likes.
 Anything else is a ProtocolError with a sentence saying what is wrong.
 """
@@ -108,7 +109,8 @@ def _start(message: dict[str, Any]) -> StartFrame:
     return StartFrame(
         stream_id=_text(start.get("streamSid") or message.get("streamSid"), "start.streamSid"),
         call_id=_text(start.get("callSid"), "start.callSid"),
-        custom_parameters={str(k): str(v) for k, v in params.items()},
+        caller=str(params.get("caller") or params.get("from") or ""),
+        token=str(params["token"]) if params.get("token") is not None else None,
         audio_format=_audio_format(start.get("mediaFormat")),
     )
 

@@ -68,7 +68,9 @@ class RasaClient:
 
         Rasa cannot push to the gateway, so the gateway asks; [] when Rasa has no such route."""
         session = await self.session()
-        params = {"sender": conversation_id, "since": f"{since:.6f}"}
+        # repr, not a rounded form: Rasa answers messages strictly after ``since``, and a timestamp cut
+        # to six decimals is earlier than the last message's own one, which then came back every time.
+        params = {"sender": conversation_id, "since": repr(since)}
         try:
             headers = {"Authorization": f"Bearer {self.token}"}
             async with session.get(self.messages_url, params=params, headers=headers) as response:

@@ -27,7 +27,11 @@ class FrameSink(Protocol):
     """What the transport feeds (the call): frames after ``start``, and the flood check."""
 
     call_id: str
-    ending: str | None
+
+    @property
+    def ending(self) -> str | None:
+        """Why the gateway itself ends the call, if it does (reported as the end of the stream)."""
+        ...
 
     def on_audio(self, frame: AudioFrame) -> None: ...
     def on_mark(self, name: str) -> None: ...

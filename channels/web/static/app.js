@@ -18,7 +18,6 @@
     props.withRules = false;
     props.connectOn = "open";
     props.hideWhenNotConnected = false;
-    props.connectingText = "Connecting to the assistant…";
     props.showMessageDate = false;
     window.WebChat.default(props, null);
   }

@@ -19,7 +19,7 @@ policies.yml -- FAQ/policy entries:
 
 Both loaders are generic (any shop's files) and report problems with the file's line numbers:
 an unknown relation, a bad score, a link to a handle the CSV does not have, a policy without an
-answer. The demo shop's files live in knowledge_graph/demo/.
+answer. The demo shop's files live in catalogue_files/demo/.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from pathlib import Path
 
 import yaml
 
+from catalogue_files.result import CatalogueBuilder, ImportResult, TextSource, open_text
+from catalogue_files.shopify_csv import iter_shopify_products
 from contracts.catalogue import PRODUCT_RELATIONS, Policy, ProductLink
-from knowledge_graph.importers.result import CatalogueBuilder, ImportResult, TextSource, open_text
-from knowledge_graph.importers.shopify_csv import iter_shopify_products
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_CATALOGUE_CSV = DEMO_DIR / "catalogue.csv"
 DEMO_RELATIONS_YML = DEMO_DIR / "relations.yml"
 DEMO_POLICIES_YML = DEMO_DIR / "policies.yml"
@@ -175,5 +175,5 @@ def load_shop_catalogue(
 
 
 def load_demo_catalogue() -> ImportResult:
-    """The catalogue the assistant starts with (knowledge_graph/demo/)."""
+    """The catalogue the assistant starts with (catalogue_files/demo/)."""
     return load_shop_catalogue(DEMO_CATALOGUE_CSV, DEMO_RELATIONS_YML, DEMO_POLICIES_YML)

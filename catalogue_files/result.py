@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from contracts.catalogue import (
     Brand,
@@ -136,13 +136,13 @@ def parse_stock(text: str) -> int:
 
 
 @contextmanager
-def open_text(source: TextSource, mode: str = "r") -> Iterator[tuple[TextIO, str]]:
+def open_text(source: TextSource, mode: Literal["r", "w"] = "r") -> Iterator[tuple[TextIO, str]]:
     """Open a path (gzip when it ends in .gz; BOM skipped) or pass a stream through, with a name for issues."""
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         encoding = "utf-8-sig" if mode == "r" else "utf-8"
         if path.suffix == ".gz":
-            with gzip.open(path, mode + "t", encoding=encoding, newline="") as handle:
+            with gzip.open(path, "rt" if mode == "r" else "wt", encoding=encoding, newline="") as handle:
                 yield handle, str(path)
         else:
             with open(path, mode, encoding=encoding, newline="") as handle:

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import TextIO
 
-from contracts.catalogue import Attribute, Product, Variant
-from knowledge_graph.importers.result import (
+from catalogue_files.result import (
     CatalogueBuilder,
     ImportResult,
     TextSource,
@@ -42,6 +41,7 @@ from knowledge_graph.importers.result import (
     slugify,
     split_category_path,
 )
+from contracts.catalogue import Attribute, Product, Variant
 
 # Tags that name a material; such a tag also becomes a `material` attribute.
 MATERIAL_WORDS = frozenset(

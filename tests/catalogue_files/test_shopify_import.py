@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge_graph.importers.shopify_csv import html_to_text, iter_shopify_products, parse_shopify_csv
+from catalogue_files.shopify_csv import html_to_text, iter_shopify_products, parse_shopify_csv
 
 SHOPIFY_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "shopify"
 # file -> (products, variants, CSV records), counted by hand

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge_graph.importers.demo import (
+from catalogue_files.demo import (
     DEMO_CATALOGUE_CSV,
     DEMO_POLICIES_YML,
     DEMO_RELATIONS_YML,
     load_demo_catalogue,
     load_shop_catalogue,
 )
-from knowledge_graph.importers.result import ImportResult
+from catalogue_files.result import ImportResult
 
 SHOPIFY_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "shopify"
 

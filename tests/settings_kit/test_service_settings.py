@@ -1,4 +1,4 @@
-"""service_kit.settings: the conventions every service's settings follow, and the operator's error lines."""
+"""settings_kit.settings: the conventions every service's settings follow, and the operator's error lines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal, Self
 import pytest
 from pydantic import Field, ValidationError, model_validator
 
-from service_kit.settings import InvalidSetting, Seconds, ServiceSettings
+from settings_kit.settings import InvalidSetting, Seconds, ServiceSettings
 
 
 class Shop(ServiceSettings):
