@@ -37,6 +37,21 @@ DEFAULT_BITEXT = REPO_ROOT.parent / "shared" / "data" / "bitext" / "customer_ser
 DEFAULT_NLU_DIR = REPO_ROOT / "bot" / "data" / "nlu"
 MODEL_DIRS = (REPO_ROOT / "var" / "models", REPO_ROOT / "var" / "models-nlu")
 FALLBACK_INTENT = "nlu_fallback"
+HANDOFF_INTENT = "contact_human_agent"  # a wrong prediction here costs an agent's time (issue 12)
+
+# Bitext's flag letters for the language phenomena scored one by one (the dataset's README).
+PHENOMENON_FLAGS = {
+    "P": "polite",
+    "W": "offensive",
+    "Z": "typos and noise",
+    "M": "morphological variation",
+    "Q": "colloquial",
+    "I": "interrogative",
+    "L": "lexical variation",
+    "K": "keyword mode",
+    "E": "expanded abbreviations",
+    "C": "coordinated",
+}
 
 # The 27 Bitext intents (docs/architecture.md, "NLU contract").
 BITEXT_INTENTS = (
@@ -77,9 +92,59 @@ def load_training_examples(nlu_dir: Path = DEFAULT_NLU_DIR) -> list[tuple[str, s
     return pairs
 
 
+def load_heldout(path: Path) -> list[tuple[str, str, str]]:
+    """(text, intent, phenomenon) from our hand-written held-out file (tests/nlu/phenomena_heldout.yml)."""
+    import yaml
+
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        (text, intent, phenomenon)
+        for phenomenon, intents in raw.items()
+        for intent, texts in intents.items()
+        for text in texts
+    ]
+
+
+def score_heldout(model_path: Path, rows: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """Accuracy per phenomenon and hand-off precision on our own held-out requests."""
+    parsed = RasaParser(model_path).parse([text for text, _, _ in rows])
+    pred = [intent_of(p, skip_fallback=False) for p in parsed]
+    gold = [intent for _, intent, _ in rows]
+    result = score(gold, pred)
+    result["fallback_rate"] = sum(p == FALLBACK_INTENT for p in pred) / len(pred)
+    result["handoff_precision"] = result["per_intent"][HANDOFF_INTENT]["precision"]
+    result["phenomena"] = {}
+    for phenomenon in dict.fromkeys(name for _, _, name in rows):
+        hits = [g == p for g, p, (_, _, name) in zip(gold, pred, rows, strict=True) if name == phenomenon]
+        result["phenomena"][phenomenon] = {"n": len(hits), "accuracy": sum(hits) / len(hits)}
+    result["errors"] = [
+        {"text": text, "gold": g, "predicted": p} for (text, _, _), g, p in zip(rows, gold, pred, strict=True) if g != p
+    ]
+    result["path"] = str(model_path)
+    return result
+
+
+def heldout_markdown(results: Sequence[dict[str, Any]]) -> str:
+    lines = ["", "Own held-out requests by phenomenon (accuracy; one column per model):", ""]
+    lines.append("| phenomenon | n | " + " | ".join(f"model {i + 1}" for i in range(len(results))) + " |")
+    lines.append("|---|---|" + "---|" * len(results))
+    for phenomenon, cell in results[0]["phenomena"].items():
+        row = " | ".join(f"{r['phenomena'][phenomenon]['accuracy']:.3f}" for r in results)
+        lines.append(f"| {phenomenon} | {cell['n']} | {row} |")
+    totals = (("accuracy", "all"), ("handoff_precision", f"{HANDOFF_INTENT} precision"), ("fallback_rate", "fallback"))
+    for key, label in totals:
+        lines.append(f"| {label} | {results[0]['n']} | " + " | ".join(f"{r[key]:.3f}" for r in results) + " |")
+    return "\n".join(lines)
+
+
 def load_bitext(path: Path) -> list[tuple[str, str]]:
+    return [(text, intent) for text, intent, _ in load_bitext_with_flags(path)]
+
+
+def load_bitext_with_flags(path: Path) -> list[tuple[str, str, str]]:
+    """(utterance, intent, flags): the flags letters mark its language phenomena (see PHENOMENON_FLAGS)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        return [(row["utterance"].strip(), row["intent"].strip()) for row in csv.DictReader(fh)]
+        return [(r["utterance"].strip(), r["intent"].strip(), r["flags"].strip()) for r in csv.DictReader(fh)]
 
 
 def newest_model(dirs: Iterable[Path] = MODEL_DIRS) -> Path | None:
@@ -187,38 +252,25 @@ def intent_of(parsed: dict[str, Any], skip_fallback: bool) -> str:
 
 
 def run_benchmark(
-    model_path: Path | None,
+    model_path: Path | Sequence[Path] | None,
     bitext_path: Path = DEFAULT_BITEXT,
     nlu_dir: Path = DEFAULT_NLU_DIR,
     baseline: bool = True,
     limit: int | None = None,
     n_confusions: int = 15,
 ) -> dict[str, Any]:
-    data = load_bitext(bitext_path)
+    data = load_bitext_with_flags(bitext_path)
     if limit:
         data = data[:: max(1, len(data) // limit)][:limit]
-    texts = [t for t, _ in data]
-    gold = [i for _, i in data]
+    texts = [t for t, _, _ in data]
+    gold = [i for _, i, _ in data]
+    flags = [f for _, _, f in data]
     result: dict[str, Any] = {"bitext": str(bitext_path), "n": len(data), "intents": list(BITEXT_INTENTS)}
 
-    if model_path is not None:
-        t0 = time.perf_counter()
-        parser = RasaParser(model_path)
-        t_load = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        parsed = parser.parse(texts)
-        t_parse = time.perf_counter() - t0
-        pred = [intent_of(p, skip_fallback=False) for p in parsed]
-        pred_raw = [intent_of(p, skip_fallback=True) for p in parsed]
-        model = score(gold, pred)
-        model["top1_without_fallback"] = score(gold, pred_raw)["accuracy"]
-        model["fallback_rate"] = sum(p == FALLBACK_INTENT for p in pred) / len(pred)
-        model["confusions"] = top_confusions(gold, pred_raw, n_confusions)
-        model["load_seconds"] = round(t_load, 2)
-        model["parse_seconds"] = round(t_parse, 2)
-        model["messages_per_second"] = round(len(texts) / t_parse, 1) if t_parse else None
-        model["path"] = str(model_path)
-        result["model"] = model
+    paths = [model_path] if isinstance(model_path, Path) else list(model_path or [])
+    result["models"] = [score_model(path, texts, gold, flags, n_confusions) for path in paths]
+    if result["models"]:
+        result["model"] = result["models"][0]
 
     if baseline:
         train = load_training_examples(nlu_dir)
@@ -232,15 +284,50 @@ def run_benchmark(
     return result
 
 
+def score_model(
+    model_path: Path, texts: Sequence[str], gold: Sequence[str], flags: Sequence[str], n_confusions: int
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    parser = RasaParser(model_path)
+    t_load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    parsed = parser.parse(texts)
+    t_parse = time.perf_counter() - t0
+    pred = [intent_of(p, skip_fallback=False) for p in parsed]
+    pred_raw = [intent_of(p, skip_fallback=True) for p in parsed]
+    model = score(gold, pred)
+    model["top1_without_fallback"] = score(gold, pred_raw)["accuracy"]
+    model["fallback_rate"] = sum(p == FALLBACK_INTENT for p in pred) / len(pred)
+    model["handoff_precision"] = model["per_intent"][HANDOFF_INTENT]["precision"]
+    model["phenomena"] = accuracy_by_flag(gold, pred, flags)
+    model["confusions"] = top_confusions(gold, pred_raw, n_confusions)
+    model["load_seconds"] = round(t_load, 2)
+    model["parse_seconds"] = round(t_parse, 2)
+    model["messages_per_second"] = round(len(texts) / t_parse, 1) if t_parse else None
+    model["path"] = str(model_path)
+    return model
+
+
+def accuracy_by_flag(gold: Sequence[str], pred: Sequence[str], flags: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Accuracy on the utterances carrying each phenomenon flag (an utterance may carry several)."""
+    by_flag: dict[str, dict[str, Any]] = {}
+    for flag, name in PHENOMENON_FLAGS.items():
+        hits = [g == p for g, p, f in zip(gold, pred, flags, strict=True) if flag in f]
+        if hits:
+            by_flag[flag] = {"name": name, "n": len(hits), "accuracy": sum(hits) / len(hits)}
+    return by_flag
+
+
 def markdown(result: dict[str, Any]) -> str:
     model, base = result.get("model"), result.get("baseline")
     lines = [f"Bitext: {result['n']} utterances, {len(result['intents'])} intents", ""]
     lines += ["| system | accuracy | macro-F1 | notes |", "|---|---|---|---|"]
-    if model:
+    for each in result.get("models", []):
         lines.append(
-            f"| Rasa model | {model['accuracy']:.3f} | {model['macro_f1']:.3f} | top-1 without fallback "
-            f"{model['top1_without_fallback']:.3f}, fallback rate {model['fallback_rate']:.3f}, "
-            f"parse {model['parse_seconds']} s ({model['messages_per_second']} msg/s), load {model['load_seconds']} s |"
+            f"| Rasa model `{each['path']}` | {each['accuracy']:.3f} | {each['macro_f1']:.3f} | top-1 without "
+            f"fallback {each['top1_without_fallback']:.3f}, fallback rate {each['fallback_rate']:.3f}, "
+            f"{HANDOFF_INTENT} precision {each['handoff_precision']:.3f}, parse {each['parse_seconds']} s "
+            f"({each['messages_per_second']} msg/s), load {each['load_seconds']} s |"
         )
     if base:
         lines.append(
@@ -253,6 +340,15 @@ def markdown(result: dict[str, Any]) -> str:
         b = f"{base['per_intent'][intent]['f1']:.3f}" if base else "-"
         support = (model or base)["per_intent"][intent]["support"]
         lines.append(f"| {intent} | {m} | {b} | {support} |")
+    if result.get("models"):
+        lines += ["", "Accuracy by phenomenon (Bitext flags):", ""]
+        lines.append("| phenomenon | n | " + " | ".join(f"model {i + 1}" for i in range(len(result["models"]))) + " |")
+        lines.append("|---|---|" + "---|" * len(result["models"]))
+        for flag, name in PHENOMENON_FLAGS.items():
+            cells = [m["phenomena"].get(flag) for m in result["models"]]
+            if cells[0]:
+                accuracies = " | ".join(f"{c['accuracy']:.3f}" for c in cells if c)
+                lines.append(f"| {name} ({flag}) | {cells[0]['n']} | {accuracies} |")
     for name, system in (("model (best non-fallback intent)", model), ("baseline", base)):
         if system and system["confusions"]:
             lines += ["", f"Top confusions, {name}:", "", "| gold | predicted | count |", "|---|---|---|"]
@@ -262,7 +358,12 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", type=Path, help="trained model (.tar.gz); default: newest in var/models/")
+    ap.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        help="trained model (.tar.gz); repeat to score several side by side; default: newest in var/models/",
+    )
     ap.add_argument("--bitext", type=Path, default=DEFAULT_BITEXT, help="Bitext CSV (default: %(default)s)")
     ap.add_argument("--nlu", type=Path, default=DEFAULT_NLU_DIR, help="repo NLU data for the baseline")
     ap.add_argument("--json", type=Path, help="also write the full result as JSON here")
@@ -271,20 +372,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="model only")
     ap.add_argument("--limit", type=int, help="evaluate an even sample of this many utterances")
     ap.add_argument("--confusions", type=int, default=15, help="how many top confusions to list")
+    ap.add_argument("--heldout", type=Path, help="also score our own held-out phenomenon file (YAML)")
     args = ap.parse_args(argv)
 
     if not args.bitext.is_file():
         print(f"Bitext file not found: {args.bitext}", file=sys.stderr)
         return 2
-    model_path = None
+    model_paths: list[Path] = []
     if not args.no_model:
-        model_path = args.model or newest_model()
-        if model_path is None or not Path(model_path).exists():
-            print("no trained model found (train one or pass --model)", file=sys.stderr)
+        newest = newest_model()
+        model_paths = args.model or ([newest] if newest else [])
+        missing = [p for p in model_paths if not Path(p).exists()]
+        if not model_paths or missing:
+            print(f"no trained model found {missing or ''} (train one or pass --model)", file=sys.stderr)
             return 2
 
-    result = run_benchmark(model_path, args.bitext, args.nlu, not args.no_baseline, args.limit, args.confusions)
+    result = run_benchmark(model_paths, args.bitext, args.nlu, not args.no_baseline, args.limit, args.confusions)
+    if args.heldout and model_paths:
+        rows = load_heldout(args.heldout)
+        result["heldout"] = [score_heldout(path, rows) for path in model_paths]
     print(markdown(result))
+    if result.get("heldout"):
+        print(heldout_markdown(result["heldout"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
