@@ -2,7 +2,7 @@
 
 `action_handle_order_request` answers the request remembered in `pending_request`; changes
 (cancel, return, new address) are confirmed first and carried out by `action_handle_yes_no`.
-The order backend stays the authority on what is allowed: its refusal reason is passed on.
+The order backend stays the authority on what is allowed: its refusal is told in the shop's words, by its code.
 
 A change needs a stronger proof than a read. A logged-in app user (JWT, verified by the app
 channel) changes their own orders directly. An anonymous visitor who proved the order with its
@@ -173,7 +173,7 @@ async def run_request(dispatcher: CollectingDispatcher, tracker: Tracker, reques
     except BackendUnavailable as error:
         return backend_down(dispatcher, error)
     except ChangeRefused as error:
-        dispatcher.utter_message(text=texts.refused(error))
+        dispatcher.utter_message(text=texts.refused(error, tracker.get_slot("order_number")))
         return []
 
 
@@ -251,7 +251,7 @@ class ActionHandleYesNo(Action):
         except BackendUnavailable as error:
             return backend_down(dispatcher, error)
         except ChangeRefused as error:
-            dispatcher.utter_message(text=texts.refused(error))
+            dispatcher.utter_message(text=texts.refused(error, tracker.get_slot("order_number")))
         except OrdersError as error:
             logger.error("order change %s failed: %s", change, error)
             dispatcher.utter_message(text=texts.change_failed())
@@ -263,7 +263,7 @@ async def send_code(dispatcher: CollectingDispatcher, order: Order, change: str)
     try:
         sent = await orders_client().request_change_code(order.number, CODE_PURPOSE[change])
     except CodeRejected as error:  # too many codes for this order within the hour
-        dispatcher.utter_message(text=texts.code_not_sent(error.reason))
+        dispatcher.utter_message(text=texts.code_not_sent(texts.code_reason(error)))
         return []
     except BackendUnavailable as error:  # includes the shop's mail server refusing the mail
         logger.error("no change code sent for order %s: %s", order.number, error)
@@ -325,13 +325,13 @@ class ActionApplyChange(Action):
             dispatcher.utter_message(text=await CHANGES[change](tracker, order, code))
         except CodeRejected as error:
             if error.code == "code_invalid":
-                dispatcher.utter_message(text=texts.code_wrong(error.reason))
+                dispatcher.utter_message(text=texts.code_wrong(error))
                 return [SlotSet(CHANGE_CODE, None), FollowupAction("change_code_form")]
-            dispatcher.utter_message(text=texts.code_unusable(error.reason))
+            dispatcher.utter_message(text=texts.code_unusable(error))
         except BackendUnavailable as error:
             return finished + backend_down(dispatcher, error)
         except ChangeRefused as error:
-            dispatcher.utter_message(text=texts.refused(error))
+            dispatcher.utter_message(text=texts.refused(error, number))
         except OrdersError as error:
             logger.error("order change %s failed: %s", change, error)
             dispatcher.utter_message(text=texts.change_failed())

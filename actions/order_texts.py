@@ -14,7 +14,7 @@ from decimal import Decimal
 from contracts.orders import NOT_YET_SHIPPED, Cancellation, Invoice, Order, OrderStatus, Refund, Tracking
 from contracts.shop_policies import ShopPolicies
 from contracts.texts import texts
-from service_clients.orders import ChangeRefused
+from service_clients.orders import ChangeRefused, CodeRejected
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -249,8 +249,31 @@ def refunds_summary(order: Order, refunds: Sequence[Refund]) -> str:
     return texts().text("orders.refunds", number=order.number, refunds=lines)
 
 
-def refused(error: ChangeRefused) -> str:
-    return texts().text("orders.refused", reason=error.reason)
+def refused(error: ChangeRefused, order_number: object) -> str:
+    """The backend's refusal in the shop's words, chosen by its code (its own sentence is for the log)."""
+    catalogue = texts()
+    key = f"orders.refusals.{error.code}"
+    if not catalogue.has(key):
+        key = "orders.refusals.other"
+    details = error.details
+    status = details.get("status")
+    reason = catalogue.text(
+        key,
+        number=order_number or "",
+        status=status_text(str(status)) if status else "",
+        days=details.get("days", ""),
+        closed_on=day(details.get("closed_on")) if details.get("closed_on") else "",
+    )
+    return catalogue.text("orders.refused", reason=reason)
+
+
+def code_reason(error: CodeRejected) -> str:
+    """Why a one-time code was not accepted or not sent, by the backend's code."""
+    catalogue = texts()
+    key = f"proof.code_reasons.{error.code}"
+    if not catalogue.has(key):
+        key = "proof.code_reasons.other"
+    return catalogue.text(key, count=int(error.details.get("tries_left", 0)))
 
 
 def proof_not_confirmed() -> str:
@@ -271,12 +294,12 @@ def code_sent(sent_to: str, minutes: int) -> str:
     return texts().text("proof.code_sent", sent_to=sent_to, minutes=minutes)
 
 
-def code_wrong(reason: str) -> str:
-    return texts().text("proof.code_wrong", reason=reason)
+def code_wrong(error: CodeRejected) -> str:
+    return texts().text("proof.code_wrong", reason=code_reason(error))
 
 
-def code_unusable(reason: str) -> str:
-    return texts().text("proof.code_unusable", reason=reason)
+def code_unusable(error: CodeRejected) -> str:
+    return texts().text("proof.code_unusable", reason=code_reason(error))
 
 
 def code_not_sent(reason: str) -> str:

@@ -57,12 +57,14 @@ class OrderNotFound(OrdersError):
 
 
 class ChangeRefused(OrdersError):
-    """HTTP 409: the order's state does not allow the change; `reason` is a sentence for humans."""
+    """HTTP 409: the order's state does not allow the change. `reason` is the backend's English sentence
+    (for logs); a shopper is told from `code` and `details` (e.g. the order's status) in their language."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+        self.details = dict(details or {})
 
 
 class InvalidRequest(OrdersError):
@@ -75,12 +77,14 @@ class InvalidRequest(OrdersError):
 
 class CodeRejected(OrdersError):
     """HTTP 403/429 on a one-time change code: `code_invalid` (wrong, tries left), `code_expired`
-    (expired, spent or tried too often) or `too_many_codes`; `reason` is a sentence for humans."""
+    (expired, spent or tried too often) or `too_many_codes`; `reason` is the backend's English sentence
+    (for logs), `details` the values a shopper's message needs (`tries_left`)."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+        self.details = dict(details or {})
 
 
 class BackendUnavailable(OrdersError):
@@ -164,12 +168,13 @@ class OrdersClient(JsonServiceClient):
     def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
         error = data.get("error") or {}
         code, message = error.get("code", "unknown"), error.get("message", f"HTTP {status}")
+        details = error.get("details") if isinstance(error.get("details"), Mapping) else None
         if status == 404:
             raise OrderNotFound(message)
         if status == 409:
-            raise ChangeRefused(code, message)
+            raise ChangeRefused(code, message, details)
         if status in (403, 429):
-            raise CodeRejected(code, message)
+            raise CodeRejected(code, message, details)
         if status in (400, 413, 422):
             raise InvalidRequest(message, error.get("fields"))
         super()._raise_for(status, data, method, path)

@@ -1,15 +1,23 @@
-"""Domain errors shared by the backends; the API maps them to HTTP 4xx/503 with a human-readable message."""
+"""Domain errors shared by the backends; the API maps them to HTTP 4xx/503 with a human-readable message.
+
+The message is for developers and logs. A client that words the problem for a shopper does so from `code`
+and the values in `details` (an order's status, a date), in the shopper's language (bot/texts).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 class DomainError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = dict(details or {})
         if code:
             self.code = code
 

@@ -44,10 +44,18 @@ class ApiFailure(Protocol):
     message: str
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> web.Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
+    if details:
+        error["details"] = details
     return web.json_response({"error": error}, status=status)
 
 
@@ -63,7 +71,8 @@ def make_error_middleware(
 ) -> Middleware:
     """Every failure leaves as {"error": {"code", "message"}}; nothing escapes as a bare 500.
 
-    `expected` errors carry status/code/message (and maybe fields); `unavailable` is the reply when
+    `expected` errors carry status/code/message (and maybe fields, and details for clients that word
+    the error themselves); `unavailable` is the reply when
     the database cannot be reached, since each service words it for its own data. A service that
     validates input by raising plain exceptions (ValueError) names them in `invalid`: their text becomes
     a 422 "invalid_request". `unexpected` answers any other exception (logged with its traceback);
@@ -75,7 +84,8 @@ def make_error_middleware(
             return await handler(request)
         except expected as error:
             failure: Any = error
-            return error_response(failure.status, failure.code, failure.message, getattr(failure, "fields", None))
+            fields, details = getattr(failure, "fields", None), getattr(failure, "details", None)
+            return error_response(failure.status, failure.code, failure.message, fields, details)
         except web.HTTPException as error:
             if error.status < 400:
                 raise

@@ -228,7 +228,7 @@ class ChangeCodes:
         logger.info("change code for order %s refused: %s", number, code)
         if code == "code_invalid":
             tries = "1 more try" if left == 1 else f"{left} more tries"
-            return CodeRejected(f"That code is not right; you have {tries}.", code=code)
+            return CodeRejected(f"That code is not right; you have {tries}.", code=code, details={"tries_left": left})
         return CodeRejected(
             "This code can no longer be used (it expired, was already used, or was entered wrong too often). "
             "Please ask for a new one.",

@@ -55,6 +55,7 @@ from backends.orders.states import (
 )
 from contracts.orders import CHANGE_CODE_PURPOSES, OrderStatus, OwnershipCheck
 from contracts.orders_wire import order_number_to_json, timestamp_to_json
+from contracts.texts import texts
 from service_kit.db import rows_changed
 
 logger = logging.getLogger(__name__)
@@ -64,11 +65,6 @@ WAREHOUSE = "Columbus, OH, US"
 CENT = Decimal("0.01")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns (PostgreSQL enforces it, SQLite fails beyond 64 bits)
 REFUND_TRANSITIONS = {"requested": {"approved", "rejected"}, "approved": {"refunded"}}
-CODE_PURPOSE_TEXT = {
-    "cancel": "cancel order {number}",
-    "shipping_address": "change the shipping address of order {number}",
-    "return": "start a return for order {number}",
-}
 
 
 def utcnow() -> datetime:
@@ -231,18 +227,16 @@ class OrdersService:
 
     def _code_mail(self, number: int, purpose: str, email: str, code: str) -> EmailMessage:
         minutes = int(self._codes.settings.code_ttl.total_seconds() // 60)
-        what = CODE_PURPOSE_TEXT[purpose].format(number=f"{number:06d}")
+        # The shopper reads this mail: its words are in the message catalogue (bot/texts), like the chat's.
+        catalogue = texts()
+        what = catalogue.text(f"emails.change_code.purposes.{purpose}", number=f"{number:06d}")
         message = EmailMessage()
         message["From"] = self._mailer.sender if self._mailer else ""
         message["To"] = email
-        message["Subject"] = f"Your code to {what}"
+        message["Subject"] = catalogue.text("emails.change_code.subject", what=what)
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain="orders.shop")
-        message.set_content(
-            f"Your code to {what} is {code}\n\n"
-            f"Type it in the chat. It works once and expires in {minutes} minutes.\n"
-            "If you did not ask for this, ignore this mail: nothing changes without the code.\n"
-        )
+        message.set_content(catalogue.text("emails.change_code.body", what=what, code=code, minutes=minutes))
         return message
 
     async def tracking(self, number: int) -> dict[str, Any]:
@@ -265,7 +259,8 @@ class OrdersService:
                     f"There is no invoice for order {number} because {why_not(OrderStatus(order.status))}"
                     if order.paid_at is None
                     else f"The invoice for order {number} is not ready yet.",
-                    code="not_paid",
+                    code="not_paid" if order.paid_at is None else "invoice_not_ready",
+                    details={"status": order.status},
                 )
             return serialize.invoice(order.invoice)
 
@@ -324,7 +319,11 @@ class OrdersService:
             status = OrderStatus(order.status)
             if status != OrderStatus.DELIVERED:
                 code = "already_returned" if status == OrderStatus.RETURNED else "not_delivered"
-                raise Refused(f"Only delivered orders can be returned, and {why_not(status)}.", code=code)
+                raise Refused(
+                    f"Only delivered orders can be returned, and {why_not(status)}.",
+                    code=code,
+                    details={"status": status.value},
+                )
             if rules.has_return(order):
                 raise Refused(f"A return for order {number} has already been started.", code="return_exists")
             deadline = rules.return_deadline(order)
@@ -333,6 +332,7 @@ class OrdersService:
                 raise Refused(
                     f"The {rules.RETURN_WINDOW.days}-day return window for order {number} closed on {closing}.",
                     code="return_window_closed",
+                    details={"days": rules.RETURN_WINDOW.days, "closed_on": closing},
                 )
             refund = self._new_refund(session, order, "return", order.total - order.shipping_cost, reason, actor, now)
             await self._flush_refund(session, number)

@@ -49,6 +49,11 @@ def why_not(status: OrderStatus) -> str:
     return _WHY_NOT[status]
 
 
+def _state(status: OrderStatus) -> dict[str, str]:
+    """The details of a refusal that a client words for the shopper ("because it has already shipped")."""
+    return {"status": status.value}
+
+
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     return target in TRANSITIONS[current]
 
@@ -56,21 +61,26 @@ def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
     """Raises Refused (HTTP 409) unless `target` may follow `current`."""
     if current == target:
-        raise Refused(f"The order is already {target.value.replace('_', ' ')}.", code="no_change")
+        raise Refused(
+            f"The order is already {target.value.replace('_', ' ')}.", code="no_change", details=_state(current)
+        )
     if not can_transition(current, target):
         raise Refused(
             f"An order cannot go from {current.value} to {target.value}: {why_not(current)}.",
             code="invalid_transition",
+            details=_state(current),
         )
 
 
 def check_cancellable(current: OrderStatus) -> None:
     if current not in CANCELLABLE:
         code = "already_shipped" if current in IN_TRANSIT | {OrderStatus.DELIVERED} else "not_cancellable"
-        raise Refused(f"This order can't be cancelled because {why_not(current)}.", code=code)
+        raise Refused(f"This order can't be cancelled because {why_not(current)}.", code=code, details=_state(current))
 
 
 def check_address_changeable(current: OrderStatus) -> None:
     if current not in ADDRESS_CHANGEABLE:
         code = "already_shipped" if current in IN_TRANSIT | {OrderStatus.DELIVERED} else "address_locked"
-        raise Refused(f"The shipping address can't be changed because {why_not(current)}.", code=code)
+        raise Refused(
+            f"The shipping address can't be changed because {why_not(current)}.", code=code, details=_state(current)
+        )

@@ -110,10 +110,13 @@ async def test_tracking_answers_with_the_status_and_eta(anonymous, orders) -> No
     assert events == []
 
 
-async def test_an_unpaid_invoice_is_refused_with_the_backends_reason(anonymous, orders) -> None:
-    orders.fail["invoice"] = ChangeRefused("not_paid", "the order hasn't been paid yet.")
+async def test_an_unpaid_invoice_is_refused_in_the_shops_words_for_the_backends_code(anonymous, orders) -> None:
+    refusal = ChangeRefused("not_paid", "There is no invoice (backend wording).", {"status": "pending_payment"})
+    orders.fail["invoice"] = refusal
     dispatcher, _ = await handle(anonymous(slots={"order_number": "104532", "pending_request": "check_invoice"}))
-    assert texts(dispatcher) == ["Sorry, that isn't possible: the order hasn't been paid yet."]
+    assert texts(dispatcher) == [
+        "Sorry, that isn't possible: there's no invoice for order 104532 yet: it is waiting for payment."
+    ]
 
 
 async def test_backend_down_while_answering_gets_the_apology(anonymous, orders) -> None:
@@ -237,11 +240,12 @@ async def test_an_anonymous_yes_mails_a_code_for_that_change(anonymous, orders, 
 
 
 async def test_too_many_codes_are_explained_and_nothing_waits(anonymous, orders) -> None:
-    orders.fail["request_change_code"] = CodeRejected("too_many_codes", "too many codes were sent for this order.")
+    orders.fail["request_change_code"] = CodeRejected("too_many_codes", "Too many codes (backend wording).")
     tracker = anonymous(intent="affirm", slots={"awaiting_confirmation": "cancel_order", "order_number": "104532"})
     dispatcher, events = await answer_yes_no(tracker)
     assert texts(dispatcher) == [
-        "Sorry, I couldn't send you a code: too many codes were sent for this order. Nothing was changed."
+        "Sorry, I couldn't send you a code: too many codes were sent for this order in the last hour; please try "
+        "again later. Nothing was changed."
     ]
     assert slots_of(events) == {"change_code_sent": False, "awaiting_confirmation": None}
 
@@ -297,8 +301,12 @@ async def test_the_address_sent_keeps_the_name_and_country_of_the_order(app_user
     ("error", "said"),
     [
         (
-            ChangeRefused("not_cancellable", "the order has just shipped."),
-            "Sorry, that isn't possible: the order has just shipped.",
+            ChangeRefused("already_shipped", "backend wording", {"status": "shipped"}),
+            "Sorry, that isn't possible: order 104532 has shipped, so it can't be changed any more.",
+        ),
+        (
+            ChangeRefused("a_code_the_catalogue_lacks", "backend wording"),
+            "Sorry, that isn't possible: that can't be done for order 104532 right now.",
         ),
         (
             InvalidRequest("bad address", {"postcode": "unknown"}),
@@ -332,27 +340,33 @@ async def test_a_valid_code_makes_the_change_with_that_code(anonymous, orders, c
 
 
 async def test_a_wrong_code_asks_again(anonymous, orders) -> None:
-    orders.fail["cancel"] = CodeRejected("code_invalid", "That code isn't right (2 tries left).")
+    orders.fail["cancel"] = CodeRejected("code_invalid", "backend wording", {"tries_left": 2})
     dispatcher, events = await apply_change(code_typed(anonymous))
     assert texts(dispatcher) == [
-        "That code isn't right (2 tries left). Please type the 8-digit code from the email again (or say 'stop')."
+        "That code is not right; you have 2 more tries. Please type the 8-digit code from the email again "
+        "(or say 'stop')."
     ]
     assert slots_of(events) == {"change_code": None}
     assert followups(events) == ["change_code_form"]
 
 
 async def test_an_expired_code_ends_the_change(anonymous, orders) -> None:
-    orders.fail["cancel"] = CodeRejected("code_expired", "That code has expired.")
+    orders.fail["cancel"] = CodeRejected("code_expired", "backend wording")
     dispatcher, events = await apply_change(code_typed(anonymous))
-    assert "That code has expired. Nothing was changed." in texts(dispatcher)[0]
+    assert "This code can no longer be used" in texts(dispatcher)[0]
+    assert "Nothing was changed." in texts(dispatcher)[0]
     assert slots_of(events) == {"pending_change": None, "change_code": None, "change_code_sent": False}
     assert followups(events) == []
 
 
 async def test_a_refusal_after_the_code_is_explained(anonymous, orders) -> None:
-    orders.fail["start_return"] = ChangeRefused("not_returnable", "the return window has closed.")
+    orders.fail["start_return"] = ChangeRefused(
+        "return_window_closed", "backend wording", {"days": 30, "closed_on": "2026-11-02"}
+    )
     dispatcher, _ = await apply_change(code_typed(anonymous, "get_refund", "120001"))
-    assert texts(dispatcher) == ["Sorry, that isn't possible: the return window has closed."]
+    assert texts(dispatcher) == [
+        "Sorry, that isn't possible: the 30-day return window for order 120001 closed on Monday 2 November."
+    ]
 
 
 async def test_backend_down_after_the_code_gets_the_apology(anonymous, orders) -> None:

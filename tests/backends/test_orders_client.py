@@ -97,6 +97,7 @@ async def test_change_code_round_trip(orders: OrdersClient, shop: Shop, outbox: 
     with pytest.raises(CodeRejected) as rejected:
         await orders.cancel(number, "chat", code=wrong)
     assert rejected.value.code == "code_invalid"
+    assert rejected.value.details == {"tries_left": 2}  # of 3 (ORDERS_CODE_MAX_TRIES): told in the shop's words
     assert (await orders.cancel(number, "chat", code=code)).order.status == OrderStatus.CANCELLED
 
 
@@ -116,8 +117,10 @@ async def test_changes_and_refusals(orders: OrdersClient, shop: Shop) -> None:
     with pytest.raises(ChangeRefused) as refused:
         await orders.cancel(shipped, "too late?")
     assert refused.value.code == "already_shipped" and "already shipped" in refused.value.reason
-    with pytest.raises(ChangeRefused):
+    assert refused.value.details == {"status": "shipped"}
+    with pytest.raises(ChangeRefused) as not_delivered:
         await orders.start_return(shipped, "not yet delivered")
+    assert not_delivered.value.code == "not_delivered" and not_delivered.value.details == {"status": "shipped"}
     with pytest.raises(InvalidRequest):
         await orders.get_order("12345")
 
@@ -130,7 +133,7 @@ async def test_return_and_refunds(orders: OrdersClient, shop: Shop) -> None:
     unpaid = await shop.order(OrderStatus.PENDING_PAYMENT)
     with pytest.raises(ChangeRefused) as refused:
         await orders.invoice(unpaid)
-    assert refused.value.code == "not_paid"
+    assert refused.value.code == "not_paid" and refused.value.details == {"status": "pending_payment"}
 
 
 async def test_wrong_token_is_backend_unavailable(server: TestServer, shop: Shop) -> None:
