@@ -35,6 +35,11 @@ ERROR_SCHEMA = obj(
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                # Values a client words the error with for its users (an order's status, a date, tries left).
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "integer", "number", "boolean"]},
+                },
             },
             required=["code", "message"],
         )
