@@ -249,16 +249,19 @@ def refunds_summary(order: Order, refunds: Sequence[Refund]) -> str:
     return texts().text("orders.refunds", number=order.number, refunds=lines)
 
 
+def _by_code(section: str, code: str) -> str:
+    """The catalogue key for a backend error code, or the section's "other" text for a code it lacks."""
+    key = f"{section}.{code}"
+    return key if texts().has(key) else f"{section}.other"
+
+
 def refused(error: ChangeRefused, order_number: object) -> str:
     """The backend's refusal in the shop's words, chosen by its code (its own sentence is for the log)."""
     catalogue = texts()
-    key = f"orders.refusals.{error.code}"
-    if not catalogue.has(key):
-        key = "orders.refusals.other"
     details = error.details
     status = details.get("status")
     reason = catalogue.text(
-        key,
+        _by_code("orders.refusals", error.code),
         number=order_number or "",
         status=status_text(str(status)) if status else "",
         days=details.get("days", ""),
@@ -269,11 +272,7 @@ def refused(error: ChangeRefused, order_number: object) -> str:
 
 def code_reason(error: CodeRejected) -> str:
     """Why a one-time code was not accepted or not sent, by the backend's code."""
-    catalogue = texts()
-    key = f"proof.code_reasons.{error.code}"
-    if not catalogue.has(key):
-        key = "proof.code_reasons.other"
-    return catalogue.text(key, count=int(error.details.get("tries_left", 0)))
+    return texts().text(_by_code("proof.code_reasons", error.code), count=int(error.details.get("tries_left", 0)))
 
 
 def proof_not_confirmed() -> str:
