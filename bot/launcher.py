@@ -127,6 +127,9 @@ def environment(var: Path) -> dict[str, str]:
     }
     env.update(load_secrets(var))
     env.update(os.environ)
+    # Rasa reports usage (Segment) and errors (Sentry) over the internet unless told not to: conversations
+    # and crashes stay on the shop's machines; an operator can set it to true to take part.
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("ORDERS_DB_URL", f"sqlite+aiosqlite:///{var / 'orders.sqlite'}")
     env.setdefault("ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")
     # One-time codes for order changes: the shop's SMTP server (SMTP_HOST, ...) or, by default, this Maildir.

@@ -31,6 +31,10 @@ NEUTRAL_INTENTS = frozenset(
     {"affirm", "deny", "inform", "greet", "goodbye", "thank", "stop", "chitchat", "bot_challenge", "apply_coupon"}
 )
 NOT_HELPED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+# A request to stop ("never mind", "cancel that", "stop") reads as negative to the sentiment model
+# (0.92 for "never mind") but says nothing about the shopper's mood: its sentiment does not count.
+# Its profanity, shouting and punctuation still do ("never mind, this is useless!!").
+COMMAND_INTENTS = frozenset({"stop"})
 EXPLICIT_REQUEST_INTENT = "contact_human_agent"
 # Events after which an earlier frustration no longer counts.
 EPISODE_STARTS = frozenset({"session_started", "restart", "resume"})
@@ -152,10 +156,10 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
     intent = str((parse_data.get("intent") or {}).get("name") or "")
     negative, label, score = sentiment_of(parse_data)
     not_understood = intent in NOT_HELPED_INTENTS
-    if not_understood:
+    if not_understood or intent in COMMAND_INTENTS:
         # The sentiment model is guesswork on text the NLU could not make sense of (gibberish and
         # heavy typos scored 0.98 negative): such a message counts as "not understood", and its
-        # shouting, punctuation and profanity still count.
+        # shouting, punctuation and profanity still count. Commands: see COMMAND_INTENTS.
         negative = 0.0
     return MessageSignals(
         text=text,

@@ -1,9 +1,10 @@
 """What the conversation says about products: this message's product words and the product slots.
 
-Reads the latest message (product names, 'this case', list mentions, sizes and colours the NLU
-found) and the slots rasa-sdk's knowledge-base helpers use (`knowledge_base_last_object`: "it";
-`knowledge_base_listed_objects`: "the second one"), and builds the slot events every answer ends
-with, so a follow-up ("is it in stock in large?", "the second one") knows what it is about.
+Reads the latest message (everything the NLU found: product names, 'this case', list mentions, sizes,
+colours, what a question asks relative to a product, its general topic) and the slots rasa-sdk's
+knowledge-base helpers use (`knowledge_base_last_object`: "it"; `knowledge_base_listed_objects`:
+"the second one"), and builds the slot events every answer ends with, so a follow-up ("is it in
+stock in large?", "the second one") knows what it is about.
 """
 
 from __future__ import annotations
@@ -37,6 +38,18 @@ def message_text(tracker: Tracker) -> str:
 
 def latest_entities(tracker: Tracker, name: str) -> list[dict[str, Any]]:
     return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name and e.get("value")]
+
+
+def product_relations(tracker: Tracker) -> set[str]:
+    """What the message asks for relative to a product: 'similar', 'cheaper', 'successor', 'goes_with'
+    (the NLU's product_relation entities, bot/data/nlu/entities/keywords.yml)."""
+    return {str(e["value"]) for e in latest_entities(tracker, "product_relation")}
+
+
+def policy_topic(tracker: Tracker) -> str | None:
+    """The general question the message asks ('sizing', 'warranty', 'returns'...), the first one said."""
+    topics = latest_entities(tracker, "policy_topic")
+    return str(topics[0]["value"]) if topics else None
 
 
 def is_demonstrative(text: str, entity: dict[str, Any]) -> bool:

@@ -11,10 +11,10 @@ from rasa_sdk.events import EventType
 
 from actions.products import texts
 from actions.products.base import ProductAction
-from actions.products.context import last_product_id, named_products, remember
+from actions.products.context import last_product_id, named_products, policy_topic, remember
 from actions.products.policy import ActionProductPolicy, policy_answer
 from actions.products.resolution import Turn
-from actions.products.words import ATTRIBUTE_WORDS, asked_attributes, asked_concepts, policy_topic
+from actions.products.words import ATTRIBUTE_WORDS, asked_attributes, asked_concepts
 from contracts.catalogue import ProductDetails
 
 
@@ -25,7 +25,7 @@ class ActionProductInfo(ProductAction):
         return "action_product_info"
 
     async def answer(self, turn: Turn) -> list[EventType]:
-        topic = policy_topic(turn.text)
+        topic = policy_topic(turn.tracker)
         if topic and not named_products(turn.tracker) and not last_product_id(turn.tracker):
             return await self.delegate(ActionProductPolicy).answer(turn)
         details, events = await self.focus(turn)

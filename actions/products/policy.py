@@ -9,11 +9,14 @@ import logging
 from rasa_sdk.events import EventType
 
 from actions.products.base import ProductAction
+from actions.products.context import policy_topic
 from actions.products.resolution import Turn
-from actions.products.words import TOPIC_INTENT_ANSWERS, policy_topic
 from contracts.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
+
+# Topics the shop's existing intent answers cover (policies.answers of the catalogue), as the last resort.
+TOPIC_INTENT_ANSWERS = {"shipping": "delivery_options", "returns": "check_refund_policy"}
 
 
 class ActionProductPolicy(ProductAction):
@@ -23,7 +26,7 @@ class ActionProductPolicy(ProductAction):
         return "action_product_policy"
 
     async def answer(self, turn: Turn) -> list[EventType]:
-        turn.say(await policy_answer(turn, policy_topic(turn.text)))
+        turn.say(await policy_answer(turn, policy_topic(turn.tracker)))
         return []
 
 

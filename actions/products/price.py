@@ -12,10 +12,17 @@ from actions import backend
 from actions.identity import app_customer_id
 from actions.products import texts
 from actions.products.base import ProductAction
-from actions.products.context import SLOT_COUPON, latest_mention, named_products, options_asked, remember
+from actions.products.context import (
+    SLOT_COUPON,
+    latest_mention,
+    named_products,
+    options_asked,
+    policy_topic,
+    remember,
+)
 from actions.products.policy import ActionProductPolicy
 from actions.products.resolution import Turn
-from actions.products.words import matching, policy_topic
+from actions.products.words import matching
 from contracts.catalogue import ProductDetails, Variant
 from service_clients.pricing import PricingUnavailable, Quote
 
@@ -27,7 +34,7 @@ class ActionProductPrice(ProductAction):
         return "action_product_price"
 
     async def answer(self, turn: Turn) -> list[EventType]:
-        topic = policy_topic(turn.text)
+        topic = policy_topic(turn.tracker)
         if topic in ("discounts", "prices") and not named_products(turn.tracker) and not latest_mention(turn.tracker):
             return await self.delegate(ActionProductPolicy).answer(turn)
         details, events = await self.focus(turn)

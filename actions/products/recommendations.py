@@ -13,13 +13,13 @@ from actions import backend
 from actions.identity import app_customer_id
 from actions.products import texts
 from actions.products.base import ProductAction
-from actions.products.context import SLOT_PENDING_QUESTION, last_product_id, listing
+from actions.products.context import SLOT_PENDING_QUESTION, last_product_id, listing, policy_topic, product_relations
 from actions.products.policy import ActionProductPolicy
 from actions.products.resolution import Turn
 from actions.products.search_results import search
 from actions.products.similar import ActionSimilarProducts, asks_for_similar
 from actions.products.texts import MAX_LISTED
-from actions.products.words import is_vague_request, policy_topic
+from actions.products.words import is_vague_request
 from service_clients.recommendations import RecommendationsUnavailable
 
 
@@ -34,9 +34,9 @@ class ActionRecommendProducts(ProductAction):
     async def answer(self, turn: Turn) -> list[EventType]:
         if asks_for_similar(turn):
             return await self.delegate(ActionSimilarProducts).answer(turn)
-        if PAIRING.search(turn.text.lower()) and (product_id := last_product_id(turn.tracker)):
+        if "goes_with" in product_relations(turn.tracker) and (product_id := last_product_id(turn.tracker)):
             return await goes_with(turn, product_id)
-        if policy_topic(turn.text) == "sizing":
+        if policy_topic(turn.tracker) == "sizing":
             return await self.delegate(ActionProductPolicy).answer(turn)
         return await self.recommend(turn)
 
@@ -50,12 +50,6 @@ class ActionRecommendProducts(ProductAction):
             return personal
         turn.say(texts.what_to_recommend())
         return [SlotSet(SLOT_PENDING_QUESTION, None)]
-
-
-# "what goes with this?", "anything to match it", "accessories": asks for complements, not a search.
-PAIRING = re.compile(
-    r"\b(?:goes? (?:well )?with|pairs? (?:well )?with|match(?:es)? with|to go with|accessor(?:y|ies))\b"
-)
 
 
 async def goes_with(turn: Turn, product_id: str) -> list[EventType]:

@@ -8,10 +8,17 @@ from rasa_sdk.events import EventType
 
 from actions.products import texts
 from actions.products.base import ProductAction
-from actions.products.context import last_product_id, latest_mention, listing, named_products, remember
+from actions.products.context import (
+    last_product_id,
+    latest_mention,
+    listing,
+    named_products,
+    product_relations,
+    remember,
+)
 from actions.products.resolution import Turn
 from actions.products.texts import MAX_LISTED
-from actions.products.words import CHEAPER, SIMILAR, SUCCESSOR, is_cheaper
+from actions.products.words import is_cheaper
 from contracts.catalogue import ProductDetails, ProductFilter, ProductSummary
 
 
@@ -35,10 +42,10 @@ class ActionSimilarProducts(ProductAction):
         base, events = await self.focus(turn)
         if base is None:
             return events
-        lowered = turn.text.lower()
-        cheaper = bool(CHEAPER.search(lowered))
+        relations = product_relations(turn.tracker)
+        cheaper = "cheaper" in relations
         successor = None
-        if SUCCESSOR.search(lowered) or not base.summary.in_stock:
+        if "successor" in relations or not base.summary.in_stock:
             successor = await successor_of(turn, base)
         similar = await self.similar(turn, base, cheaper)
         if successor is not None:
@@ -72,9 +79,9 @@ def asks_for_similar(turn: Turn) -> bool:
 
     'cheaper t-shirts' names what to search for, so a bare 'cheaper' only counts without a product name.
     """
-    lowered = turn.text.lower()
+    relations = product_relations(turn.tracker)
     named = bool(named_products(turn.tracker))
     in_context = bool(last_product_id(turn.tracker) or latest_mention(turn.tracker))
-    if SIMILAR.search(lowered):
+    if relations & {"similar", "successor"}:
         return named or in_context
-    return bool(CHEAPER.search(lowered)) and in_context and not named
+    return "cheaper" in relations and in_context and not named

@@ -16,13 +16,6 @@ from contracts.catalogue import Attribute, ProductDetails, ProductSummary, Varia
 DEMONSTRATIVE_BEFORE = re.compile(r"\b(?:this|that|these|those|same)\s*$")
 PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|them|they)\b")
 BOTH = re.compile(r"\b(?:these two|those two|the two|both|them|these|those|the two of them)\b")
-CHEAPER = re.compile(r"\b(?:cheaper|less expensive|lower price|more affordable|budget|cheap|costs? less|for less)\b")
-# "like this", "alternatives": another product like one in the conversation or named.
-SIMILAR = re.compile(
-    r"\b(?:like (?:this|that|it|the|these|those)|similar|alternatives?|instead|other options|something else"
-    r"|replacement for|replaced|newer (?:version|model)|successor)\b"
-)
-SUCCESSOR = re.compile(r"\b(?:replace[ds]?|replacement|newer|successor|discontinued|new version|new model)\b")
 ACCESSORIES = re.compile(r"\baccessor(?:y|ies)\b")
 FIT_PHRASE = re.compile(
     r"\b(?:fits?|fit (?:on|in|into)|works? (?:with|on|in)|compatible with|go(?:es)? with|suitable for|for)\s+"
@@ -70,30 +63,6 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Attributes that describe what a product is rather than answer a question about it.
 DESCRIPTIVE_ATTRIBUTES = {"type", "product_type", "gender", "age_group"}
-
-# General topics with an answer in the shop's FAQ (the graph's Policy nodes, else policies.product_answers).
-POLICY_TOPICS: dict[str, re.Pattern[str]] = {
-    "sizing": re.compile(
-        r"\b(?:size guide|size chart|sizing|true to size|runs? (?:small|large|big)|what size|which size"
-        r"|size (?:should|would|do) i|fit me|between sizes)\b"
-    ),
-    "warranty": re.compile(r"\b(?:warrant(?:y|ies)|guarantee)"),
-    "care": re.compile(
-        r"\b(?:wash(?:ing|able)?|care instructions|how (?:do|to|should) i (?:clean|care)|dry clean|iron(?:ing)?"
-        r"|dishwasher|tumble dry)\b"
-    ),
-    "discounts": re.compile(r"\b(?:discounts?|promo|coupons?|vouchers?|price match|student|next sale|any sales?)\b"),
-    "prices": re.compile(r"\b(?:tax|vat|include shipping|includes shipping|shipping included|final price)\b"),
-    "returns": re.compile(r"\b(?:return(?:s|ed)?|refund|exchange)\b"),
-    "shipping": re.compile(r"\b(?:shipping|delivery|deliver)\b"),
-}
-# Topics the shop's existing intent answers cover (policies.answers of the catalogue), as the last resort.
-TOPIC_INTENT_ANSWERS = {"shipping": "delivery_options", "returns": "check_refund_policy"}
-
-
-def policy_topic(text: str) -> str | None:
-    lowered = text.lower()
-    return next((topic for topic, pattern in POLICY_TOPICS.items() if pattern.search(lowered)), None)
 
 
 def singular(word: str) -> str:

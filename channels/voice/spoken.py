@@ -163,25 +163,36 @@ def spoken_reply(message: Mapping[str, Any]) -> str:
 
 
 def sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS, first_max_chars: int = 0) -> list[str]:
-    """Splits spoken text into sentences, each synthesised (and heard) as soon as it is ready.
+    """Splits spoken text into parts, each synthesised (and heard) as soon as it is ready.
 
-    ``first_max_chars``: cut a long first sentence earlier (at a comma), so the first audio of a
-    reply is ready sooner."""
-    result: list[str] = []
+    ``first_max_chars``: the first part is cut early (at a comma), so the first audio of a reply is
+    ready sooner; then each part may be at most twice as long as the one before it. A part is
+    synthesised while the one before plays, so a short part followed by a long one ("I'm a bot." then
+    a 120-character sentence) would leave the caller in silence on a busy machine."""
+    parts: list[str] = []
     for sentence in SENTENCE_END.split(text.strip()):
         sentence = sentence.strip()
-        while len(sentence) > (first_max_chars if first_max_chars and not result else max_chars):
-            max_chars_now = first_max_chars if first_max_chars and not result else max_chars
-            cut = max(sentence.rfind(sep, 0, max_chars_now) for sep in ("; ", ", ", ": "))
-            if cut <= 0 and max_chars_now == max_chars:
+        while len(sentence) > (limit := part_limit(parts, max_chars, first_max_chars)):
+            cut = max(sentence.rfind(sep, 0, limit) for sep in ("; ", ", ", ": "))
+            if cut <= 0 and limit == max_chars:
                 cut = sentence.rfind(" ", 0, max_chars)
             if cut <= 0:
                 break
-            result.append(sentence[: cut + 1].strip())
+            parts.append(sentence[: cut + 1].strip())
             sentence = sentence[cut + 1 :].strip()
         if sentence:
-            result.append(sentence)
-    return result
+            parts.append(sentence)
+    return parts
+
+
+def part_limit(parts: list[str], max_chars: int, first_max_chars: int) -> int:
+    """How long the next part may be: without ``first_max_chars``, ``max_chars``; with it, that for the
+    first part and twice the previous part after it (never shorter than the first, never over max)."""
+    if not first_max_chars:
+        return max_chars
+    if not parts:
+        return first_max_chars
+    return min(max_chars, max(first_max_chars, 2 * len(parts[-1])))
 
 
 def confirmation_question(text: str) -> str:

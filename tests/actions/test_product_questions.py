@@ -30,6 +30,7 @@ from tests.actions.conftest import make_tracker
 from tests.actions.fake_catalogue import FakeCatalogue, demo_catalogue
 
 SHIRTS = ["ocean-blue-shirt", "classic-oxford-shirt"]
+GOES_WITH = [("product_relation", "goes with", "goes_with")]  # as the NLU finds it (bot/data/nlu/entities/keywords.yml)
 
 
 @pytest.fixture
@@ -292,15 +293,22 @@ async def test_price_per_variant(catalogue):
 
 
 async def test_policy_questions_use_the_graph_faq_first(catalogue):
-    text, _ = await run(ActionProductInfo(catalogue), ask("do you have a size guide"))
+    text, _ = await run(
+        ActionProductInfo(catalogue),
+        ask("do you have a size guide", entities=[("policy_topic", "size guide", "sizing")]),
+    )
     assert text.startswith("Our tops run true to size")
 
 
 async def test_policy_questions_fall_back_to_the_shop_policy_file():
     empty = FakeCatalogue()
-    text, _ = await run(ActionProductPolicy(empty), ask("how long is the warranty"))
+    text, _ = await run(
+        ActionProductPolicy(empty), ask("how long is the warranty", entities=[("policy_topic", "warranty")])
+    )
     assert text == shop_policies().product_answer("warranty")
-    text, _ = await run(ActionProductPrice(empty), ask("do you have any discounts", "price_question"))
+    text, _ = await run(
+        ActionProductPrice(empty), ask("do you have any discounts", "price_question", [("policy_topic", "discounts")])
+    )
     assert text == shop_policies().product_answer("discounts")
 
 
@@ -360,7 +368,8 @@ async def test_does_this_case_fit_the_phone(catalogue):
 
 
 async def test_something_like_this_but_cheaper(catalogue):
-    tracker = ask("something like this but cheaper", "recommendation_request", last="summit-down-jacket")
+    relations = [("product_relation", "like this", "similar"), ("product_relation", "cheaper")]
+    tracker = ask("something like this but cheaper", "recommendation_request", relations, last="summit-down-jacket")
     text, slots = await run(ActionRecommendProducts(catalogue), tracker)
     assert text.splitlines()[0] == "Here are cheaper alternatives to the Summit Down Jacket ($229.00):"
     assert "1. Trailhead Fleece Jacket by Northwind ($69.00)" in text
@@ -372,10 +381,26 @@ async def test_something_like_this_but_cheaper(catalogue):
 
 
 async def test_cheaper_search_words_are_a_search_not_similar_products(catalogue):
-    tracker = ask("show me cheaper shirts", "product_search", [("product", "shirts")], last="summit-down-jacket")
+    found = [("product", "shirts"), ("product_relation", "cheaper")]
+    tracker = ask("show me cheaper shirts", "product_search", found, last="summit-down-jacket")
     text, _ = await run(ActionProductSearch(catalogue), tracker)
     assert text.startswith("Here's what I found:")
     assert not any(name == "related" for name, _ in catalogue.calls)
+
+
+async def test_the_words_alone_route_nothing_only_the_entities_do(catalogue):
+    """A message the NLU found no relation in stays a search, whatever words it has."""
+    tracker = ask("something like this but cheaper", "product_search", last="summit-down-jacket")
+    text, _ = await run(ActionProductSearch(catalogue), tracker)
+    assert not any(name == "related" for name, _ in catalogue.calls)
+    tracker = ask(
+        "something like this but cheaper",
+        "product_search",
+        [("product_relation", "cheaper")],
+        last="summit-down-jacket",
+    )
+    text, _ = await run(ActionProductSearch(catalogue), tracker)
+    assert text.startswith("Here are cheaper alternatives to the Summit Down Jacket")
 
 
 async def test_the_successor_of_a_replaced_product(catalogue):
@@ -653,7 +678,7 @@ async def test_a_remembered_coupon_is_used_in_later_price_answers(catalogue, mon
 
 async def test_what_goes_with_this_uses_the_graphs_accessories_when_recommendations_are_down(catalogue):
     catalogue.link("ACCESSORY_OF", "aero-12-clear-case", "aero-12")
-    tracker = ask("what goes with this?", "recommendation_request", last="aero-12")
+    tracker = ask("what goes with this?", "recommendation_request", GOES_WITH, last="aero-12")
     text, slots = await run(ActionRecommendProducts(catalogue), tracker)
     assert text.startswith("These go well with the Aero 12:") and "1. Aero 12 Clear Case" in text
     assert slots["knowledge_base_listed_objects"] == ["aero-12-clear-case"]
@@ -663,6 +688,7 @@ async def test_what_goes_with_this_asks_the_recommendations_backend_about_the_pr
     picks = [RecommendedItem("voltpath-charger", "Charger", 0.9, "goes with Aero 12")]
     fake = use_recommendations(monkeypatch, FakeRecommendations(picks))
     text, _ = await run(
-        ActionRecommendProducts(catalogue), ask("what goes with this?", "recommendation_request", last="aero-12")
+        ActionRecommendProducts(catalogue),
+        ask("what goes with this?", "recommendation_request", GOES_WITH, last="aero-12"),
     )
     assert fake.asked[0]["product_id"] == "aero-12" and "goes with Aero 12" in text

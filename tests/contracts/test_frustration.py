@@ -82,6 +82,14 @@ def test_profanity_and_weights_are_configurable() -> None:
     assert current_episode(events).frustration > 0.3
 
 
+def test_a_request_to_stop_is_not_read_as_upset_but_its_words_still_count() -> None:
+    never_mind = current_episode([user("never mind", "stop", negative=0.92)])
+    assert never_mind.messages[0].negative == 0.0 and never_mind.frustration == 0.0
+    useless = current_episode([user("never mind, this is useless!!", "stop", negative=0.99)])
+    assert useless.frustration == pytest.approx(1 - (1 - 0.45) * (1 - 0.15))  # profanity and punctuation
+    assert current_episode([user("never mind", "track_order", negative=0.92)]).frustration > 0.5
+
+
 def test_sentiment_of_a_message_that_was_not_understood_does_not_count() -> None:
     gibberish = current_episode([user("blorf snickety wub", "nlu_fallback", negative=0.98)])
     assert gibberish.messages[0].negative == 0.0

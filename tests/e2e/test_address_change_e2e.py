@@ -1,8 +1,9 @@
 """Address changes as a new shopper makes them (issue 12), checked in the order backend afterwards.
 
-A whole address in one message, an address written into the request itself, and a partial address: only
-the missing parts are asked, and no message gets a complaint it was not an answer to. The field-by-field
-change is in test_order_conversations.py. Orders used here: "processing" 3 and 4, "packed" 0.
+A whole address in one message, an address written into the request itself, a partial address, and a
+question asked in the middle: only the missing parts are asked, and no message gets a complaint it was
+not an answer to. The field-by-field
+change is in test_order_conversations.py. Orders used here: "processing" 3 and 4, "packed" 0 and 1.
 """
 
 from __future__ import annotations
@@ -77,4 +78,34 @@ def test_a_partial_address_asks_only_for_the_missing_part(stack):
     question = chat.say("12 Oak Street")
     assert f"order {order['order_number']} to 12 Oak Street, Springfield 62704?" in question
     assert "haven't changed anything" in chat.say("no")
+    assert shipping_address(stack, order["order_number"]) == before
+
+
+def test_a_question_inside_the_address_form_is_answered_and_the_address_asked_again(stack):
+    order = stack.order("packed", 1)
+    chat = Conversation(stack.rasa_url)
+    chat.say("I need to change the delivery address of my order")
+    chat.say(order["order_number"])
+    chat.say(order["email"])
+    answered = chat.say("how long does delivery take?")
+    assert_no_complaint(answered)
+    # the proven order's delivery date, then the address question again
+    assert f"Order {order['order_number']}: It should arrive by" in answered and "street" in answered.lower(), answered
+    answered = chat.say("do you ship to Canada?")
+    assert_no_complaint(answered)
+    assert "express delivery" in answered and "street" in answered.lower(), answered
+    question = chat.say("45 Maple Avenue, Portland, OR 97205")
+    assert f"order {order['order_number']} to 45 Maple Avenue, Portland 97205?" in question
+
+
+def test_never_mind_inside_the_address_form_stops_it_without_a_complaint(stack):
+    order = stack.order("packed", 1)
+    before = shipping_address(stack, order["order_number"])
+    chat = Conversation(stack.rasa_url)
+    chat.say("I need to change the delivery address of my order")
+    chat.say(order["order_number"])
+    chat.say(order["email"])
+    stopped = chat.say("never mind")
+    assert_no_complaint(stopped)
+    assert stopped == texts().all_responses()["utter_ok_stopped"][0]["text"], stopped
     assert shipping_address(stack, order["order_number"]) == before

@@ -30,6 +30,13 @@ def test_a_token_starting_with_a_dash_reaches_rasa_as_the_tokens_value(tmp_path:
     assert parsed.auth_token == "-starts-with-a-dash"
 
 
+def test_rasa_does_not_call_home_unless_the_operator_opts_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
+    assert launcher.environment(tmp_path)["RASA_TELEMETRY_ENABLED"] == "false"
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
+    assert launcher.environment(tmp_path)["RASA_TELEMETRY_ENABLED"] == "true"
+
+
 def test_no_secret_is_on_any_command_line(tmp_path: Path) -> None:
     """Command lines are readable by every user of the machine (ps, /proc/<pid>/cmdline)."""
     env = launcher.environment(tmp_path)

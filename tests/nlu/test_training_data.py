@@ -61,7 +61,7 @@ def test_contract_parses_as_expected():
     assert tuple(sorted(bitext)) == tuple(sorted(BITEXT_INTENTS))
     basics = next(v for k, v in groups.items() if k.startswith("Basics"))
     assert {"greet", "inform", "stop", "out_of_scope"} <= set(basics)
-    assert len(contract_entities()) == 10
+    assert len(contract_entities()) == 12
 
 
 def test_training_data_covers_exactly_the_contract_intents():
@@ -91,6 +91,12 @@ def test_no_duplicate_or_conflicting_examples():
     assert not clashes, f"duplicate examples (text, first intent, second intent): {clashes[:20]}"
 
 
+def keyword_entities() -> set[str]:
+    """Entities with fixed values, found by regexes named <entity>:<value> (nlu/keyword_entity_extractor.py)."""
+    names = [str(b["regex"]) for b in _yaml_blocks(NLU_DIR) if "regex" in b]
+    return {name.split(":", 1)[0] for name in names if ":" in name}
+
+
 def test_only_contract_entities_are_annotated():
     allowed = set(contract_entities())
     used = Counter()
@@ -99,13 +105,15 @@ def test_only_contract_entities_are_annotated():
             used.update(re.findall(r"\]\(([a-z_]+)\)", line))
             used.update(re.findall(r'"entity":\s*"([a-z_]+)"', line))
     assert set(used) <= allowed, f"unknown entities: {set(used) - allowed}"
-    assert allowed <= set(used), f"entities never annotated: {allowed - set(used)}"
+    found = set(used) | keyword_entities()
+    assert allowed <= found, f"entities neither annotated nor found by keywords: {allowed - found}"
+    assert keyword_entities() == {"product_relation", "policy_topic"}
 
 
 def test_regexes_and_lookups_name_contract_entities():
     allowed = set(contract_entities())
     names = [b.get("regex") or b.get("lookup") for b in _yaml_blocks(NLU_DIR) if "regex" in b or "lookup" in b]
-    assert names and set(names) <= allowed
+    assert names and {str(name).split(":", 1)[0] for name in names} <= allowed
 
 
 @pytest.mark.parametrize(

@@ -149,11 +149,12 @@ async def test_low_confidence_is_confirmed_before_rasa_hears_it(phone: Harness) 
     await phone.settle()
     assert [(text, meta.get("confirmed")) for _, text, meta in phone.rasa.received] == [("where is order 12345", True)]
 
+    said_before = len(phone.engines.spoken)
     phone.say("track order 99999", confidence=0.2)
     phone.say("no", confidence=0.9)
     await phone.settle()
     assert len(phone.rasa.received) == 1  # a "no" sends nothing
-    assert "say it again" in phone.engines.spoken[-1]
+    assert "say it again" in " ".join(phone.engines.spoken[said_before:])  # in whichever part it falls
     assert phone.stats.confirmations == 2
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from channels.voice.spoken import (
@@ -67,6 +69,22 @@ def test_sentences_split_at_ends_and_long_first_sentences_early() -> None:
     assert sentences(long_first) == [long_first]
     many_words = "word " * 100
     assert all(len(part) <= 220 for part in sentences(many_words))
+
+
+def test_a_long_sentence_after_a_short_one_comes_in_growing_parts() -> None:
+    """Each part is synthesised while the previous one plays: after a short one, a long one is cut."""
+    said = (
+        "I'm a virtual assistant (a bot). I can help with orders, delivery, returns and your account, "
+        "and I can put you in touch with a person whenever you like."
+    )
+    parts = sentences(said, first_max_chars=60)
+    assert parts == [
+        "I'm a virtual assistant (a bot).",
+        "I can help with orders, delivery, returns and your account,",
+        "and I can put you in touch with a person whenever you like.",
+    ]
+    assert all(len(after) <= max(60, 2 * len(before)) for before, after in itertools.pairwise(parts))
+    assert sentences(said) == [said[:32], said[33:]]  # without a first limit: whole sentences
 
 
 @pytest.mark.parametrize(
