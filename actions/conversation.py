@@ -10,14 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import HANDOFF_OFFERED
+from contracts.frustration import current_episode
 from contracts.shop_policies import shop_policies
 from contracts.texts import texts
 
 logger = logging.getLogger(__name__)
 
 FAILURES_BEFORE_HUMAN_OFFER = 2
-# Messages the assistant could not help with: not understood, or understood as off-topic.
-NOT_HELPED_INTENTS = ("nlu_fallback", "out_of_scope")
 
 
 class ActionAnswerPolicy(Action):
@@ -35,15 +34,9 @@ class ActionAnswerPolicy(Action):
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row the assistant could not help with."""
-    count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if (event.get("parse_data") or {}).get("intent", {}).get("name") not in NOT_HELPED_INTENTS:
-            break
-        count += 1
-    return count
+    """How many of the latest user messages in a row the assistant could not help with: the same count
+    the hand-off policy uses (contracts/frustration.py), so keyboard noise does not count there either."""
+    return current_episode(tracker.events).consecutive_not_understood
 
 
 class ActionFallbackRephrase(Action):

@@ -35,6 +35,9 @@ NOT_HELPED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 # (0.92 for "never mind") but says nothing about the shopper's mood: its sentiment does not count.
 # Its profanity, shouting and punctuation still do ("never mind, this is useless!!").
 COMMAND_INTENTS = frozenset({"stop"})
+# The parse data key nlu/noise_detector.py sets: {"noise": bool, ...}. Keyboard noise ("asdkjh qwe")
+# is not a request the assistant failed: it neither counts toward nor breaks a run of messages not understood.
+NOISE_KEY = "noise"
 EXPLICIT_REQUEST_INTENT = "contact_human_agent"
 # Events after which an earlier frustration no longer counts.
 EPISODE_STARTS = frozenset({"session_started", "restart", "resume"})
@@ -72,6 +75,7 @@ class MessageSignals:
     not_understood: float
     repeated: float
     timestamp: float | None = None
+    noise: bool = False
 
     def score(self, weights: Weights) -> float:
         calm = 1.0
@@ -155,8 +159,9 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
     text = str(event.get("text") or "")
     intent = str((parse_data.get("intent") or {}).get("name") or "")
     negative, label, score = sentiment_of(parse_data)
-    not_understood = intent in NOT_HELPED_INTENTS
-    if not_understood or intent in COMMAND_INTENTS:
+    noise = intent in NOT_HELPED_INTENTS and is_noise(parse_data)  # a message the NLU understood is never noise
+    not_understood = intent in NOT_HELPED_INTENTS and not noise
+    if not_understood or noise or intent in COMMAND_INTENTS:
         # The sentiment model is guesswork on text the NLU could not make sense of (gibberish and
         # heavy typos scored 0.98 negative): such a message counts as "not understood", and its
         # shouting, punctuation and profanity still count. Commands: see COMMAND_INTENTS.
@@ -173,7 +178,13 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
         not_understood=1.0 if not_understood else 0.0,
         repeated=1.0 if is_repeat(text, intent, earlier) else 0.0,
         timestamp=event.get("timestamp"),
+        noise=noise,
     )
+
+
+def is_noise(parse_data: Mapping[str, Any]) -> bool:
+    verdict = parse_data.get(NOISE_KEY)
+    return isinstance(verdict, Mapping) and verdict.get("noise") is True
 
 
 def current_episode(
@@ -196,7 +207,7 @@ def current_episode(
             episode.frustration_history.append(1.0 - (1.0 - weights.decay * episode.frustration) * (1.0 - score))
             if signals.not_understood:
                 episode.consecutive_not_understood += 1
-            else:
+            elif not signals.noise:
                 episode.consecutive_not_understood = 0
         elif kind == "action" and event.get("name") == deescalate_action:
             episode.deescalated_at = len(episode.messages)

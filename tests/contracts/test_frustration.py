@@ -90,6 +90,26 @@ def test_a_request_to_stop_is_not_read_as_upset_but_its_words_still_count() -> N
     assert current_episode([user("never mind", "track_order", negative=0.92)]).frustration > 0.5
 
 
+def noise(text: str) -> dict[str, Any]:
+    """A message the NLU marked as keyboard noise (nlu/noise_detector.py)."""
+    event = user(text, "nlu_fallback", negative=0.98)
+    event["parse_data"]["noise"] = {"noise": True, "words": 2, "known_words": 0}
+    return event
+
+
+def test_keyboard_noise_neither_counts_as_not_understood_nor_breaks_a_run() -> None:
+    mash = current_episode([noise("asdkjh qwe"), noise("blorp"), noise("zzzz")])
+    assert mash.consecutive_not_understood == 0 and mash.frustration == 0.0
+    real = [user("can I get it engraved", "nlu_fallback"), noise("asdkjh"), user("engraving?", "nlu_fallback")]
+    assert current_episode(real).consecutive_not_understood == 2
+    not_marked = user("asdkjh qwe", "nlu_fallback")
+    not_marked["parse_data"]["noise"] = {"noise": False, "words": 2, "known_words": 1}
+    assert current_episode([not_marked]).consecutive_not_understood == 1
+    understood = user("quiero devolver mi pedido", "get_refund", negative=0.9)  # the encoder is multilingual
+    understood["parse_data"]["noise"] = {"noise": True, "words": 4, "known_words": 0}
+    assert current_episode([understood]).messages[0].negative == 0.9
+
+
 def test_sentiment_of_a_message_that_was_not_understood_does_not_count() -> None:
     gibberish = current_episode([user("blorf snickety wub", "nlu_fallback", negative=0.98)])
     assert gibberish.messages[0].negative == 0.0

@@ -3,7 +3,8 @@
 A shopper gets upset (scored by the real sentiment model), the bot apologises, then hands over;
 an agent logs into the desk, takes the conversation, replies, reads the shopper's answer and
 hands back; the bot answers again. Also: an explicit request over REST with polling for the
-agent's words, and a desk that is down (the request is queued and reaches the desk later).
+agent's words, a desk that is down (the request is queued and reaches the desk later), and keyboard
+noise, which never takes an agent's time while real requests not understood do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import Stack
-from tests.e2e.conversation import Conversation
+from tests.e2e.conversation import Conversation, stored_tracker
 from tests.e2e.socketio_client import texts, widget_client
 
 WAIT_S = 30.0
@@ -150,3 +151,23 @@ def test_desk_down_queues_the_handoff_and_delivers_it_later(stack: Stack) -> Non
     agent = DeskAgent(stack)
     ticket = agent.ticket_for(shopper.sender)  # the action server's outbox retried until the desk was back
     assert ticket["reason"] == "explicit_request"
+
+
+def actions_run(stack: Stack, sender: str) -> list[str]:
+    return [e["name"] for e in stored_tracker(stack, sender)["events"] if e["event"] == "action"]
+
+
+def test_keyboard_noise_is_not_handed_to_a_person_but_requests_not_understood_are(stack: Stack) -> None:
+    """Issue 12: three lines of noise were handed to an agent. Noise is marked by the NLU (nlu/noise_detector.py)."""
+    noisy = Conversation(stack.rasa_url)
+    for line in ("asdkjh qwe", "blorp", "zzzz", "qwertyuiop"):
+        assert "colleague" not in noisy.say(line)
+    assert "action_handoff" not in actions_run(stack, noisy.sender)
+
+    stuck = Conversation(stack.rasa_url)
+    replies = [stuck.say(text) for text in ("can I get it engraved", "asdkjh", "is your warehouse open on sundays")]
+    assert not any("colleague" in reply for reply in replies[:2])
+    assert "Would you like me to pass you to a colleague?" in replies[2]  # the noise did not reset the run
+    assert "action_handoff" not in actions_run(stack, stuck.sender)
+    stuck.say("how tall is your CEO")  # the third real request not understood
+    assert "action_handoff" in actions_run(stack, stuck.sender)

@@ -40,9 +40,12 @@ def policy(tmp_path: Path) -> HandoffPolicy:
     )
 
 
-def said(text: str, intent: str = "track_order", negative: float = 0.0) -> UserUttered:
+def said(text: str, intent: str = "track_order", negative: float = 0.0, noise: bool = False) -> UserUttered:
     sentiment = {"label": "negative", "score": -negative, "probabilities": {"negative": negative}}
-    return UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data={"sentiment": sentiment})
+    parse_data: dict[str, Any] = {"sentiment": sentiment}
+    if noise:  # as nlu/noise_detector.py marks keyboard noise
+        parse_data["noise"] = {"noise": True, "words": 1, "known_words": 0}
+    return UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data=parse_data)
 
 
 def tracker(*events: Event) -> DialogueStateTracker:
@@ -107,9 +110,20 @@ def test_no_deescalation_while_a_form_is_asking(policy: HandoffPolicy) -> None:
     assert predicted(policy, conversation) is None
 
 
+def test_three_lines_of_keyboard_noise_do_not_hand_off(policy: HandoffPolicy) -> None:
+    events: list[Any] = []
+    for text in ("asdkjh qwe", "blorp", "zzzz"):
+        events += [
+            said(text, "nlu_fallback", negative=0.98, noise=True),
+            ActionExecuted("action_fallback_rephrase"),
+            ActionExecuted("action_listen"),
+        ]
+    assert predicted(policy, tracker(*events[:-2])) != "action_handoff"
+
+
 def test_three_messages_not_understood_hand_off(policy: HandoffPolicy) -> None:
     events: list[Any] = []
-    for text in ("blorf", "zzqx plonk", "grnf"):
+    for text in ("can I get it engraved", "is your warehouse open on sundays", "do you price match abroad"):
         events += [
             said(text, "nlu_fallback"),
             ActionExecuted("action_fallback_rephrase"),
