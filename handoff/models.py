@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Intege
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OPEN_STATUSES = ("waiting", "held", "follow_up")
+EXTERNAL_REPLY_INDEX = "ux_messages_external_reply"
 QUEUED_STATUSES = ("waiting", "follow_up")
 
 
@@ -47,8 +48,13 @@ class Ticket(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    # The retry loop looks for the few undelivered relays among many delivered messages.
-    __table_args__ = (Index("ix_messages_pending", "delivered", "ticket_id"),)
+    # The retry loop looks for the few undelivered relays among many delivered messages. A reply made in
+    # an external ticket system is stored once even when two deliveries of it race (its id is the
+    # idempotency key); messages without an external id (NULL) are not constrained.
+    __table_args__ = (
+        Index("ix_messages_pending", "delivered", "ticket_id"),
+        Index(EXTERNAL_REPLY_INDEX, "ticket_id", "source", "external_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -16,7 +16,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff.models import OPEN_STATUSES, QUEUED_STATUSES, Agent, AuditEvent, Message, Ticket
+from handoff.models import (
+    EXTERNAL_REPLY_INDEX,
+    OPEN_STATUSES,
+    QUEUED_STATUSES,
+    Agent,
+    AuditEvent,
+    Message,
+    Ticket,
+)
 from service_kit.db import rows_changed
 from service_kit.errors import Invalid, NotFound, Refused
 
@@ -429,19 +437,25 @@ class TicketStore:
     async def add_external_reply(
         self, ticket_id: int, connector: str, external_id: str, text: str, author: str
     ) -> dict | None:
-        """Stores an agent reply made in an external system once; None when it was already stored."""
-        async with self._sessions.begin() as session:
-            seen = await session.scalar(
-                select(Message.id).where(
-                    Message.ticket_id == ticket_id, Message.source == connector, Message.external_id == external_id
+        """Stores an agent reply made in an external system once; None when it was already stored (also
+        when another delivery of it is stored at the same moment: the unique index decides)."""
+        try:
+            async with self._sessions.begin() as session:
+                seen = await session.scalar(
+                    select(Message.id).where(
+                        Message.ticket_id == ticket_id, Message.source == connector, Message.external_id == external_id
+                    )
                 )
-            )
-            if seen is not None:
-                return None
-            message = self._message(ticket_id, "agent", text, author, source=connector, external_id=external_id)
-            session.add(message)
-            await session.flush()
-            return message_dict(message)
+                if seen is not None:
+                    return None
+                message = self._message(ticket_id, "agent", text, author, source=connector, external_id=external_id)
+                session.add(message)
+                await session.flush()
+                return message_dict(message)
+        except IntegrityError as error:
+            if EXTERNAL_REPLY_INDEX not in str(error) and "messages.external_id" not in str(error):
+                raise  # not a second delivery (PostgreSQL names the index, SQLite the columns)
+            return None
 
     # -- agents and audit ----------------------------------------------------------------------
 

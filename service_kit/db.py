@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Delete, MetaData, Update, event
-from sqlalchemy.engine import CursorResult, make_url
+from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -31,9 +31,17 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Metadata is a parameter because each service has its own declarative Base."""
+    """Metadata is a parameter because each service has its own declarative Base. Indexes added to a
+    table after a database was created are created too (``create_all`` skips existing tables)."""
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
+        await connection.run_sync(_create_missing_indexes, metadata)
+
+
+def _create_missing_indexes(connection: Connection, metadata: MetaData) -> None:
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

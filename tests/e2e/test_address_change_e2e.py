@@ -31,6 +31,14 @@ def assert_no_complaint(reply: str) -> None:
     assert not [complaint for complaint in COMPLAINTS if complaint in reply], reply
 
 
+def asked_for_the_new_address(stack: Any, order: dict) -> tuple[Conversation, str]:
+    """A shopper asks to change the address and proves the order by email: the form asks for it."""
+    chat = Conversation(stack.rasa_url)
+    chat.say("I need to change the delivery address of my order")
+    chat.say(order["order_number"])
+    return chat, chat.say(order["email"])
+
+
 def confirm_with_code(stack: Any, chat: Conversation, order: dict) -> str:
     """Says yes, and types the one-time code mailed to the order's email; returns the final reply."""
     asked = time.time() - 1
@@ -40,10 +48,7 @@ def confirm_with_code(stack: Any, chat: Conversation, order: dict) -> str:
 
 def test_a_whole_address_in_one_message_changes_the_order(stack):
     order = stack.order("processing", 3)
-    chat = Conversation(stack.rasa_url)
-    chat.say("I need to change the delivery address of my order")
-    chat.say(order["order_number"])
-    intro = chat.say(order["email"])
+    chat, intro = asked_for_the_new_address(stack, order)
     assert "new address" in intro
     assert_no_complaint(intro)  # the email proves the order; it is no answer to the address question
     question = chat.say("77 Elm Road, Boston, MA 02118")
@@ -83,10 +88,7 @@ def test_a_partial_address_asks_only_for_the_missing_part(stack):
 
 def test_a_question_inside_the_address_form_is_answered_and_the_address_asked_again(stack):
     order = stack.order("packed", 1)
-    chat = Conversation(stack.rasa_url)
-    chat.say("I need to change the delivery address of my order")
-    chat.say(order["order_number"])
-    chat.say(order["email"])
+    chat, _ = asked_for_the_new_address(stack, order)
     answered = chat.say("how long does delivery take?")
     assert_no_complaint(answered)
     # the proven order's delivery date, then the address question again
@@ -101,10 +103,7 @@ def test_a_question_inside_the_address_form_is_answered_and_the_address_asked_ag
 def test_never_mind_inside_the_address_form_stops_it_without_a_complaint(stack):
     order = stack.order("packed", 1)
     before = shipping_address(stack, order["order_number"])
-    chat = Conversation(stack.rasa_url)
-    chat.say("I need to change the delivery address of my order")
-    chat.say(order["order_number"])
-    chat.say(order["email"])
+    chat, _ = asked_for_the_new_address(stack, order)
     stopped = chat.say("never mind")
     assert_no_complaint(stopped)
     assert stopped == texts().all_responses()["utter_ok_stopped"][0]["text"], stopped

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from handoff.db import create_tables
+from handoff.models import EXTERNAL_REPLY_INDEX, Message
 from handoff.store import TicketStore
 from service_kit.db import make_engine, make_sessions
 from service_kit.errors import NotFound, Refused
@@ -153,6 +156,47 @@ async def test_external_replies_are_stored_once_and_refs_are_kept(store: TicketS
     await store.set_external_ref(number, "rt5", {"id": "42", "state": "synced", "error": None})
     assert (await store.external_refs(number))["rt5"]["id"] == "42"
     assert (await store.ticket(number))["external"] == {"rt5": {"id": "42", "state": "synced", "error": None}}
+
+
+async def test_a_reply_delivered_twice_at_once_is_stored_once(store: TicketStore) -> None:
+    """The reply id is the idempotency key: racing deliveries (two desk processes, a retry that
+    crossed the first) both pass the "seen?" check, and the unique index keeps one."""
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    number = ticket["ticket_id"]
+    stored = await asyncio.gather(
+        *(store.add_external_reply(number, "webhook", "r9", "On its way.", "Zoe") for _ in range(6))
+    )
+    assert len([message for message in stored if message is not None]) == 1
+    replies = [m for m in (await store.ticket(number))["messages"] if m["source"] == "webhook"]
+    assert len(replies) == 1
+
+
+async def test_the_database_itself_refuses_a_second_copy_of_a_reply(store: TicketStore) -> None:
+    ticket, _ = await store.open_ticket(fields(), LINES)
+    row = {"ticket_id": ticket["ticket_id"], "role": "agent", "kind": "text", "text": "hi", "author": "Zoe"}
+    row |= {"source": "webhook", "external_id": "r1", "created_at": datetime(2026, 11, 23), "delivered": False}
+    async with store._sessions.begin() as session:
+        session.add(Message(**row))
+    with pytest.raises(IntegrityError, match=r"ux_messages_external_reply|messages\.external_id"):
+        async with store._sessions.begin() as session:
+            session.add(Message(**row))
+    # Messages without an external id are not constrained.
+    async with store._sessions.begin() as session:
+        session.add_all([Message(**(row | {"external_id": None})), Message(**(row | {"external_id": None}))])
+
+
+async def test_a_database_made_before_the_index_gets_it_at_start(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        await create_tables(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"DROP INDEX {EXTERNAL_REPLY_INDEX}"))  # as a database of last month
+        await create_tables(engine)  # the desk starting again
+        async with engine.connect() as connection:
+            indexes = await connection.run_sync(lambda sync: inspect(sync).get_indexes("messages"))
+        assert EXTERNAL_REPLY_INDEX in {index["name"] for index in indexes}
+    finally:
+        await engine.dispose()
 
 
 async def test_audit_trail_records_who_did_what(store: TicketStore) -> None:

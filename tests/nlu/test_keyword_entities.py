@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("rasa")
 
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.entity_normalizer import normalize_entities
 from nlu.keyword_entity_extractor import KeywordEntityExtractor, split_name
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.nlu.shop_trained import trained_and_loaded
 
 
 @pytest.fixture(scope="module")
 def extractor(tmp_path_factory: pytest.TempPathFactory) -> KeywordEntityExtractor:
-    """Trained on the shop's NLU data, stored, and loaded back as the Rasa server does."""
-    storage = LocalModelStorage(tmp_path_factory.mktemp("keywords"))
-    resource = Resource("keywords")
-    context = ExecutionContext(GraphSchema({}), "test")
-    config = KeywordEntityExtractor.get_default_config()
-    trained = KeywordEntityExtractor.create(config, storage, resource, context)
-    trained.train(load_data(str(REPO / "bot" / "data" / "nlu")))
-    return KeywordEntityExtractor.load(config, storage, resource, context)
+    return trained_and_loaded(KeywordEntityExtractor, tmp_path_factory.mktemp("keywords"))
 
 
 def found(extractor: KeywordEntityExtractor, text: str) -> list[tuple[str, str]]:

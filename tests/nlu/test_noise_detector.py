@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("rasa")
 
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.noise_detector import NoiseDetector
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.nlu.shop_trained import trained_and_loaded
 
 
 @pytest.fixture(scope="module")
 def detector(tmp_path_factory: pytest.TempPathFactory) -> NoiseDetector:
-    """Trained on the shop's NLU data, stored, and loaded back as the Rasa server does."""
-    storage = LocalModelStorage(tmp_path_factory.mktemp("noise"))
-    resource = Resource("noise")
-    context = ExecutionContext(GraphSchema({}), "test")
-    NoiseDetector.create({}, storage, resource, context).train(load_data(str(REPO / "bot" / "data" / "nlu")))
-    return NoiseDetector.load({}, storage, resource, context)
+    return trained_and_loaded(NoiseDetector, tmp_path_factory.mktemp("noise"))
 
 
 def verdict(detector: NoiseDetector, text: str) -> dict:
