@@ -59,16 +59,16 @@ class ExternalSync:
         """A desk reply or note: mirrored as an internal comment."""
         self._spawn(self.push(ticket_id))
 
-    def reply_arrived(self, connector: str, external_id: str) -> None:
-        """A connector was told of a new reply (the webhook's inbound route): relay it now, not next round."""
-        self._spawn(self._pull_now(connector, external_id))
-
-    async def _pull_now(self, name: str, external_id: str) -> None:
+    async def reply_arrived(self, name: str, external_id: str) -> int:
+        """A connector was told of a new reply (the webhook's inbound route): store and relay it now, not
+        next round. Awaited by the caller, so it can acknowledge only what is stored; raises if storing fails."""
         connector = next((c for c in self.connectors if c.name == name), None)
+        relayed = 0
         for ticket in await self._store.tickets_to_sync(RESOLVE_WINDOW):
             ref = ticket["external_refs"].get(name) or {}
             if connector is not None and ref.get("id") == external_id and ticket["status"] != "closed":
-                await self._pull(connector, ticket["ticket_id"], ref)
+                relayed += await self._pull(connector, ticket["ticket_id"], ref)
+        return relayed
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         if not self.connectors:

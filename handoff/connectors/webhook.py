@@ -5,7 +5,9 @@ the raw body (`X-Signature-SHA256: t=<unix seconds>,v1=<hex of HMAC("<t>." + bod
 uses) and carrying an `Idempotency-Key` that stays the same across our retries. Inbound: the other system
 POSTs agent replies, signed the same way, to the desk route `POST /connectors/webhook/replies` (mounted by
 handoff/app.py); a signature older than WEBHOOK_TOLERANCE_S or seen before is refused, so a captured
-request cannot be replayed. Accepted replies wait in a ReplyInbox until `replies_since` reads them."""
+request cannot be replayed. A reply is answered 202 only once the desk has stored it in the ticket
+database (the `on_reply` callback), so a desk that dies right after the 202 loses nothing; when storing
+fails the sender gets a 503 and its retry is accepted. The ReplyInbox only bridges to `replies_since`."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Self
 
@@ -95,8 +98,8 @@ class SignatureCheck:
         self._clock = clock
         self._seen: dict[str, float] = {}  # signature -> when it may be forgotten
 
-    def verify(self, body: bytes, header: str | None) -> None:
-        """Raises InboundRejected (401 bad or stale signature, 409 replay)."""
+    def verify(self, body: bytes, header: str | None) -> str:
+        """The accepted signature; raises InboundRejected (401 bad or stale signature, 409 replay)."""
         parsed = parse_signature(header)
         if parsed is None:
             raise InboundRejected(401, "bad_signature", f"{SIGNATURE_HEADER} must be 't=<unix seconds>,v1=<hex>'")
@@ -117,6 +120,11 @@ class SignatureCheck:
         if match in self._seen:
             raise InboundRejected(409, "replayed", "this signature was used before: sign every delivery anew")
         self._seen[match] = timestamp + self._tolerance_s
+        return match
+
+    def release(self, signature: str) -> None:
+        """Forget an accepted signature whose request we could not honour, so its retry is not a replay."""
+        self._seen.pop(signature, None)
 
     def _forget_expired(self, now: float) -> None:
         for signature in [sig for sig, until in self._seen.items() if until < now]:
@@ -126,7 +134,9 @@ class SignatureCheck:
 class ReplyInbox:
     """Agent replies pushed to us, per external ticket, in arrival order, de-duplicated by reply id.
 
-    Process memory only: deploy the desk as one process, or let the other side re-send after a restart."""
+    Process memory only, and that is enough: the inbound route answers 202 after the reply is in the
+    ticket database; the inbox just hands it to `replies_since` (and to the poll round that retries a
+    reply for a ticket whose external id was not stored yet)."""
 
     def __init__(self, max_per_ticket: int = 500) -> None:
         self.max_per_ticket = max_per_ticket
@@ -157,9 +167,16 @@ class InboundRejected(ValueError):
         self.status, self.code = status, code
 
 
-def parse_inbound(check: SignatureCheck, body: bytes, signature: str | None) -> tuple[str, ExternalReply]:
-    """(external id, reply) from a signed `ticket.reply` call; InboundRejected says what is wrong."""
-    check.verify(body, signature)
+@dataclass(frozen=True)
+class InboundReply:
+    external_id: str
+    reply: ExternalReply
+    signature: str  # the accepted signature, released again if the reply cannot be stored
+
+
+def parse_inbound(check: SignatureCheck, body: bytes, signature: str | None) -> InboundReply:
+    """The reply of a signed `ticket.reply` call; InboundRejected says what is wrong."""
+    accepted = check.verify(body, signature)
     try:
         event = json.loads(body)
     except ValueError as exc:
@@ -179,7 +196,8 @@ def parse_inbound(check: SignatureCheck, body: bytes, signature: str | None) -> 
         created_at = parse_timestamp(reply["created_at"]) if reply.get("created_at") else datetime.now(timezone.utc)
     except (TypeError, ValueError) as exc:
         raise InboundRejected(400, "bad_request", f"reply.created_at is not ISO 8601: {exc}") from exc
-    return external_id, ExternalReply(str(reply_id), author[:200], tidy(text)[:MAX_TEXT_CHARS], created_at)
+    reply = ExternalReply(str(reply_id), author[:200], tidy(text)[:MAX_TEXT_CHARS], created_at)
+    return InboundReply(external_id, reply, accepted)
 
 
 class WebhookConnector:
@@ -189,8 +207,8 @@ class WebhookConnector:
         self.settings = settings
         self.inbox = inbox or ReplyInbox()
         self.signatures = SignatureCheck(settings.secret, settings.tolerance_s)
-        # Set by the desk: called with the external id when a reply came in, so it is relayed at once.
-        self.on_reply: Callable[[str], None] | None = None
+        # Set by the desk: stores (and relays) the replies of this external ticket; awaited before the 202.
+        self.on_reply: Callable[[str], Awaitable[object]] | None = None
         # Every event carries an Idempotency-Key, so even POSTs may be retried.
         self.http = JsonHttp("Webhook", settings.url, credentials_hint="WEBHOOK_SECRET", timeout_s=settings.timeout_s)
 
@@ -257,14 +275,22 @@ class WebhookConnector:
         if len(body) > MAX_INBOUND_BYTES:
             return error_response(413, "payload_too_large", f"the body must be at most {MAX_INBOUND_BYTES} bytes")
         try:
-            external_id, reply = parse_inbound(self.signatures, body, request.headers.get(SIGNATURE_HEADER))
+            inbound = parse_inbound(self.signatures, body, request.headers.get(SIGNATURE_HEADER))
         except InboundRejected as exc:
             logger.warning("webhook reply rejected from %s: %s", request.remote, exc)
             return error_response(exc.status, exc.code, str(exc))
-        fresh = self.inbox.add(external_id, reply)
-        logger.info("webhook reply %s for %s (%s)", reply.reply_id, external_id, "new" if fresh else "duplicate")
-        if fresh and self.on_reply is not None:
-            self.on_reply(external_id)
+        fresh = self.inbox.add(inbound.external_id, inbound.reply)
+        logger.info(
+            "webhook reply %s for %s (%s)", inbound.reply.reply_id, inbound.external_id, "new" if fresh else "duplicate"
+        )
+        if self.on_reply is not None:
+            try:
+                # Also for a duplicate: the sender may be retrying after our 503, when storing had failed.
+                await self.on_reply(inbound.external_id)
+            except Exception:
+                logger.exception("webhook reply %s for %s not stored", inbound.reply.reply_id, inbound.external_id)
+                self.signatures.release(inbound.signature)
+                return error_response(503, "unavailable", "the reply could not be stored now: send it again")
         return web.json_response({"accepted": True, "duplicate": not fresh}, status=202)
 
     async def aclose(self) -> None:

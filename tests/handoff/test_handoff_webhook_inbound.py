@@ -81,3 +81,28 @@ async def test_the_route_needs_the_signature_not_a_desk_credential(desk: Desk) -
     unsigned = await desk.client.post(INBOUND_PATH, data=raw, headers={"Content-Type": "application/json"})
     assert unsigned.status == 401
     assert (await desk.client.post("/connectors/rt5/replies", data=raw)).status == 404  # only what is configured
+
+
+async def test_a_reply_is_acknowledged_only_once_stored(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 202 is a promise: if the ticket database cannot take the reply, the sender hears 503 and its
+    retry of the very same request (same signature) is stored, not refused as a replay."""
+    await opened(desk)
+    store = desk.service.store
+    real_add = store.add_external_reply
+
+    async def database_down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(store, "add_external_reply", database_down)
+    raw, headers = signed_reply("r-7", "Refund approved.")
+    refused = await desk.client.post(INBOUND_PATH, data=raw, headers=headers)
+    assert refused.status == 503 and (await refused.json())["error"]["code"] == "unavailable"
+    assert not desk.relay.calls
+
+    monkeypatch.setattr(store, "add_external_reply", real_add)
+    retried = await desk.client.post(INBOUND_PATH, data=raw, headers=headers)
+    assert retried.status == 202, await retried.text()
+    # Stored (and relayed) before the answer, not by a task that might still be running.
+    texts = [m["text"] for m in (await store.ticket(1))["messages"] if m["source"] == "webhook"]
+    assert texts == ["Refund approved."]
+    assert [body["text"] for _, body in desk.relay.calls] == ["Refund approved."]
