@@ -2,6 +2,9 @@
 
 - `action_deescalate`: apologises without arguing, makes a goodwill offer where the operator turned
   it on (the pricing backend's budget decides), and offers a person.
+- `acknowledge_if_upset`: the apology in front of the answer to the first upset message of an order
+  question (the order form asks next, so the policy cannot apologise after the answer); it counts
+  as the de-escalation (contracts/frustration.py), so a second upset message reaches a person.
 - `action_handoff`: sends the desk a ticket with everything an agent needs (transcript, intent and
   entities, order, customer, sentiment history, frustration), then either pauses the bot while an
   agent takes over (`ConversationPaused`), or, outside agent hours, promises a follow-up by email.
@@ -23,7 +26,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import backend
 from actions.identity import app_customer_id, may_see
-from contracts.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode
+from contracts.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode, should_acknowledge
 from contracts.orders import OrderReference
 from contracts.orders_wire import order_reference_to_json
 from contracts.shop_policies import shop_policies
@@ -53,6 +56,20 @@ class ActionDeescalate(Action):
         parts.append(policies.message("deescalate_offer_person"))
         dispatcher.utter_message(text=" ".join(parts))
         return [SlotSet("awaiting_confirmation", HANDOFF_OFFERED)]
+
+
+def acknowledge_if_upset(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str) -> bool:
+    """Opens the reply with an apology (`acknowledge_upset.<topic>`, else `.default`) when the latest
+    message is the episode's first upset one; the caller then serves the request as usual."""
+    if not should_acknowledge(current_episode(tracker.events)):
+        return False
+    policies = shop_policies()
+    try:
+        text = policies.message(f"acknowledge_upset.{topic}")
+    except KeyError:
+        text = policies.message("acknowledge_upset.default")
+    dispatcher.utter_message(text=text)
+    return True
 
 
 async def goodwill_offer(tracker: Tracker) -> str | None:

@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from actions import order_texts as texts
 from actions.addresses import ZIP_CODE
 from actions.backend import orders_client
+from actions.handoff import acknowledge_if_upset
 from actions.identity import VERIFIED_ORDERS_SLOT, app_customer_id, needs_no_proof, verified_orders
 from contracts.shop_policies import shop_policies
 from service_clients.orders import BackendUnavailable, OrderNotFound
@@ -56,13 +57,15 @@ def latest_entity(tracker: Tracker, entity: str) -> str | None:
 
 
 class ActionSetRequest(Action):
-    """Remembers which order question is being asked, so a correction can repeat it."""
+    """Remembers which order question is being asked, so a correction can repeat it; an upset shopper
+    first hears an apology (acknowledge_if_upset), then the form asks its question."""
 
     def name(self) -> str:
         return "action_set_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
+        acknowledge_if_upset(dispatcher, tracker, str(intent or ""))
         return [
             SlotSet("pending_request", intent),
             SlotSet("awaiting_confirmation", None),

@@ -8,9 +8,9 @@ One run prints, side by side:
        caps how many, stratified, default 1000), and
    (b) the `held_out` section of sentiment/data/shop_messages.yml (hand-written, never trained on);
    VADER's label uses the usual compound thresholds: >= 0.05 positive, <= -0.05 negative;
-2. latency per message: p50/p95 of single-message calls through `pipeline(...)` (1 torch thread),
-   of VADER, and, with `--service`, of `POST /score` through a real sentiment service started on a
-   free local port for the run.
+2. latency per message: p50/p95 of single-message calls through the service's scorer (1 torch
+   thread; one encoder pass feeds both heads), of VADER, and, with `--service`, of `POST /score`
+   through a real sentiment service started on a free local port for the run.
 
     .venv-services/bin/python benchmarks/sentiment_accuracy.py                # model in $SENTIMENT_MODEL_DIR
     .venv-services/bin/python benchmarks/sentiment_accuracy.py --model /tmp/m --service --errors
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer = Scorer(model_dir, threads=1)
     vader = vader_classifier()
     latency = {
-        "pipeline, 1 thread": latency_ms(lambda t: scorer.probabilities([t]), texts),
+        "scorer (both heads), 1 thread": latency_ms(lambda t: scorer.probabilities([t]), texts),
         "VADER": latency_ms(lambda t: vader([t]), texts),
     }
     if args.service:

@@ -4,16 +4,24 @@ Pure standard library on purpose: the Rasa process (handoff policy, nlu/handoff_
 action server (ticket priority, sentiment history, actions/handoff.py) both compute the same score
 from the same tracker events, as dicts (`event.as_dict()` in Rasa, `tracker.events` in rasa-sdk).
 
-Every user message gets signals in [0, 1]: negative sentiment (from the sentiment annotator's
-`sentiment` in parse_data), shouting (all caps), piled-up punctuation, profanity, a message the
-assistant did not understand, and asking the same thing again. They combine as a noisy-or into a
-message score; the conversation score accumulates message scores and decays over calm messages:
+Every user message gets signals in [0, 1]: its tone, a message the assistant did not understand,
+and asking the same thing again. The tone is the sentiment service's `frustration` score (tone, not
+topic: a polite problem report is calm, swearing, insults, shouting and sarcasm are not; the
+annotator puts it in parse_data, docs/sentiment.md). When the service gave none (it did not answer
+in time, or an older event), the tone comes from what the message shows itself: negative sentiment,
+shouting (all caps), piled-up punctuation and profanity. They combine as a noisy-or into a message
+score; the conversation score accumulates message scores and decays over calm messages:
 
     message  m = 1 - prod(1 - weight_k * signal_k)
     episode  F = 1 - (1 - decay * F_previous) * (1 - m)
 
 An episode starts at session start, restart, or when an agent hands the conversation back, so a
 handed-back conversation is not handed off again for what was already handled.
+
+The first upset message of an episode is acknowledged by the action that opens an order question
+(ACKNOWLEDGING_ACTIONS; the order form then asks its question, so the policy cannot apologise after
+the answer): the action server and the policy both replay that from the events (`should_acknowledge`),
+and it counts as the de-escalation, so the next upset message reaches a person.
 """
 
 from __future__ import annotations
@@ -41,11 +49,19 @@ NOISE_KEY = "noise"
 EXPLICIT_REQUEST_INTENT = "contact_human_agent"
 # Events after which an earlier frustration no longer counts.
 EPISODE_STARTS = frozenset({"session_started", "restart", "resume"})
-PROFANITY = re.compile(
-    r"\b(fuck\w*|shit\w*|crap\w*|damn\w*|bullshit|wtf|ffs|bloody|bastard\w*|asshole\w*|idiot\w*|stupid|useless|"
-    r"pathetic|scam\w*|rip-?off|ridiculous|joke)\b",
+# Swear words, spelled out or starred ("f***ing", "f…ing"): offensive whatever the message is about,
+# so the sentiment service counts them as frustration on their own (sentiment/frustration.py).
+SWEARING = re.compile(
+    r"(?<!\w)(fuck\w*|f[*…]+\w*|shit\w*|sh[*]+t\w*|crap\w*|goddamn\w*|damn\w*|bullshit|wtf|ffs|bloody|hell|"
+    r"bastard\w*|asshole\w*|arsehole\w*|piss\w*)(?!\w)",
     re.IGNORECASE,
 )
+# Insults: upset in context, but "useless" or "joke" also come up calmly; the tone model weighs them.
+INSULTS = re.compile(r"\b(idiot\w*|stupid|useless|pathetic|scam\w*|rip-?off|ridiculous|joke)\b", re.IGNORECASE)
+# Frustration the sentiment service gives the message itself (parse_data["frustration"]).
+FRUSTRATION_KEY = "frustration"
+# Actions that open with an acknowledgement when the message they answer is the first upset one.
+ACKNOWLEDGING_ACTIONS = frozenset({"action_set_request"})
 PILED_PUNCTUATION = re.compile(r"[!?]{2,}")
 
 
@@ -53,6 +69,7 @@ PILED_PUNCTUATION = re.compile(r"[!?]{2,}")
 class Weights:
     """How much each signal counts; operators tune them in config.yml (HandoffPolicy)."""
 
+    frustration: float = 0.9  # the tone model's score; when there is one, the next four do not count
     negative_sentiment: float = 0.65
     shouting: float = 0.25
     punctuation: float = 0.15
@@ -76,14 +93,25 @@ class MessageSignals:
     repeated: float
     timestamp: float | None = None
     noise: bool = False
+    frustration: float | None = None  # the tone model's score; None when the service gave none
+    frustrated: bool = False  # the tone model's verdict
 
-    def score(self, weights: Weights) -> float:
-        calm = 1.0
-        for weight, signal in (
+    def tone(self, weights: Weights) -> list[tuple[float, float]]:
+        """The tone model's score when there is one (it has seen the words, caps and marks), else
+        the surface cues and topic negativity."""
+        if self.frustration is not None:
+            return [(weights.frustration, self.frustration)]
+        return [
             (weights.negative_sentiment, self.negative),
             (weights.shouting, self.shouting),
             (weights.punctuation, self.punctuation),
             (weights.profanity, self.profanity),
+        ]
+
+    def score(self, weights: Weights) -> float:
+        calm = 1.0
+        for weight, signal in (
+            *self.tone(weights),
             (weights.not_understood, self.not_understood),
             (weights.repeated, self.repeated),
         ):
@@ -127,8 +155,21 @@ def piled_punctuation(text: str) -> float:
     return 1.0 if PILED_PUNCTUATION.search(text) else 0.0
 
 
+def swearing(text: str) -> float:
+    return 1.0 if SWEARING.search(text) else 0.0
+
+
 def profanity(text: str) -> float:
-    return min(1.0, len(PROFANITY.findall(text)) / 1.0)
+    return 1.0 if SWEARING.search(text) or INSULTS.search(text) else 0.0
+
+
+def frustration_of(parse_data: Mapping[str, Any]) -> tuple[float | None, bool]:
+    """(the tone model's frustration score, its verdict); (None, False) when the sentiment service
+    gave none (its fallback, or an event from before it did)."""
+    verdict = parse_data.get(FRUSTRATION_KEY)
+    if not isinstance(verdict, Mapping) or verdict.get("source") != "model":
+        return None, False
+    return _clamp(_number(verdict.get("score"), 0.0)), verdict.get("frustrated") is True
 
 
 def sentiment_of(parse_data: Mapping[str, Any]) -> tuple[float, str, float]:
@@ -166,6 +207,12 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
         # heavy typos scored 0.98 negative): such a message counts as "not understood", and its
         # shouting, punctuation and profanity still count. Commands: see COMMAND_INTENTS.
         negative = 0.0
+    # The tone model counts on messages the NLU did not understand ("are you kidding me? useless" is
+    # the upset shopper this is for): it was trained on gibberish, typos and commands as calm. Text
+    # the noise detector marked has no tone at all.
+    frustration, frustrated = frustration_of(parse_data)
+    if noise and frustration is not None:
+        frustration, frustrated = 0.0, False
     return MessageSignals(
         text=text,
         intent=intent,
@@ -179,7 +226,14 @@ def message_signals(event: Event, earlier: Sequence[MessageSignals]) -> MessageS
         repeated=1.0 if is_repeat(text, intent, earlier) else 0.0,
         timestamp=event.get("timestamp"),
         noise=noise,
+        frustration=frustration,
+        frustrated=frustrated,
     )
+
+
+def should_acknowledge(episode: Episode) -> bool:
+    """The latest message is upset (the tone model says so) and nothing in this episode apologised yet."""
+    return bool(episode.messages) and episode.messages[-1].frustrated and episode.deescalated_at is None
 
 
 def is_noise(parse_data: Mapping[str, Any]) -> bool:
@@ -209,7 +263,10 @@ def current_episode(
                 episode.consecutive_not_understood += 1
             elif not signals.noise:
                 episode.consecutive_not_understood = 0
-        elif kind == "action" and event.get("name") == deescalate_action:
+        elif kind == "action" and (
+            event.get("name") == deescalate_action
+            or (event.get("name") in ACKNOWLEDGING_ACTIONS and should_acknowledge(episode))
+        ):
             episode.deescalated_at = len(episode.messages)
         elif kind == "action" and event.get("name") == handoff_action:
             episode.handed_off = True

@@ -4,10 +4,12 @@ Rules answer the shopper; this policy watches the conversation-level frustration
 (contracts/frustration.py) and steps in at two points:
 
 - after the bot has answered a message (its last action is one that ends a turn in the training
-  data), when frustration is over `deescalate_threshold` and the bot has not de-escalated yet in
-  this episode: `action_deescalate` (apology, a goodwill offer where the operator configured one,
-  and the offer of a person). The shopper's question is answered first, so the apology never
-  replaces the answer.
+  data), when frustration is over `deescalate_threshold` or the message itself is upset (the tone
+  model's `frustrated`), and the bot has not de-escalated yet in this episode: `action_deescalate`
+  (apology, a goodwill offer where the operator configured one, and the offer of a person). The
+  shopper's question is answered first, so the apology never replaces the answer. An order
+  question opens with an apology instead (contracts/frustration.py, ACKNOWLEDGING_ACTIONS), which
+  counts as the de-escalation.
 - right after a shopper message, when frustration is still over `handoff_threshold` on a later
   message after the de-escalation and that message is itself upset (its own score at least
   `continuing_message_score`: a shopper who calmed down is not handed off), or after
@@ -137,7 +139,7 @@ class HandoffPolicy(Policy):
             latest in self.turn_ending_actions
             and tracker.active_loop_name is None
             and episode.deescalated_at is None
-            and episode.frustration >= self.config["deescalate_threshold"]
+            and (episode.frustration >= self.config["deescalate_threshold"] or episode.messages[-1].frustrated)
         ):
             logger.info("de-escalating with %s (frustration %.2f)", tracker.sender_id, episode.frustration)
             return DEESCALATE_ACTION

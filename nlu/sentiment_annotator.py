@@ -2,15 +2,18 @@
 
 The sentiment model needs torch, which the Rasa venv does not have, so the model runs in its own
 process (`python -m sentiment`, see docs/sentiment.md) and this component asks it over HTTP. It
-sets `message.set("sentiment", {...}, add_to_output=True)`, so the result is in /model/parse and
-in every UserUttered event's parse_data in the tracker:
+sets `sentiment` (the topic's polarity) and `frustration` (the tone: a polite problem report is
+negative but not frustrated) with add_to_output, so both are in /model/parse and in every
+UserUttered event's parse_data in the tracker:
 
-    {"label": "negative|neutral|positive", "score": -1..1, "probabilities": {...},
-     "signals": {...}, "source": "model"}
+    "sentiment": {"label": "negative|neutral|positive", "score": -1..1, "probabilities": {...},
+                  "signals": {...}, "source": "model"}
+    "frustration": {"score": 0..1, "frustrated": bool, "source": "model"}
 
 The whole call has a hard deadline (`timeout_s`, default 0.3 s): Rasa runs the NLU graph
 synchronously, so a slow sentiment service must not hold the turn up. On timeout, error or a bad
-reply the message gets a neutral result with `"source": "fallback"` and a `"reason"`, and a warning
+reply the message gets a neutral sentiment and `{"score": 0.0, "frustrated": false}`, both with
+`"source": "fallback"` (the sentiment also with a `"reason"`), and a warning
 is logged at most once per `warn_interval_s` (with the number of failures since the last one).
 Nothing is called during training. Settings: SENTIMENT_URL (default http://127.0.0.1:8105) and
 SENTIMENT_API_TOKEN from the environment, or `url` / `timeout_s` in config.yml.
@@ -40,6 +43,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 SENTIMENT = "sentiment"
+FRUSTRATION = "frustration"  # contracts/frustration.py reads it (FRUSTRATION_KEY)
 LABELS = ("negative", "neutral", "positive")
 DEFAULT_URL = "http://127.0.0.1:8105"
 MAX_CHARS = 4000  # the service refuses longer texts; the start carries the tone anyway
@@ -61,8 +65,11 @@ def fallback(reason: str) -> dict[str, Any]:
     }
 
 
-def parse_reply(body: bytes) -> dict[str, Any]:
-    """The service's JSON, checked; ValueError when it is not a sentiment result."""
+FRUSTRATION_FALLBACK = {"score": 0.0, "frustrated": False, "source": "fallback"}
+
+
+def parse_reply(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(sentiment, frustration) from the service's JSON, checked; ValueError when it is not a result."""
     data = json.loads(body)
     if not isinstance(data, dict) or data.get("label") not in LABELS:
         raise ValueError("reply has no valid label")
@@ -71,13 +78,23 @@ def parse_reply(body: bytes) -> dict[str, Any]:
         raise ValueError("score out of range")
     probabilities = data.get("probabilities")
     signals = data.get("signals")
-    return {
+    sentiment = {
         "label": data["label"],
         "score": score,
         "probabilities": probabilities if isinstance(probabilities, dict) else {},
         "signals": signals if isinstance(signals, dict) else {},
         "source": "model",
     }
+    return sentiment, parse_frustration(data.get(FRUSTRATION))
+
+
+def parse_frustration(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("frustrated"), bool):
+        raise ValueError("reply has no valid frustration")
+    score = float(value.get("score", -1.0))
+    if not 0.0 <= score <= 1.0:
+        raise ValueError("frustration score out of range")
+    return {"score": score, "frustrated": value["frustrated"], "source": "model"}
 
 
 class _WarningLimiter:
@@ -133,7 +150,7 @@ class SentimentAnnotator(GraphComponent):
         if float(config.get("timeout_s", 0.3)) <= 0:
             raise ValueError("timeout_s must be > 0")
 
-    def _request(self, text: str) -> dict[str, Any]:
+    def _request(self, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
         request = urllib.request.Request(
             self.url,
             data=json.dumps({"text": text[:MAX_CHARS]}).encode(),
@@ -143,8 +160,9 @@ class SentimentAnnotator(GraphComponent):
         with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
             return parse_reply(response.read())
 
-    def annotate(self, text: str) -> dict[str, Any]:
-        """The service's result for `text`, or the fallback; never raises, never exceeds timeout_s by much."""
+    def annotate(self, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(sentiment, frustration) for `text` from the service, or the fallbacks; never raises, never
+        exceeds timeout_s by much."""
         future = _POOL.submit(self._request, text)
         try:
             return future.result(timeout=self.timeout_s)
@@ -157,13 +175,15 @@ class SentimentAnnotator(GraphComponent):
         except (ValueError, TypeError) as error:
             reason = f"bad reply: {error}"
         self._limiter.warn("sentiment service %s failed (%s); using neutral", self.url, reason)
-        return fallback(reason)
+        return fallback(reason), dict(FRUSTRATION_FALLBACK)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str) and text.strip():
-                message.set(SENTIMENT, self.annotate(text), add_to_output=True)
+                sentiment, frustration = self.annotate(text)
+                message.set(SENTIMENT, sentiment, add_to_output=True)
+                message.set(FRUSTRATION, frustration, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

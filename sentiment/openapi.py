@@ -10,13 +10,12 @@ from functools import partial
 from typing import Any
 
 from sentiment.data import LABELS
+from sentiment.frustration import THRESHOLD
 from service_kit import openapi as common
-from service_kit.openapi import ERROR_SCHEMA, obj, ref
+from service_kit.openapi import ERROR_SCHEMA, NOT_BLANK_PATTERN, obj, ref
 
-# "Not blank": one character that is not whitespace as Python's str.isspace() sees it. Spelled out,
-# because `\S` means different things to Python (which counts \x1c-\x1f as space) and to the
-# ECMA 262 regexes of JSON Schema; service.py checks texts with this same pattern.
-TEXT_PATTERN = "[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# service.py checks texts with this same pattern (shared with the other services' specs).
+TEXT_PATTERN = NOT_BLANK_PATTERN
 PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
 
 
@@ -60,6 +59,12 @@ def schemas(max_chars: int, max_batch: int) -> dict[str, Any]:
                         "vader_compound": {"type": "number", "minimum": -1, "maximum": 1},
                     }
                 ),
+                "frustration": obj(
+                    {
+                        "score": {**PROBABILITY, "description": "How upset the tone is (not the topic)"},
+                        "frustrated": {"type": "boolean", "description": f"score >= {THRESHOLD}"},
+                    }
+                ),
             }
         ),
         "BatchScore": obj({"results": {"type": "array", "items": ref("Score")}}),
@@ -85,7 +90,7 @@ def build_spec(max_chars: int, max_batch: int, port: int = 8105) -> dict[str, An
         },
     }
     description = (
-        "Scores shopper messages (negative/neutral/positive) for the Rasa sentiment annotator, "
-        "which asks with a short timeout and falls back to neutral."
+        "Scores shopper messages (negative/neutral/positive, and frustration: tone, not topic) for the "
+        "Rasa sentiment annotator, which asks with a short timeout and falls back to neutral."
     )
     return common.document("Sentiment service", description, port, paths, {"schemas": schemas(max_chars, max_batch)})

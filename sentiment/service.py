@@ -3,13 +3,14 @@
 The Rasa process cannot import torch, so sentiment runs here, behind HTTP, and Rasa's
 nlu/sentiment_annotator.py asks with a short timeout and falls back to neutral. Routes:
 
-- `POST /score {"text": "..."}` -> {"label", "score", "probabilities", "signals"}; `score` is
-  P(positive) - P(negative), in [-1, 1];
+- `POST /score {"text": "..."}` -> {"label", "score", "probabilities", "signals", "frustration"};
+  `score` is P(positive) - P(negative), in [-1, 1]; `frustration` is {"score": 0..1, "frustrated"}:
+  tone, not topic, from a second head on the same encoder pass (sentiment/frustration.py);
 - `POST /score/batch {"texts": [...]}` -> {"results": [...]} (at most MAX_BATCH texts);
 - `GET /health` (no token): whether the model is loaded;
 - `GET /openapi.json` (no token): the OpenAPI 3.1 description (sentiment/openapi.py).
 
-Inference runs in a one-worker executor, off the event loop: a pipeline is not meant to be called
+Inference runs in a one-worker executor, off the event loop: the model is not meant to be called
 from several threads at once, and torch parallelises inside a call (SENTIMENT_THREADS, default 1).
 """
 
@@ -26,7 +27,9 @@ from typing import Any
 
 from aiohttp import web
 
+from sentiment.build import MAX_TOKENS
 from sentiment.data import LABELS
+from sentiment.frustration import FrustrationHead, frustration
 from sentiment.openapi import TEXT_PATTERN, build_spec
 from service_kit.app import MAX_BODY_BYTES
 from service_kit.errors import BadRequest, DomainError, Invalid, Unavailable
@@ -70,7 +73,8 @@ def _vader() -> Any:
 
 
 class Scorer:
-    """The Hugging Face pipeline around the built model, loaded once per process."""
+    """The built model, loaded once per process: one encoder pass per text feeds both heads (the
+    sentiment classifier's own and the frustration head on the same final [CLS] vector)."""
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
         if not (Path(model_dir) / "config.json").is_file():
@@ -80,28 +84,46 @@ class Scorer:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
-        from transformers import pipeline
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         torch.set_num_threads(max(1, threads))
         started = time.perf_counter()
         self.model_dir = Path(model_dir)
         self.threads = threads
-        self._pipeline = pipeline("text-classification", model=str(model_dir), top_k=None, device="cpu")
-        labels = set((self._pipeline.model.config.id2label or {}).values())
-        if labels != set(LABELS):
-            raise ValueError(f"{model_dir} predicts {sorted(labels)}, expected {list(LABELS)}")
+        self._tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        self._model = AutoModelForSequenceClassification.from_pretrained(str(model_dir)).eval()
+        self._labels = [self._model.config.id2label[i] for i in range(self._model.config.num_labels)]
+        if set(self._labels) != set(LABELS):
+            raise ValueError(f"{model_dir} predicts {sorted(self._labels)}, expected {list(LABELS)}")
+        self._frustration = FrustrationHead.load(self.model_dir)
         self.load_seconds = time.perf_counter() - started
 
+    def analyse(self, texts: list[str]) -> tuple[list[dict[str, float]], list[float]]:
+        """(sentiment probabilities, the frustration head's P(frustrated)) per text, one encoder pass.
+        Texts go through one at a time, as `pipeline(...)` does: no padding, so a text scores the
+        same alone or in a batch."""
+        import torch
+
+        probabilities: list[dict[str, float]] = []
+        cls = []
+        with torch.inference_mode():
+            for text in texts:
+                encoded = self._tokenizer(text, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+                output = self._model(**encoded, output_hidden_states=True)
+                row = output.logits[0].softmax(-1)
+                probabilities.append({label: float(p) for label, p in zip(self._labels, row, strict=True)})
+                cls.append(output.hidden_states[-1][:, 0])
+        return probabilities, self._frustration.probabilities(torch.cat(cls)) if cls else []
+
     def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
-        # With top_k=None a list of {label, score} per text; transformers types the call for top_k=1 only.
-        raw: list[list[dict[str, Any]]] = self._pipeline(texts, truncation=True)  # type: ignore[assignment]
-        return [{item["label"]: float(item["score"]) for item in row} for row in raw]
+        return self.analyse(texts)[0]
 
     def score(self, texts: list[str]) -> list[dict[str, Any]]:
-        return [result(text, probs) for text, probs in zip(texts, self.probabilities(texts), strict=True)]
+        probabilities, frustrated = self.analyse(texts)
+        return [result(text, probs, head) for text, probs, head in zip(texts, probabilities, frustrated, strict=True)]
 
 
-def result(text: str, probabilities: dict[str, float]) -> dict[str, Any]:
+def result(text: str, probabilities: dict[str, float], frustration_probability: float) -> dict[str, Any]:
     """The reply for one text; the label is the most probable class."""
     label = max(LABELS, key=lambda name: probabilities.get(name, 0.0))
     return {
@@ -109,6 +131,7 @@ def result(text: str, probabilities: dict[str, float]) -> dict[str, Any]:
         "score": round(probabilities.get("positive", 0.0) - probabilities.get("negative", 0.0), 4),
         "probabilities": {name: round(probabilities.get(name, 0.0), 4) for name in LABELS},
         "signals": signals(text),
+        "frustration": frustration(text, frustration_probability),
     }
 
 

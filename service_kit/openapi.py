@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# "Not blank": one character that is not whitespace as Python's str.isspace() sees it (what the services'
+# `.strip()` removes). Spelled out, because `\S` means different things to Python (which counts
+# \x1c-\x1f as space) and to the ECMA 262 regexes of JSON Schema.
+NOT_BLANK_PATTERN = "[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}

@@ -19,6 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import backend
 from actions.handoff import HANDOFF_OFFERED, ActionDeescalate, ActionHandoff, handoff_request
 from actions.handoff_outbox import HandoffOutbox
+from actions.order_form import ActionSetRequest
+from contracts.shop_policies import shop_policies
 from service_clients.handoff import HandoffClient
 
 
@@ -249,3 +251,32 @@ async def test_the_retry_loop_runs_without_a_new_hand_off(aiohttp_server, tmp_pa
         await asyncio.sleep(0.05)
     assert [r["conversation_id"] for r in desk.requests] == ["queued-later"] and outbox.pending() == []
     await client.close()
+
+
+def upset(text: str, intent: str, frustration: float) -> dict[str, Any]:
+    verdict = {"score": frustration, "frustrated": frustration >= 0.5, "source": "model"}
+    parse = {"intent": {"name": intent}, "entities": [], "frustration": verdict}
+    return {"event": "user", "text": text, "parse_data": parse}
+
+
+async def test_an_upset_order_question_opens_with_an_apology_then_the_form_asks(tracker_factory) -> None:
+    text = "my fucking package never arrived and nobody answers"
+    dispatcher = CollectingDispatcher()
+    events = await ActionSetRequest().run(
+        dispatcher, tracker_factory(text, "track_order", events=[upset(text, "track_order", 0.99)]), {}
+    )
+    assert [m["text"] for m in dispatcher.messages] == [shop_policies().message("acknowledge_upset.track_order")]
+    assert "parcel" in dispatcher.messages[0]["text"] and "sorry" in dispatcher.messages[0]["text"].lower()
+    assert {"event": "slot", "timestamp": None, "name": "pending_request", "value": "track_order"} in events
+
+
+async def test_only_the_first_upset_message_gets_the_apology_and_calm_ones_none(tracker_factory) -> None:
+    first = upset("where is my damn refund", "get_invoice", 0.99)
+    dispatcher = CollectingDispatcher()
+    await ActionSetRequest().run(dispatcher, tracker_factory("x", "get_invoice", events=[first]), {})
+    assert [m["text"] for m in dispatcher.messages] == [shop_policies().message("acknowledge_upset.default")]
+    second = [first, {"event": "action", "name": "action_set_request"}, upset("and the invoice???", "get_invoice", 0.9)]
+    for events in (second, [upset("where is my parcel?", "track_order", 0.04)]):
+        dispatcher = CollectingDispatcher()
+        await ActionSetRequest().run(dispatcher, tracker_factory("x", "track_order", events=events), {})
+        assert dispatcher.messages == []

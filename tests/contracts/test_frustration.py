@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from contracts.frustration import Weights, current_episode, profanity, shouting
+from contracts.frustration import Weights, current_episode, profanity, should_acknowledge, shouting, swearing
 
 
 def user(text: str, intent: str = "track_order", negative: float | None = None, ts: float = 0.0) -> dict[str, Any]:
@@ -114,3 +114,59 @@ def test_sentiment_of_a_message_that_was_not_understood_does_not_count() -> None
     gibberish = current_episode([user("blorf snickety wub", "nlu_fallback", negative=0.98)])
     assert gibberish.messages[0].negative == 0.0
     assert gibberish.frustration == pytest.approx(0.35)  # only "not understood"
+
+
+def toned(text: str, score: float, intent: str = "track_order", negative: float = 0.0) -> dict[str, Any]:
+    """A message as the sentiment annotator leaves it: topic sentiment and the tone model's frustration."""
+    event = user(text, intent, negative=negative)
+    event["parse_data"]["frustration"] = {"score": score, "frustrated": score >= 0.5, "source": "model"}
+    return event
+
+
+def test_tone_not_topic_when_the_model_gave_a_frustration() -> None:
+    polite = current_episode(
+        [toned("I have an issue paying with card and I would like to report it", 0.02, negative=0.9)]
+    )
+    assert polite.frustration < 0.05  # the topic is negative, the tone is calm
+    upset = current_episode([toned("are you kidding me? useless", 0.98, "nlu_fallback", negative=0.0)])
+    assert upset.frustration >= 0.6  # understood or not, the tone counts
+    assert upset.messages[0].frustrated
+
+
+def test_the_model_tone_replaces_the_surface_cues_but_a_fallback_does_not() -> None:
+    calm_caps = current_episode([toned("IS THE KETTLE IN STOCK", 0.1)])
+    assert calm_caps.frustration == pytest.approx(0.9 * 0.1)  # shouting is not counted twice
+    fallback = user("WHERE IS MY ORDER??? THIS IS RIDICULOUS", negative=0.0)
+    fallback["parse_data"]["frustration"] = {"score": 0.0, "frustrated": False, "source": "fallback"}
+    episode = current_episode([fallback])
+    assert episode.messages[0].frustration is None and episode.frustration > 0.5  # cues still speak
+
+
+def test_keyboard_noise_has_no_tone() -> None:
+    event = toned("asdkjh qwe", 0.9, "nlu_fallback")
+    event["parse_data"]["noise"] = {"noise": True, "words": 2, "known_words": 0}
+    assert current_episode([event]).frustration == 0.0
+
+
+def test_the_first_upset_order_question_is_acknowledged_once_and_that_counts_as_deescalation() -> None:
+    first = [toned("my fucking package never arrived and nobody answers", 0.99)]
+    assert should_acknowledge(current_episode(first))
+    acknowledged = [*first, action("action_set_request"), action("order_access_form")]
+    episode = current_episode(acknowledged)
+    assert episode.deescalated_at == 1 and not should_acknowledge(episode)
+    again = current_episode([*acknowledged, toned("where is my order then??", 0.9), action("action_set_request")])
+    assert again.deescalated_at == 1  # the second upset message is for the policy, not another apology
+    calm = current_episode([toned("where is my parcel?", 0.03), action("action_set_request")])
+    assert calm.deescalated_at is None
+
+
+@pytest.mark.parametrize(
+    "text", ["where the f***ing hell is it", "my f…ing package", "goddamn website", "what a load of crap", "WTF"]
+)
+def test_swearing_spelled_out_or_starred(text: str) -> None:
+    assert swearing(text) == 1.0
+
+
+@pytest.mark.parametrize("text", ["hello there", "the shell of the case cracked", "class A", "scrap the order"])
+def test_no_swearing_inside_other_words(text: str) -> None:
+    assert swearing(text) == 0.0

@@ -1,6 +1,7 @@
 """SentimentAnnotator's own logic against a real little HTTP server that plays the sentiment service:
-a good reply is set on the message, and timeouts, errors, refused connections and malformed replies
-give the neutral fallback quickly, with rate-limited warnings. (The real service is tested in
+a good reply's sentiment and frustration are set on the message, and timeouts, errors, refused
+connections and malformed replies give the neutral, not-frustrated fallback quickly, with
+rate-limited warnings. (The real service is tested in
 tests/sentiment.) Run with the Rasa venv: .venv-rasa/bin/python -m pytest tests/nlu/test_sentiment_annotator.py"""
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.sentiment_annotator import SentimentAnnotator, fallback
+from nlu.sentiment_annotator import FRUSTRATION_FALLBACK, SentimentAnnotator, fallback
 
 TOKEN = "test-token"
-GOOD = {
+SENTIMENT = {
     "label": "negative",
     "score": -0.91,
     "probabilities": {"negative": 0.93, "neutral": 0.05, "positive": 0.02},
     "signals": {"caps_ratio": 0.9},
 }
+FRUSTRATION = {"score": 0.97, "frustrated": True}
+GOOD = {**SENTIMENT, "frustration": FRUSTRATION}
 
 
 class FakeService(BaseHTTPRequestHandler):
@@ -45,6 +48,10 @@ class FakeService(BaseHTTPRequestHandler):
             self._send(200, b"<html>not json</html>")
         elif mode == "bad_label":
             self._send(200, json.dumps({**GOOD, "label": "furious"}).encode())
+        elif mode == "no_frustration":
+            self._send(200, json.dumps(SENTIMENT).encode())
+        elif mode == "bad_frustration":
+            self._send(200, json.dumps({**GOOD, "frustration": {"score": 1.5, "frustrated": True}}).encode())
         elif self.headers.get("Authorization") != f"Bearer {TOKEN}":
             self._send(401, b'{"error": {"code": "unauthorized", "message": "token"}}')
         else:
@@ -88,7 +95,8 @@ def parse(component: SentimentAnnotator, text: str) -> dict[str, Any]:
 
 def test_good_reply_is_set_on_the_message_and_in_the_output(service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     output = parse(annotator(service.url, monkeypatch), "WHERE IS MY ORDER???")
-    assert output["sentiment"] == {**GOOD, "source": "model"}
+    assert output["sentiment"] == {**SENTIMENT, "source": "model"}
+    assert output["frustration"] == {**FRUSTRATION, "source": "model"}
     assert service.requests == [{"path": "/score", "auth": f"Bearer {TOKEN}", "body": {"text": "WHERE IS MY ORDER???"}}]
 
 
@@ -106,22 +114,32 @@ def test_slow_service_times_out_to_neutral_fallback_within_the_deadline(
     service.mode = "slow"
     component = annotator(service.url, monkeypatch, timeout_s=0.2)
     started = time.perf_counter()
-    sentiment = parse(component, "I am furious")["sentiment"]
+    output = parse(component, "I am furious")
     elapsed = time.perf_counter() - started
+    sentiment = output["sentiment"]
     assert sentiment == fallback("timeout")
+    assert output["frustration"] == {"score": 0.0, "frustrated": False, "source": "fallback"}
     assert sentiment["label"] == "neutral" and sentiment["score"] == 0.0
     assert elapsed < 0.5, f"the fallback took {elapsed:.2f} s with a 0.2 s timeout"
 
 
 @pytest.mark.parametrize(
     ("mode", "reason"),
-    [("error", "http 500"), ("garbage", "bad reply"), ("bad_label", "bad reply")],
+    [
+        ("error", "http 500"),
+        ("garbage", "bad reply"),
+        ("bad_label", "bad reply"),
+        ("no_frustration", "bad reply"),
+        ("bad_frustration", "bad reply"),
+    ],
 )
 def test_errors_and_malformed_replies_fall_back(
     service: Any, monkeypatch: pytest.MonkeyPatch, mode: str, reason: str
 ) -> None:
     service.mode = mode
-    sentiment = parse(annotator(service.url, monkeypatch), "thanks")["sentiment"]
+    output = parse(annotator(service.url, monkeypatch), "thanks")
+    sentiment = output["sentiment"]
+    assert output["frustration"] == FRUSTRATION_FALLBACK
     assert sentiment["source"] == "fallback"
     assert sentiment["label"] == "neutral"
     assert sentiment["reason"].startswith(reason)
@@ -233,13 +251,15 @@ async def test_sentiment_reaches_parse_and_the_tracker_in_a_trained_model(
     agent = Agent.load(result.model)
     parsed = await agent.parse_message("where is my order")
     assert parsed["intent"]["name"] == "complain"
-    assert parsed["sentiment"] == {**GOOD, "source": "model"}
+    assert parsed["sentiment"] == {**SENTIMENT, "source": "model"}
+    assert parsed["frustration"] == {**FRUSTRATION, "source": "model"}
 
     await agent.handle_text("where is my order", sender_id="customer-1")
     tracker = await agent.tracker_store.retrieve("customer-1")
     [uttered] = [e for e in tracker.events if isinstance(e, UserUttered)]
     assert uttered.parse_data["sentiment"]["label"] == "negative"
     assert uttered.parse_data["sentiment"]["source"] == "model"
+    assert uttered.parse_data["frustration"] == {**FRUSTRATION, "source": "model"}
 
     service.mode, service.delay = "slow", 3.0
     await agent.handle_text("hello", sender_id="customer-1")
@@ -247,3 +267,4 @@ async def test_sentiment_reaches_parse_and_the_tracker_in_a_trained_model(
     last = [e for e in tracker.events if isinstance(e, UserUttered)][-1]
     assert last.parse_data["sentiment"]["source"] == "fallback"
     assert last.parse_data["sentiment"]["label"] == "neutral"
+    assert last.parse_data["frustration"] == FRUSTRATION_FALLBACK

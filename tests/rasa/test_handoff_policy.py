@@ -40,9 +40,17 @@ def policy(tmp_path: Path) -> HandoffPolicy:
     )
 
 
-def said(text: str, intent: str = "track_order", negative: float = 0.0, noise: bool = False) -> UserUttered:
+def said(
+    text: str,
+    intent: str = "track_order",
+    negative: float = 0.0,
+    noise: bool = False,
+    frustration: float | None = None,
+) -> UserUttered:
     sentiment = {"label": "negative", "score": -negative, "probabilities": {"negative": negative}}
     parse_data: dict[str, Any] = {"sentiment": sentiment}
+    if frustration is not None:  # as nlu/sentiment_annotator.py sets the tone model's verdict
+        parse_data["frustration"] = {"score": frustration, "frustrated": frustration >= 0.5, "source": "model"}
     if noise:  # as nlu/noise_detector.py marks keyboard noise
         parse_data["noise"] = {"noise": True, "words": 1, "known_words": 0}
     return UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data=parse_data)
@@ -157,3 +165,43 @@ def test_the_first_message_after_a_hand_back_is_answered_normally(policy: Handof
         said("what payment methods do you take?", "check_payment_methods"),
     )
     assert predicted(policy, conversation) is None  # not "listen" because action_handoff came last
+
+
+def test_a_polite_problem_report_is_not_deescalated_whatever_its_topic(policy: HandoffPolicy) -> None:
+    report = said("I have an issue paying with card and I would like to report it", negative=0.95, frustration=0.02)
+    conversation = tracker(report, ActionExecuted("action_answer_policy"))
+    assert predicted(policy, conversation) is None
+
+
+def test_an_upset_message_is_deescalated_even_below_the_threshold(policy: HandoffPolicy) -> None:
+    conversation = tracker(
+        said("Still waiting. Great service.", frustration=0.55), ActionExecuted("action_answer_policy")
+    )
+    assert predicted(policy, conversation) == "action_deescalate"
+
+
+def test_two_upset_messages_in_an_order_form_reach_a_person(policy: HandoffPolicy) -> None:
+    """Issue 12: the first was asked for its order number, the second got "Sorry, I didn't quite get that"."""
+    conversation = tracker(
+        said("my fucking package never arrived and nobody answers", frustration=0.99),
+        ActionExecuted("action_set_request"),  # opens with the apology (actions/handoff.py)
+        ActionExecuted("order_access_form"),
+        ActiveLoop("order_access_form"),
+        ActionExecuted("action_listen"),
+        said("are you kidding me? useless", "nlu_fallback", frustration=0.97),
+    )
+    prediction = policy.predict_action_probabilities(conversation, DOMAIN)
+    assert predicted(policy, conversation) == "action_handoff"
+    assert prediction.is_no_user_prediction  # before the form's fallback
+
+
+def test_a_calm_answer_in_the_form_after_the_apology_is_left_to_the_form(policy: HandoffPolicy) -> None:
+    conversation = tracker(
+        said("my fucking package never arrived and nobody answers", frustration=0.99),
+        ActionExecuted("action_set_request"),
+        ActionExecuted("order_access_form"),
+        ActiveLoop("order_access_form"),
+        ActionExecuted("action_listen"),
+        said("it's 104532", "inform", frustration=0.03),
+    )
+    assert predicted(policy, conversation) is None

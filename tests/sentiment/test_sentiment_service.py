@@ -52,7 +52,7 @@ async def test_score_angry_calm_and_happy(client: TestClient) -> None:
         assert reply.status == 200
         body = await reply.json()
         assert body["label"] == label, (text, body)
-        assert set(body) == {"label", "score", "probabilities", "signals"}
+        assert set(body) == {"label", "score", "probabilities", "signals", "frustration"}
         assert body["score"] == pytest.approx(
             body["probabilities"]["positive"] - body["probabilities"]["negative"], abs=2e-4
         )
@@ -69,7 +69,22 @@ async def test_batch_matches_single_calls(client: TestClient) -> None:
     for text, result in zip(texts, results, strict=True):
         single = await (await client.post("/score", json={"text": text}, headers=AUTH)).json()
         assert single["label"] == result["label"]
-        assert single["score"] == pytest.approx(result["score"], abs=1e-3)  # padding changes float sums slightly
+        assert single["score"] == pytest.approx(result["score"], abs=1e-3)
+        assert single["frustration"] == pytest.approx(result["frustration"], abs=1e-3)
+
+
+async def test_frustration_is_tone_not_topic(client: TestClient) -> None:
+    """Issue 12: polite problem reports read `negative`; they are not upset shoppers."""
+    calm = [
+        "I have an issue paying with card and I would like to report it",
+        "ask an agent how I could reset my password, please",
+    ]
+    upset = ["my fucking package never arrived and nobody answers", "WHERE IS MY REFUND", "you are useless"]
+    for text in calm + upset:
+        body = await (await client.post("/score", json={"text": text}, headers=AUTH)).json()
+        assert set(body["frustration"]) == {"score", "frustrated"}
+        assert body["frustration"]["frustrated"] is (text in upset), (text, body)
+        assert body["frustration"]["frustrated"] is (body["frustration"]["score"] >= 0.5)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +129,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _annotate_from_rasa_venv(url: str, text: str, timeout_s: float = 2.0) -> dict[str, Any]:
+def _annotate_from_rasa_venv(url: str, text: str, timeout_s: float = 2.0) -> tuple[dict[str, Any], dict[str, Any]]:
     """Runs nlu.sentiment_annotator in the Rasa venv (no torch there), as the Rasa server would."""
     code = (
         "import json, sys; from nlu.sentiment_annotator import SentimentAnnotator as A; "
@@ -126,7 +141,8 @@ def _annotate_from_rasa_venv(url: str, text: str, timeout_s: float = 2.0) -> dic
         [str(RASA_PYTHON), "-c", code, text], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    sentiment, frustration = json.loads(done.stdout.strip().splitlines()[-1])
+    return sentiment, frustration
 
 
 def test_real_service_process_and_the_annotator_with_fallback(model_dir: Path) -> None:
@@ -152,14 +168,16 @@ def test_real_service_process_and_the_annotator_with_fallback(model_dir: Path) -
                 assert time.monotonic() < deadline, "the sentiment service did not come up"
                 time.sleep(0.3)
         assert health["status"] == "ok" and health["threads"] == 1
-        result = _annotate_from_rasa_venv(url, "this is ridiculous, where is my refund???")
+        result, frustration = _annotate_from_rasa_venv(url, "this is fucking ridiculous, where is my refund???")
         assert result["source"] == "model"
         assert result["label"] == "negative" and result["score"] < 0
+        assert frustration["source"] == "model" and frustration["frustrated"] is True
     finally:
         service.terminate()
         service.wait(timeout=20)
-    fallback = _annotate_from_rasa_venv(url, "this is ridiculous, where is my refund???", timeout_s=0.3)
+    fallback, calm = _annotate_from_rasa_venv(url, "this is ridiculous, where is my refund???", timeout_s=0.3)
     assert fallback["source"] == "fallback" and fallback["label"] == "neutral" and fallback["score"] == 0.0
+    assert calm == {"score": 0.0, "frustrated": False, "source": "fallback"}
 
 
 def test_service_refuses_to_start_without_a_model_or_token(tmp_path: Path) -> None:
