@@ -29,7 +29,7 @@ from actions.backend import orders_client
 from actions.handoff import HANDOFF_OFFERED
 from actions.identity import app_customer_id, may_see, needs_no_proof
 from actions.order_form import BACKEND_DOWN, LOCKED_OUT, TOO_MANY_ATTEMPTS
-from actions.products.followup import answer_product_followup, is_product_followup
+from actions.products.followup import answer_product_followup, is_product_followup, search_bare_phrase
 from contracts.orders import Order
 from contracts.shop_policies import shop_policies
 from service_clients.orders import (
@@ -357,7 +357,8 @@ def switch_order(tracker: Tracker) -> list[EventType]:
 
 class ActionHandleInform(Action):
     """A bare value outside a form: an order number starts (or redirects) an order question; a product,
-    size, colour or list pick ("the second one") continues the product conversation."""
+    size, colour or list pick ("the second one") continues the product conversation; a short value the
+    NLU found nothing in ("AURELIA") is searched as a brand or product name."""
 
     def name(self) -> str:
         return "action_handle_inform"
@@ -367,6 +368,9 @@ class ActionHandleInform(Action):
             return switch_order(tracker)
         if is_product_followup(tracker):
             return await answer_product_followup(dispatcher, tracker)
+        searched = await search_bare_phrase(dispatcher, tracker)  # a brand or name the NLU did not tag
+        if searched is not None:
+            return searched
         entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
         if entities & {"email", "postcode"}:
             dispatcher.utter_message(text=texts.details_without_request())

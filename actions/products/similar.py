@@ -4,6 +4,8 @@ successor of a replaced one (REPLACED_BY). Product search and recommendations ha
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rasa_sdk.events import EventType
 
 from actions.products import texts
@@ -66,12 +68,34 @@ class ActionSimilarProducts(ProductAction):
         found = [r.product for r in related if r.product.id != base.id and is_cheaper(r.product, limit_price)]
         if found or not cheaper:
             return found[:MAX_LISTED]
-        # No SIMILAR_TO link is cheaper: search products of the same kind under its price instead.
-        query = base.summary.product_type or base.title
-        result = await turn.client.search(query, k=MAX_LISTED + 1, filters=filters)
-        return [h.product for h in result.hits if h.product.id != base.id and is_cheaper(h.product, limit_price)][
-            :MAX_LISTED
-        ]
+        return await cheaper_of_same_kind(turn, base, filters)
+
+
+async def cheaper_of_same_kind(turn: Turn, base: ProductDetails, filters: ProductFilter) -> list[ProductSummary]:
+    """No SIMILAR_TO link is cheaper: products of the same kind under its price, found by search.
+
+    The same kind is the same category (with its sub-categories), else the same product type: with
+    another shop's catalogue beside this one, "phone case" must not bring up a phone wall plate.
+    Without either, nothing is the same kind."""
+    summary = base.summary
+    category = summary.category_path[-1] if summary.category_path else None
+    if category is None and not summary.product_type:
+        return []
+    result = await turn.client.search(
+        summary.product_type or base.title, k=MAX_LISTED * 2, filters=replace(filters, category=category)
+    )
+    return [
+        h.product
+        for h in result.hits
+        if h.product.id != base.id and is_cheaper(h.product, summary.min_price) and same_kind(h.product, summary)
+    ][:MAX_LISTED]
+
+
+def same_kind(product: ProductSummary, base: ProductSummary) -> bool:
+    """In the base product's category (or one below it); without a category, of the same product type."""
+    if base.category_path:
+        return base.category_path[-1] in product.category_path
+    return product.product_type.strip().lower() == base.product_type.strip().lower()
 
 
 def asks_for_similar(turn: Turn) -> bool:

@@ -21,7 +21,24 @@ LOW_STOCK = 5
 DESCRIPTION_CHARS = 220
 
 
+# Placeholders that hold a list of things ("{products}", "{sizes}"): a reply never shows one empty
+# ("In stock now: ."); the caller must choose another message when there is nothing to list.
+LIST_PLACEHOLDERS = frozenset(
+    {
+        "products", "options", "sizes", "colours", "values", "attributes", "prices", "differences", "items",
+        "reasons", "terms", "steps",
+    }
+)  # fmt: skip
+
+
+class EmptyList(ValueError):
+    """A message would have shown an empty list: a bug in the choice of message."""
+
+
 def _say(key: str, /, **values: object) -> str:
+    empty = sorted(name for name in LIST_PLACEHOLDERS & values.keys() if not str(values[name]).strip())
+    if empty:
+        raise EmptyList(f"{key} with nothing in {', '.join(empty)}")
     return texts().text(key, **values)
 
 
@@ -210,8 +227,15 @@ def no_stock_data(details: ProductDetails) -> str:
     return _say("products.no_stock_data", product=details.title)
 
 
+def in_stock_options(variants: Sequence[Variant]) -> str:
+    """The options of these variants by size and colour, else by their other option values ('Gold',
+    '14 inch'); empty for a product without options (Shopify's single 'Default Title' variant)."""
+    named = [" / ".join(v.option_values) for v in variants if v.option_values]
+    return sizes_and_colours(variants) or join_words(list(dict.fromkeys(named)))
+
+
 def in_stock_overview(details: ProductDetails, in_stock: Sequence[Variant]) -> str:
-    options = sizes_and_colours(in_stock)
+    options = in_stock_options(in_stock)
     total = sum(v.stock for v in in_stock)
     if options:
         return _say("products.in_stock_options", product=details.title, options=options)
@@ -227,17 +251,24 @@ def sold_out(details: ProductDetails, successor: ProductSummary | None = None) -
 def option_not_offered(
     details: ProductDetails, asked: str, offered: tuple[str, Sequence[str]], in_stock: Sequence[Variant]
 ) -> str:
-    """'It comes in sizes S, M and XL' for the option the shopper asked about."""
+    """'It comes in sizes S, M and XL' for the option the shopper asked about; a product without any
+    choice of that option (Shopify's single 'Default Title' variant) says it comes in one size, and
+    whether it is in stock."""
     kind, values = offered
-    comes_in = ""
-    if values and kind == "size":
+    if not values:
+        one = _say("products.one_size" if kind == "size" else "products.one_colour", product=details.title)
+        if not in_stock:
+            return _sentences(one, _say("products.it_is_sold_out"))
+        return _sentences(one, _say("products.it_is_in_stock", stock=stock_note(sum(v.stock for v in in_stock))))
+    if kind == "size":
         comes_in = _say("products.comes_in_sizes", count=len(values), sizes=join_words(list(values)))
-    elif values:
+    else:
         comes_in = _say("products.comes_in", values=join_words(list(values)))
+    options = in_stock_options(in_stock)
     return _sentences(
         _say("products.not_offered", product=details.title, asked=asked),
         comes_in,
-        _say("products.in_stock_now", options=sizes_and_colours(in_stock)) if in_stock else "",
+        _say("products.in_stock_now", options=options) if options else "",
     )
 
 
@@ -255,8 +286,8 @@ def option_in_stock(details: ProductDetails, asked: str, variants: Sequence[Vari
 
 
 def option_sold_out(details: ProductDetails, asked: str, in_stock: Sequence[Variant]) -> str:
-    if in_stock:
-        options = sizes_and_colours(in_stock)
+    options = in_stock_options(in_stock)
+    if options:
         return _say("products.option_sold_out_others", product=details.title, asked=asked, options=options)
     return _say("products.option_sold_out", product=details.title, asked=asked)
 

@@ -25,8 +25,9 @@ from catalogue_files.result import ImportResult
 from knowledge_graph import config
 from knowledge_graph.importers.feed import write_jsonl
 from knowledge_graph.importers.load import FORMATS, guess_format, parse_file
+from knowledge_graph.product_encoder import get_encoder
 from knowledge_graph.product_graph import ProductGraph
-from knowledge_graph.semantic_search import SemanticIndex, get_encoder
+from knowledge_graph.semantic_search import SemanticIndex
 
 MAX_ISSUES_SHOWN = 50
 CHUNK = 1 << 20
@@ -90,7 +91,7 @@ def _chunks(path: Path, bar: tqdm) -> Iterator[bytes]:
 async def import_directly(result: ImportResult, env: dict[str, str]) -> dict[str, Any]:
     store = config.open_store(env)
     directory = config.index_dir(env)
-    index = SemanticIndex.load(directory, get_encoder()) if directory.exists() else SemanticIndex(get_encoder())
+    index = SemanticIndex.open(directory, get_encoder())
     try:
         graph = await ProductGraph.open(store, index, directory)
         with tqdm(total=None, unit=" rows", desc="graph") as bar:

@@ -20,8 +20,9 @@ from backends.recommendations.items import from_catalogue
 from backends.recommendations.settings import Settings
 from backends.recommendations.sources import GraphSource, ItemsUnavailable, source_from_env
 from knowledge_graph.embedded_store import EmbeddedGraphStore
+from knowledge_graph.product_encoder import get_encoder
 from knowledge_graph.product_graph import ProductGraph
-from knowledge_graph.semantic_search import SemanticIndex, get_encoder
+from knowledge_graph.semantic_search import SemanticIndex
 from knowledge_graph.service import GRAPH
 from knowledge_graph.service import create_app as create_graph_app
 from tests.knowledge_graph.sample_shop import shop

@@ -119,11 +119,13 @@ STACK_VARIABLE_PREFIXES = (
 )
 # Built by the setup step (`bot/launcher.py setup`, tests/run_all.py) into the repository's var/.
 SENTIMENT_MODEL = Path(os.environ.get("SENTIMENT_MODEL_DIR", REPO / "var" / "models" / "sentiment"))
+PRODUCT_ENCODERS = Path(os.environ.get("SEMANTIC_MODEL_CACHE", REPO / "var" / "models" / "product-encoder"))
 
 
 # Stacks in the suite and their port offsets (each stack uses offset + 5 … offset + 107):
-# 0 the shared stack, 500 PostgreSQL/Redis/Neo4j (test_production_stores), 700 voice
-# (tests/voice), 900 Request Tracker (test_handoff_external_tickets).
+# 0 the shared stack, 300 bigger catalogues imported (test_product_search_chat_e2e), 500
+# PostgreSQL/Redis/Neo4j (test_production_stores), 700 voice (tests/voice), 900 Request Tracker
+# (test_handoff_external_tickets).
 def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(STACK_VARIABLE_PREFIXES)}
     env.update(
@@ -140,6 +142,7 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         SENTIMENT_PORT=str(BASE_PORT + port_offset + 105),
         HANDOFF_PORT=str(BASE_PORT + port_offset + 106),
         SENTIMENT_MODEL_DIR=str(SENTIMENT_MODEL),
+        SEMANTIC_MODEL_CACHE=str(PRODUCT_ENCODERS),
         HANDOFF_AGENT_HOURS="always",
         HANDOFF_OUTBOX_RETRY_S="1",
         **extra,

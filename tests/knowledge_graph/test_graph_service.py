@@ -15,8 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from contracts.catalogue import ProductFilter
 from knowledge_graph.embedded_store import EmbeddedGraphStore
+from knowledge_graph.product_encoder import get_encoder
 from knowledge_graph.product_graph import ProductGraph
-from knowledge_graph.semantic_search import SemanticIndex, get_encoder
+from knowledge_graph.semantic_search import SemanticIndex
 from knowledge_graph.service import create_app
 from service_clients.catalogue import CatalogueClient, CatalogueUnavailable
 from tests.knowledge_graph.sample_shop import shop

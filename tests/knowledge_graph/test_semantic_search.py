@@ -15,14 +15,13 @@ import numpy as np
 import pytest
 
 from contracts.catalogue import Attribute, Brand, Catalogue, Category, Product, Variant
+from knowledge_graph.hybrid_ranking import DENSE_ONLY
+from knowledge_graph.product_encoder import DIMENSION, ProductEncoder, get_encoder
 from knowledge_graph.search_filters import Filters
 from knowledge_graph.semantic_search import (
-    DIMENSION,
     IndexItem,
-    ProductEncoder,
     SemanticIndex,
     category_path,
-    get_encoder,
     items_from_catalogue,
     product_text,
     search_phrase,
@@ -233,12 +232,19 @@ def test_queries_by_meaning(index: SemanticIndex, query: str, expected: str) -> 
     assert expected in ids(index.search(query, k=2))
 
 
-def test_scores_are_cosine_similarities_best_first(index: SemanticIndex) -> None:
-    hits = index.search("warm jacket", k=10)
+def test_scores_are_cosine_similarities_best_first_by_meaning(index: SemanticIndex, encoder: ProductEncoder) -> None:
+    hits = index.search("warm jacket", k=10, ranking=DENSE_ONLY)
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
     assert all(-1.0 <= s <= 1.0 for s in scores)
     assert len({h.product_id for h in hits}) == 10
+    # Words and meaning together reorder the hits, but each score is still the hit's cosine similarity.
+    query = encoder.encode(["warm jacket"])[0]
+    # Encoded in one call as the index's upsert did: the int8 encoder scales activations per batch,
+    # so the same batch gives the same vectors (tests/knowledge_graph/test_product_encoder.py).
+    vector = dict(zip((item.product_id for item in ITEMS), encoder.encode([item.text for item in ITEMS]), strict=True))
+    for hit in index.search("warm jacket", k=10):
+        assert hit.score == pytest.approx(float(vector[hit.product_id] @ query), abs=1e-4)
 
 
 # --------------------------------------------------------------------------- filters
@@ -455,6 +461,21 @@ def test_load_refuses_an_index_built_with_another_model(index: SemanticIndex, tm
 
     with pytest.raises(ValueError, match="rebuild"):
         SemanticIndex.load(tmp_path, OtherEncoder())  # type: ignore[arg-type]
+
+
+def test_open_gives_an_empty_index_to_rebuild_when_the_saved_one_does_not_fit(
+    index: SemanticIndex, encoder: ProductEncoder, tmp_path: Path
+) -> None:
+    index.save(tmp_path)
+
+    class OtherEncoder:
+        name = "some/other-model"
+        dimension = DIMENSION
+
+    assert len(SemanticIndex.open(tmp_path, encoder)) == len(index)
+    other = SemanticIndex.open(tmp_path, OtherEncoder())  # type: ignore[arg-type]
+    assert len(other) == 0 and isinstance(other.encoder, OtherEncoder)
+    assert len(SemanticIndex.open(tmp_path / "never-saved", encoder)) == 0
 
 
 def test_count_matches_the_filters(index: SemanticIndex) -> None:
