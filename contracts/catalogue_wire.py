@@ -7,6 +7,7 @@ recommendations backend's catalogue reader) decode them back into the same datac
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -78,14 +79,47 @@ def policy_from_json(data: Json) -> Policy:
     return Policy(data["id"], data["title"], data["answer"], tuple(data["topics"]))
 
 
+def _price(query: dict[str, str], name: str) -> float | None:
+    """A price parameter: absent, or a finite number ≥ 0 (ValueError otherwise: "nan" would match nothing)."""
+    if not query.get(name):
+        return None
+    value = float(query[name])
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number of at least 0")
+    return value
+
+
+MAX_NAME_CHARS = 200  # a category or brand named in a filter
+
+
+def _name(query: dict[str, str], name: str) -> str | None:
+    value = query.get(name) or None
+    if value is not None and len(value) > MAX_NAME_CHARS:
+        raise ValueError(f"{name} is longer than {MAX_NAME_CHARS} characters")
+    return value
+
+
+FLAG_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def flag_from_query(query: dict[str, str], name: str) -> bool:
+    """A yes/no parameter: absent is no; anything but true/false, 1/0, yes/no is a ValueError, not a silent no."""
+    value = query.get(name, "").strip().lower()
+    if not value:
+        return False
+    if value not in FLAG_WORDS:
+        raise ValueError(f"{name} must be true or false")
+    return FLAG_WORDS[value]
+
+
 def filter_from_query(query: dict[str, str]) -> ProductFilter:
     """A ProductFilter from URL query parameters; raises ValueError on a bad number."""
     return ProductFilter(
-        category=query.get("category") or None,
-        brand=query.get("brand") or None,
-        max_price=float(query["max_price"]) if query.get("max_price") else None,
-        min_price=float(query["min_price"]) if query.get("min_price") else None,
-        in_stock_only=query.get("in_stock_only", "").lower() in ("1", "true", "yes"),
+        category=_name(query, "category"),
+        brand=_name(query, "brand"),
+        max_price=_price(query, "max_price"),
+        min_price=_price(query, "min_price"),
+        in_stock_only=flag_from_query(query, "in_stock_only"),
     )
 
 
