@@ -231,7 +231,12 @@ def train(env: dict[str, str], force: bool = False) -> Path:
 def build_models(env: dict[str, str]) -> None:
     """Models assembled from packaged parts (nothing downloaded); each step skips when up to date."""
     python = str(REPO / ".venv-services" / "bin" / "python")
-    for step in (["sentiment.build", "--out", env["SENTIMENT_MODEL_DIR"]], ["speech.models", "prepare"]):
+    steps = (
+        ["sentiment.build", "--out", env["SENTIMENT_MODEL_DIR"]],
+        ["speech.models", "prepare"],
+        ["knowledge_graph.product_encoder"],  # the int8 search encoder (docs/knowledge-graph.md)
+    )
+    for step in steps:
         subprocess.run([python, "-m", *step], cwd=REPO, env=env, check=True)
 
 
@@ -267,7 +272,8 @@ def processes(env: dict[str, str]) -> list[Process]:
         ),
         Process(
             "handoff",
-            [services, "-m", "handoff"],
+            # The desk with its privacy API across every store (docs/privacy.md).
+            [services, "-m", "privacy.desk"],
             f"{local}:{env['HANDOFF_PORT']}/health",
         ),
         Process(

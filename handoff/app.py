@@ -32,6 +32,8 @@ from handoff.db import create_tables
 from handoff.hub import Hub
 from handoff.openapi import build_spec
 from handoff.passwords import hash_password
+from handoff.privacy_api import OFFICERS, PRIVACY, SubjectRequests
+from handoff.privacy_api import routes as privacy_routes
 from handoff.relay import RasaRelay
 from handoff.service import HandoffService
 from handoff.sessions import COOKIE, LoginThrottle, SessionCodec
@@ -118,8 +120,10 @@ def create_app(
     env: Mapping[str, str] | None = None,
     now: Callable[[], datetime] | None = None,
     orders: Callable[[], Any] | None = None,
+    privacy: SubjectRequests | None = None,
 ) -> web.Application:
-    """`connectors` None means "from HANDOFF_CONNECTORS"; tests pass their own (or an empty list)."""
+    """`connectors` None means "from HANDOFF_CONNECTORS"; tests pass their own (or an empty list).
+    `privacy` answers the privacy API across every store (`python -m privacy.desk` gives it)."""
     env = os.environ if env is None else env
     connectors = list(connectors_from_env(env) if connectors is None else connectors)
     spec = build_spec(settings.port)
@@ -133,6 +137,10 @@ def create_app(
     app[desk.TRUSTED_PROXIES] = settings.trusted_proxies
     app.add_routes(api_routes)
     app.add_routes(desk.routes)
+    app.add_routes(privacy_routes)
+    app[OFFICERS] = settings.privacy_agents
+    if privacy is not None:
+        app[PRIVACY] = privacy
     app[INBOUND_PATHS] = mount_inbound(app, connectors)
     app.router.add_static("/desk/static/", desk.STATIC_DIR, show_index=False, follow_symlinks=False)
 
@@ -178,6 +186,8 @@ def create_app(
             await app[SERVICE].aclose()
         if ENGINE in app:
             await app[ENGINE].dispose()
+        if PRIVACY in app:
+            await app[PRIVACY].aclose()
 
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)
@@ -185,11 +195,12 @@ def create_app(
     return app
 
 
-def main() -> None:
+def main(privacy: Callable[[], SubjectRequests] | None = None) -> None:
+    """`privacy` builds the privacy API's request handler (see handoff/privacy_api.py)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-        app = create_app(settings)
+        app = create_app(settings, privacy=None if privacy is None else privacy())
     except ValueError as error:
         sys.exit(f"handoff desk: {error}")
     if not os.environ.get("HANDOFF_RELAY_TOKEN"):

@@ -80,6 +80,10 @@ class Settings(ServiceSettings):
     trusted_proxies: Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)] = Field(
         frozenset(), validation_alias="HANDOFF_TRUSTED_PROXIES"
     )
+    # Agents who may export or erase a shopper's data (the desk's privacy API, docs/privacy.md).
+    privacy_agents: Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        frozenset({"admin"}), validation_alias="HANDOFF_PRIVACY_AGENTS"
+    )
 
     @classmethod
     def from_env(

@@ -1,0 +1,17 @@
+"""`python -m privacy.desk`: the handoff desk with its privacy API answered across every store.
+
+The launcher starts the desk this way. The desk (a service) cannot import the other services'
+stores; this entry point, one layer above them, hands it the coordinator instead."""
+
+from __future__ import annotations
+
+from handoff.app import main as desk_main
+from privacy.requests import Stores, SubjectRequests
+
+
+def main() -> None:
+    desk_main(privacy=lambda: SubjectRequests(Stores.from_env()))
+
+
+if __name__ == "__main__":
+    main()

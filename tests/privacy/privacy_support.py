@@ -1,0 +1,45 @@
+"""Test support for privacy requests: every store of the stack, seeded with shoppers, on SQLite files and
+on a throwaway PostgreSQL. conftest.py registers the fixtures; tests import the rest."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from privacy.requests import Stores
+from service_kit.db import make_engine
+from tools.privacy_seed import Shopper, seed
+
+STORES = ("orders", "pricing", "recommendations", "handoff", "tracker")
+SHOPPERS = [Shopper(index) for index in range(1, 6)]
+
+
+def store_urls(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {name: f"sqlite+aiosqlite:///{tmp_path / name}.sqlite" for name in STORES}
+    server = request.getfixturevalue("postgres_server")
+    return {name: server.create_database(name) for name in STORES}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def urls(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    return store_urls(request, tmp_path)
+
+
+@pytest.fixture
+async def stores(urls: dict[str, str], tmp_path: Path) -> AsyncIterator[Stores]:
+    """Seeded with five shoppers: tests ask about shopper 1 and check the others stay as they were."""
+    stores = Stores(
+        orders=make_engine(urls["orders"]),
+        pricing=make_engine(urls["pricing"]),
+        recommendations=make_engine(urls["recommendations"]),
+        handoff=make_engine(urls["handoff"]),
+        tracker=create_async_engine(urls["tracker"]),
+        mail_dir=tmp_path / "mail-outbox",
+    )
+    await seed(stores, SHOPPERS)
+    yield stores
+    await stores.aclose()
