@@ -59,7 +59,7 @@ from sentiment.settings import SentimentSettings
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = 2  # bump when the recipe changes in a way the settings below do not capture
+BUILD_VERSION = 3  # bump when the recipe changes in a way the settings below do not capture
 FINGERPRINT = "fingerprint.json"
 # the recipe itself: editing either file changes the fingerprint, so the model is rebuilt
 RECIPE_FILES = tuple(Path(__file__).resolve().parent / name for name in ("build.py", "data.py", "frustration.py"))
@@ -117,6 +117,19 @@ def is_current(out: Path, expected: dict[str, Any]) -> bool:
         return False
     complete = all((out / name).is_file() for name in ("config.json", "model.safetensors", FRUSTRATION_HEAD))
     return complete and saved.get("inputs") == expected
+
+
+def mask_identifiers(tokenizer: Any) -> Any:
+    """Numbers become "0" and e-mail addresses "email" before anything else reads the text: the tone of
+    "where is order 321231" does not depend on its digits, but the first frustration head had learnt
+    word pieces of some numbers (that message scored 0.74, "... 104532" 0.10). In the normalizer, like
+    the shouting rule, so training and every load of the model see the same masked text."""
+    from tokenizers import Regex, normalizers
+
+    backend = tokenizer.backend_tokenizer
+    rules = [normalizers.Replace(Regex(r"[^\s@]+@[^\s@]+"), " email "), normalizers.Replace(Regex(r"[0-9]+"), "0")]
+    backend.normalizer = normalizers.Sequence([*rules, backend.normalizer])
+    return tokenizer
 
 
 def mark_shouting(tokenizer: Any) -> Any:
@@ -272,7 +285,7 @@ def build(
     if settings.augment:
         shop += augmented(shop)
     examples: list[Example] = tweets + shop
-    tokenizer = mark_shouting(AutoTokenizer.from_pretrained(str(encoder)))
+    tokenizer = mask_identifiers(mark_shouting(AutoTokenizer.from_pretrained(str(encoder))))
     bert = BertModel.from_pretrained(str(encoder)).eval()
     features = encode_cls([e.text for e in examples], tokenizer, bert)
     tone = frustration_examples(shop_file, tone_file)
@@ -317,6 +330,8 @@ def build(
         reloaded = AutoTokenizer.from_pretrained(str(staging))
         if reloaded.tokenize("WHERE IS IT") != tokenizer.tokenize("WHERE IS IT"):
             raise RuntimeError("the saved tokenizer lost its shouting rules")
+        if reloaded.tokenize("order 321231, a@b.com") != reloaded.tokenize("order 0, email"):
+            raise RuntimeError("the saved tokenizer lost its number and e-mail masking")
         (staging / FINGERPRINT).write_text(json.dumps(metadata, indent=2) + "\n")
         if out.exists():
             shutil.rmtree(out)

@@ -4,6 +4,7 @@ beside the model, the cues it is combined with, and the training data's variatio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,14 @@ def test_tone_held_out_messages_are_never_trained_on() -> None:
     # the issue's own examples are measured, not learned
     for text in ("ask an agent how I could reset my password, please", "Still waiting. Great service."):
         assert text.lower() in {e.text.lower() for e in held_out} and text.lower() not in trained
+
+
+def test_numbers_and_email_addresses_do_not_change_the_tone(scorer: Any) -> None:
+    """Masked in the saved tokenizer: which order number or address a shopper types cannot make a plain
+    lookup look upset (an earlier build read "where is order 321231" as frustrated, "... 104532" as calm)."""
+    lookups = ["where is order 321231", "where is order 104532", "where is order 7"]
+    answers = ["wrong1@example.com", "jane.doe+shop@mail.example.org"]
+    for group in (lookups, answers):
+        scores = {result["frustration"]["score"] for result in scorer.score(group)}
+        assert len(scores) == 1, f"{group} scored {scores}"
+    assert not any(result["frustration"]["frustrated"] for result in scorer.score([lookups[0], answers[0]]))
