@@ -60,20 +60,7 @@ CACHE_DIR = VAR_DIR / "bench-cache"
 TOP = 10
 
 
-def without_understanding(ranking: Ranking) -> Ranking:
-    return dataclasses.replace(
-        ranking,
-        measures=False,
-        typos=False,
-        codes=False,
-        title_match=0.0,
-        head_match=0.0,
-        brand_match=0.0,
-        antonym_penalty=0.0,
-    )
-
-
-FUSED = without_understanding(Ranking(fusion="rrf", rrf_k=60.0, dense_weight=1.0))  # the textbook fusion
+FUSED = Ranking(fusion="rrf", rrf_k=60.0, dense_weight=1.0).without_understanding()  # the textbook fusion
 BM25 = dataclasses.replace(FUSED, dense=False)
 DENSE = dataclasses.replace(FUSED, lexical=False)
 FULL = Ranking()
@@ -81,7 +68,7 @@ FULL = Ranking()
 
 def ablation(full: Ranking) -> list[tuple[str, Ranking]]:
     """The rows of the table: the three bases, each rule of query understanding alone, then all of them."""
-    fused = without_understanding(full)  # the tuned fusion weights, no understanding
+    fused = full.without_understanding()  # the tuned fusion weights, no understanding
     rules = {
         "measures": {"measures": True},
         "typos": {"typos": True},

@@ -14,7 +14,7 @@ carrying the opposite of a query word ("interior" for "exterior") moves it down.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["DEFAULT_RANKING", "DENSE_ONLY", "Features", "Ranking", "fuse", "ranked"]
 
@@ -49,6 +49,19 @@ class Ranking:
             or bool(self.head_match)
             or bool(self.brand_match)
             or bool(self.antonym_penalty)
+        )
+
+    def without_understanding(self) -> Ranking:
+        """The same fusion with every query-understanding rule off: the ablation's "fused" row."""
+        return replace(
+            self,
+            measures=False,
+            typos=False,
+            codes=False,
+            title_match=0.0,
+            head_match=0.0,
+            brand_match=0.0,
+            antonym_penalty=0.0,
         )
 
 

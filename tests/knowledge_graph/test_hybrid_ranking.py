@@ -11,16 +11,7 @@ from knowledge_graph.hybrid_ranking import Features, Ranking, fuse, ranked
 from knowledge_graph.semantic_search import IndexItem, SemanticIndex
 from tests.knowledge_graph.word_encoder import WordEncoder
 
-PLAIN = Ranking(
-    dense_weight=1.0,
-    measures=False,
-    typos=False,
-    codes=False,
-    title_match=0.0,
-    head_match=0.0,
-    brand_match=0.0,
-    antonym_penalty=0.0,
-)
+PLAIN = Ranking(dense_weight=1.0).without_understanding()
 
 
 def order(pairs: list[tuple[int, float]]) -> list[int]:
