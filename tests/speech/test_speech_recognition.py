@@ -217,14 +217,23 @@ def test_speech_the_vad_scores_late_is_not_trimmed(recognizers):
 def test_a_spoken_list_reaches_whisper_whole(model, recognizers):
     """Silero VAD scored whole seconds of this list (Piper, over the 8 kHz line) as non-speech, and
     faster-whisper's vad_filter cut them out: "We accept, be, and Google Pay" in about one take in
-    three. The VAD now only trims the silence around the speech. Piper varies between takes: eight."""
+    three. The VAD now only trims the silence around the speech. Piper varies between takes: eight.
+
+    Wholeness is what is checked: the span keeps every sound, and Whisper writes as many words as were
+    spoken. Which words it hears is the word-error benchmark's job (benchmarks/speech_quality.py): base
+    hears "Google Pay" as "viewable pay" in some fresh takes, which said nothing about a cut."""
     piper = load_synthesizer("piper")
+    spoken_words = len(normalize(" ".join(PAYMENT_REPLY)).split())
     for _ in range(8):
         line = b"".join(
             pcm16_to_mulaw((s := piper.synthesize(part)).pcm, s.sample_rate, 8000) for part in PAYMENT_REPLY
         )
-        heard = heard_methods(recognizers[model], mulaw_to_pcm16(line, 8000, SAMPLE_RATE))
-        assert all(method in heard for method in PAYMENT_METHODS), heard
+        pcm = mulaw_to_pcm16(line, 8000, SAMPLE_RATE)
+        loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 655)
+        start, end = speech_span(pcm16_to_float(pcm))
+        assert start <= loud[0] and end > loud[-1], (start, end, loud[0], loud[-1])
+        heard = heard_methods(recognizers[model], pcm)
+        assert heard.startswith("we accept") and len(heard.split()) >= spoken_words - 1, heard
 
 
 def test_the_catalogue_prompt_does_not_turn_an_unsure_question_into_product_names():
