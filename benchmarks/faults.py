@@ -1,4 +1,4 @@
-"""Faults in the middle of conversations: kill -9 of each process in turn, and a frozen backend.
+"""Faults in the middle of conversations: kill -9 of each process in turn, a frozen and a slow backend.
 
 For every process of the stack: a REST shopper starts a conversation that needs it, the process is
 killed with SIGKILL (as a crash would), and the next message is sent at once. Measured and checked:
@@ -10,10 +10,13 @@ killed with SIGKILL (as a crash would), and the next message is sent at once. Me
   shopper sent, once and in order (benchmarks/shoppers.py).
 
 A frozen backend (SIGSTOP: accepts connections, never answers) must cost the shopper at most the
-client timeout (ORDERS_TIMEOUT_S / KG_TIMEOUT_S, 2 s) plus the turn itself.
+client timeout (ORDERS_TIMEOUT_S / KG_TIMEOUT_S, 2 s) plus the turn itself. A slow backend (slow, not
+frozen: stopped and continued in short cycles, so it runs at a fraction of its speed, as a starved or
+swapping process does) must cost no more: the shopper gets either the normal answer or the clear one.
 
     .venv-services/bin/python benchmarks/faults.py --start default            # every process in turn
     .venv-services/bin/python benchmarks/faults.py --start default --only actions orders
+    .venv-services/bin/python benchmarks/faults.py --start default --only --freeze --slow orders graph  # slow only
     .venv-services/bin/python benchmarks/faults.py --var var                   # a running stack
 
 The CI version is tests/reliability/test_faults.py (action server and orders backend).
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import signal
@@ -30,6 +34,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +67,8 @@ class Fault:
     after: tuple[str, ...]
     after_expect: tuple[str, ...]  # the last answer after the restart contains one of these
     order_status: str | None = "shipped"
+    # After a slow backend gave the normal answer: the turns that ask again (None: `after` as it is).
+    after_answered: tuple[str, ...] | None = None
 
 
 ORDER_BEFORE = ("where is my order?",)
@@ -83,6 +90,7 @@ FAULTS = {
             (ORDERS_DOWN,),
             ("where is my order?", "{order.number}", "{order.email}"),
             ("{order.number}",),
+            after_answered=("where is my order?", "{order.number}"),  # ownership already proven
         ),
         Fault(
             "graph",
@@ -91,6 +99,8 @@ FAULTS = {
             (CATALOGUE_DOWN,),
             ("does the Ocean Blue Shirt come in large?",),
             ("Ocean Blue Shirt",),
+            # The same question twice after an answer reads as the bot failing: a person is asked for.
+            after_answered=("does the Ocean Blue Shirt come in small?",),
         ),
         Fault(
             "rasa",
@@ -151,7 +161,31 @@ FAULTS = {
         ),
     )
 }
-FREEZES = {"orders": FAULTS["orders"], "graph": FAULTS["graph"]}
+BACKEND_FAULTS = {"orders": FAULTS["orders"], "graph": FAULTS["graph"]}
+KILL, FREEZE, SLOW = "kill -9", "SIGSTOP", "slowed"
+SLOW_SHARES = (0.5, 0.1)  # the share of time a slowed backend may run: half speed, a tenth
+THROTTLE_PERIOD_S = 0.1  # one stop/continue cycle: every request waits up to this long, and more
+
+
+@contextlib.asynccontextmanager
+async def throttled(pid: int, share: float, period_s: float = THROTTLE_PERIOD_S) -> AsyncIterator[None]:
+    """The process group runs `share` of the time (SIGCONT/SIGSTOP in cycles): slow, never frozen for long."""
+
+    async def cycle() -> None:
+        while True:
+            os.killpg(pid, signal.SIGCONT)
+            await asyncio.sleep(period_s * share)
+            os.killpg(pid, signal.SIGSTOP)
+            await asyncio.sleep(period_s * (1 - share))
+
+    task = asyncio.create_task(cycle())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        os.killpg(pid, signal.SIGCONT)
 
 
 @dataclass
@@ -167,10 +201,10 @@ class FaultResult:
     notes: str = ""
 
     def held(self) -> bool:
-        # Frozen: the action server's client timeout (2 s) plus the turn; a crash is noticed at once.
-        answer_deadline_ms = 3000 if self.fault == "SIGSTOP" else 2000
+        # Frozen or slow: the action server's client timeout (2 s) plus the turn; a crash is noticed at once.
+        answer_deadline_ms = 2000 if self.fault == KILL else 3000
         nothing_lost = not any(self.tracker.values())
-        restarted = self.restart_s is not None or self.fault == "SIGSTOP"
+        restarted = self.restart_s is not None or self.fault != KILL
         return self.clear and self.answer_ms <= answer_deadline_ms and restarted and self.continued and nothing_lost
 
 
@@ -225,40 +259,60 @@ def fill(texts: tuple[str, ...], order: dict[str, Any] | None) -> list[str]:
     return [fill_placeholders(text, order) for text in texts]
 
 
-async def run_fault(stack: shoppers.StackLike, fault: Fault, freeze: bool = False, seed: int = 7) -> FaultResult:
-    """One conversation through a crash (or a SIGSTOP freeze) of `fault.process`."""
+@contextlib.asynccontextmanager
+async def faulted(stack: shoppers.StackLike, process: str, fault: str, share: float) -> AsyncIterator[int]:
+    """The fault in place for one turn; yields the pid the fault hit."""
+    pid = pid_of(stack, process)
+    assert pid, f"{process} is not running"
+    if fault == KILL:
+        await crash(stack, process)
+        yield pid
+    elif fault == FREEZE:
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            yield pid
+        finally:
+            os.killpg(pid, signal.SIGCONT)
+    else:
+        async with throttled(pid, share):
+            yield pid
+
+
+def fault_name(fault: str, share: float) -> str:
+    return f"{fault} to {share:.0%}" if fault == SLOW else fault
+
+
+async def run_fault(
+    stack: shoppers.StackLike, fault: Fault, kind: str = KILL, share: float = 1.0, seed: int = 7
+) -> FaultResult:
+    """One conversation through a crash, a SIGSTOP freeze or a slowdown (to `share` of its speed) of a process."""
     import random
 
     order = pick_order(stack.demo_orders, fault.order_status, random.Random(seed)) if fault.order_status else None
-    before, after = fill(fault.before, order), fill(fault.after, order)
+    before = fill(fault.before, order)
     (during,) = fill((fault.during,), order)
-    clear_texts, after_expect = fill(fault.clear_answer, order), fill(fault.after_expect, order)
+    down_texts, after_expect = fill(fault.clear_answer, order), fill(fault.after_expect, order)
+    # A slow backend may still answer in time: then the normal answer is the right one.
+    clear_texts = [*down_texts, *after_expect] if kind == SLOW else down_texts
     transcript = shoppers.Transcript("rest", f"{fault.process} fault")
     timeout = aiohttp.ClientTimeout(total=shoppers.TURN_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as http, shoppers.shopper("rest", http, stack) as who:
         for text in before:
             await shoppers.timed_turn(who, text, transcript)
-        pid = pid_of(stack, fault.process)
-        assert pid, f"{fault.process} is not running"
-        if freeze:
-            os.killpg(pid, signal.SIGSTOP)
-        else:
-            await crash(stack, fault.process)
         faulted_at = time.monotonic()
-        try:
+        async with faulted(stack, fault.process, kind, share) as pid:
             turn = await shoppers.timed_turn(who, during, transcript, clear_texts)
             turn.untracked = True  # e.g. the guard's apology: sent by the channel, not stored as a bot event
-        finally:
-            if freeze:
-                os.killpg(pid, signal.SIGCONT)
         answer = " ".join(turn.replies) or (turn.error or "")
-        if fault.process == "rasa":  # the shopper's client learns at once that the assistant is unreachable
+        if fault.process == "rasa" and kind == KILL:  # the shopper's client learns at once that it is unreachable
             clear = bool(turn.error) and "Connect" in turn.error
             transcript.turns.pop()  # never reached Rasa: not expected in the tracker
         else:
             clear = turn.error is None
+        answered_normally = kind == SLOW and turn.error is None and not any(t in answer for t in down_texts)
+        after = fill(fault.after_answered if answered_normally and fault.after_answered else fault.after, order)
         restart_s = None
-        if not freeze and await wait_restarted(stack, fault.process, pid) is not None:
+        if kind == KILL and await wait_restarted(stack, fault.process, pid) is not None:
             restart_s = time.monotonic() - faulted_at  # from the kill, not from the answer
         last = None
         for text in after:
@@ -269,9 +323,11 @@ async def run_fault(stack: shoppers.StackLike, fault: Fault, freeze: bool = Fals
             and any(e.lower() in " ".join(last.replies).lower() for e in after_expect)
         )
         checked, problems = await shoppers.check_all(http, stack, [transcript])
+        if not continued:
+            problems.append(f"last answer: {(' '.join(last.replies) or last.error) if last else None!r}")
     return FaultResult(
         fault.process,
-        "SIGSTOP" if freeze else "kill -9",
+        fault_name(kind, share),
         turn.latency_ms,
         answer[:160],
         clear,
@@ -289,7 +345,7 @@ def markdown(results: list[FaultResult]) -> str:
         "|---|---|---:|---|---:|---|---:|---|",
     ]
     for r in results:
-        back = f"{r.restart_s:.1f} s" if r.restart_s is not None else ("(resumed)" if r.fault == "SIGSTOP" else "no")
+        back = f"{r.restart_s:.1f} s" if r.restart_s is not None else ("no" if r.fault == KILL else "(resumed)")
         answer = r.answer.replace("|", "/").replace("\n", " ")[:70]
         lines.append(
             f"| {r.process} | {r.fault} | {r.answer_ms / 1000:.2f} s | {'yes' if r.clear else 'NO'}: {answer} | {back} "
@@ -298,14 +354,17 @@ def markdown(results: list[FaultResult]) -> str:
     return "\n".join(lines)
 
 
-async def run_all(stack: shoppers.StackLike, processes: list[str], freezes: list[str]) -> list[FaultResult]:
+async def run_all(
+    stack: shoppers.StackLike, processes: list[str], freezes: list[str], slows: list[str]
+) -> list[FaultResult]:
+    runs = [(FAULTS[p], KILL, 1.0) for p in processes] + [(BACKEND_FAULTS[p], FREEZE, 0.0) for p in freezes]
+    runs += [(BACKEND_FAULTS[p], SLOW, share) for p in slows for share in SLOW_SHARES]
     results = []
-    for process in processes:
-        results.append(await run_fault(stack, FAULTS[process]))
+    for fault, kind, share in runs:
+        results.append(await run_fault(stack, fault, kind, share))
         print(markdown(results[-1:]).splitlines()[-1], flush=True)
-    for process in freezes:
-        results.append(await run_fault(stack, FREEZES[process], freeze=True))
-        print(markdown(results[-1:]).splitlines()[-1], flush=True)
+        if results[-1].notes:
+            print(f"<!-- {results[-1].process}, {results[-1].fault}: {results[-1].notes} -->", flush=True)
     return results
 
 
@@ -315,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_stack_options(parser)
     parser.add_argument("--only", nargs="*", choices=sorted(FAULTS), help="kill only these processes")
-    parser.add_argument("--freeze", nargs="*", choices=sorted(FREEZES), default=sorted(FREEZES))
+    parser.add_argument("--freeze", nargs="*", choices=sorted(BACKEND_FAULTS), default=sorted(BACKEND_FAULTS))
+    parser.add_argument("--slow", nargs="*", choices=sorted(BACKEND_FAULTS), default=sorted(BACKEND_FAULTS))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     processes = args.only if args.only is not None else list(FAULTS)
@@ -327,9 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown([]), flush=True)
     if args.start:
         with started_stack(args.start, args.base_port) as stack:
-            results = asyncio.run(run_all(stack, processes, args.freeze))
+            results = asyncio.run(run_all(stack, processes, args.freeze, args.slow))
     else:
-        results = asyncio.run(run_all(attached_stack(args.var, args.rasa_url), processes, args.freeze))
+        results = asyncio.run(run_all(attached_stack(args.var, args.rasa_url), processes, args.freeze, args.slow))
     if args.json:
         import json
 

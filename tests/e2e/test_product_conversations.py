@@ -22,6 +22,21 @@ def test_size_availability_names_the_sold_out_size_and_what_is_left(stack):
         assert f" {size}" in answer.replace(",", " ")
 
 
+def test_a_shopper_asking_about_products_is_not_treated_as_upset(stack):
+    """The first tone-based frustration head read "does the Ocean Blue Shirt come in large?" as upset
+    (0.98): the bot apologised after the answer and handed the next product question to a person."""
+    chat = Conversation(stack.rasa_url)
+    questions = [
+        "does the Ocean Blue Shirt come in large?",
+        "is the Ocean Blue Shirt in stock in small?",
+        "how much is the Trailhead Fleece Jacket?",
+        "which cases fit the Kestrel K5?",
+    ]
+    for question in questions:
+        answer = chat.say(question).lower()
+        assert "sorry this has been" not in answer and "colleague" not in answer, (question, answer)
+
+
 def test_context_follow_up_uses_the_product_already_named(stack):
     chat = Conversation(stack.rasa_url)
     chat.say("tell me about the Trailhead Fleece Jacket")

@@ -1,5 +1,6 @@
 """Crashes in the middle of a conversation (CI size): the shopper hears at once, the supervisor restarts
-the process, the conversation goes on and nothing is lost. benchmarks/faults.py runs every process."""
+the process, the conversation goes on and nothing is lost; a frozen or slow backend costs at most its
+timeout. benchmarks/faults.py runs every process."""
 
 from __future__ import annotations
 
@@ -23,9 +24,20 @@ async def test_kill_9_mid_conversation_gets_a_clear_answer_within_2_s_and_the_pr
 
 
 async def test_a_frozen_order_backend_costs_the_shopper_at_most_its_timeout(reliability_stack: Stack) -> None:
-    result = await faults.run_fault(reliability_stack, faults.FAULTS["orders"], freeze=True)
+    result = await faults.run_fault(reliability_stack, faults.FAULTS["orders"], faults.FREEZE)
     print(faults.markdown([result]))
     assert result.clear, result.answer
     # ORDERS_TIMEOUT_S (2 s) plus the turn itself.
+    assert result.answer_ms <= 3000, f"the shopper waited {result.answer_ms:.0f} ms"
+    assert result.continued and not any(result.tracker.values()), result.notes
+
+
+@pytest.mark.parametrize("share", faults.SLOW_SHARES)
+async def test_a_slow_order_backend_answers_in_time_or_clearly(reliability_stack: Stack, share: float) -> None:
+    """Slow, not frozen: the backend runs `share` of the time. The shopper gets the order or the clear
+    "can't reach our order system" within the same bound as a frozen backend, and nothing is lost."""
+    result = await faults.run_fault(reliability_stack, faults.FAULTS["orders"], faults.SLOW, share)
+    print(faults.markdown([result]))
+    assert result.clear, result.answer
     assert result.answer_ms <= 3000, f"the shopper waited {result.answer_ms:.0f} ms"
     assert result.continued and not any(result.tracker.values()), result.notes
