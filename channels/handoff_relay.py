@@ -89,8 +89,8 @@ class LiveChannel(Protocol):
         """An output channel that pushes to the clients of a conversation."""
         ...
 
-    def client_connected(self, conversation_id: str) -> bool:
-        """Whether a client of the conversation would see a push now."""
+    async def client_connected(self, conversation_id: str) -> bool:
+        """Whether a client of the conversation would see a push now (on this worker or another)."""
         ...
 
 
@@ -140,10 +140,10 @@ class HandoffRelay:
         if self.session is not None:
             await self.session.close()
 
-    def client_connected(self, channel: str | None, conversation_id: str) -> bool:
+    async def client_connected(self, channel: str | None, conversation_id: str) -> bool:
         """A push would reach the shopper now: the channel can push and a client is there."""
         live = self.live_channels.get(channel or "")
-        return live is not None and live.client_connected(conversation_id)
+        return live is not None and await live.client_connected(conversation_id)
 
     def live_output(self, channel: str) -> OutputChannel:
         return self.live_channels[channel].live_output()
@@ -329,7 +329,7 @@ async def _store_and_deliver(
         if tracker is None:
             return response.json({"error": "not_found", "message": "no such conversation"}, status=404)
         channel = tracker.get_latest_input_channel()
-        delivered = "live" if relay.client_connected(channel, conversation_id) else "stored"
+        delivered = "live" if await relay.client_connected(channel, conversation_id) else "stored"
         if pause and not tracker.is_paused():
             tracker.update(ConversationPaused())
         for event in events:

@@ -13,6 +13,8 @@
    each message.
 3. ``SocketIOOutput.send_custom_json`` passes the custom payload as keyword arguments to
    ``sio.emit`` (a TypeError for any ordinary custom payload); it is sent as the event's data.
+4. With ``redis_url`` (several Rasa workers), emits and presence are shared through Redis
+   (channels/webchat_cluster.py), so an agent's reply reaches a socket on another worker.
 
 Name, URL (``/webhooks/socketio/``, socket.io path ``/socket.io``) and credentials keys are those
 of Rasa's channel, so the widget and other socket.io clients need no change.
@@ -34,6 +36,7 @@ from socketio import AsyncServer
 
 from channels.conversation_ids import ConversationIds
 from channels.guard import DEFAULT_MAX_MESSAGE_CHARS, answer_every_message, without_identity
+from channels.webchat_cluster import Presence, share_emits_through_redis
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class WebchatInput(SocketIOInput):
 
     max_message_chars = DEFAULT_MAX_MESSAGE_CHARS
     ids: ConversationIds
+    redis_url = ""  # several workers: emits and presence through Redis
+    presence: Presence | None = None
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -84,6 +89,8 @@ class WebchatInput(SocketIOInput):
         channel = super().from_credentials(credentials)
         channel.max_message_chars = int((credentials or {}).get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS))
         channel.ids = ConversationIds(secret, channel=cls.name(), prefix=SESSION_PREFIX)
+        redis_url = str((credentials or {}).get("redis_url") or "")
+        channel.redis_url = "" if redis_url.startswith("${") else redis_url
         return channel
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -95,14 +102,22 @@ class WebchatInput(SocketIOInput):
         assert self.sio is not None  # set by SocketIOInput.blueprint, before the server starts
         return WebchatOutput(self.sio, self.bot_message_evt)
 
-    def client_connected(self, conversation_id: str) -> bool:
-        return self.sio is not None and socketio_room_occupied(self.sio, conversation_id, self.namespace)
+    async def client_connected(self, conversation_id: str) -> bool:
+        if self.sio is None:
+            return False
+        if socketio_room_occupied(self.sio, conversation_id, self.namespace):
+            return True
+        return self.presence is not None and await self.presence.connected(conversation_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         guarded = answer_every_message(on_new_message, self.max_message_chars)
         webhook = guarded.serve_with(super().blueprint(guarded))
         sio = self.sio
         assert sio is not None  # set by SocketIOInput.blueprint
+        if self.redis_url:
+            share_emits_through_redis(sio, self.redis_url)
+            self.presence = Presence.from_url(self.redis_url)
+        presence = self.presence
 
         # Registering again for the same event replaces Rasa's handler.
         @sio.on("session_request", namespace=self.namespace)
@@ -112,6 +127,8 @@ class WebchatInput(SocketIOInput):
             session_id = offered if self.ids.is_valid(offered) else self.ids.issue()
             if self.session_persistence:
                 await join_room(sio, sid, session_id, self.namespace)
+                if presence is not None:
+                    await presence.joined(session_id, sid)
             # This socket may write into this session only (python-socketio drops it on disconnect).
             await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
@@ -119,6 +136,14 @@ class WebchatInput(SocketIOInput):
             relay = guarded.relay()
             if self.session_persistence and relay is not None:
                 await relay.replay_stored(session_id, WebchatOutput(sio, self.bot_message_evt))
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: str, *reason: Any) -> None:
+            if presence is None:
+                return
+            session_id = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
+            if session_id:
+                await presence.left(session_id, sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:

@@ -1,0 +1,76 @@
+"""The Redis lock store several Rasa workers share (channels/lock_store.py), on a real redis-server,
+with two store objects standing for two workers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from rasa.core.lock_store import RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from channels.lock_store import ShopRedisLockStore
+from tests.support.redis import RedisServer, running_redis
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+def store(redis: RedisServer, kind: type[RedisLockStore] = ShopRedisLockStore) -> RedisLockStore:
+    if kind is ShopRedisLockStore:  # as Rasa creates it from endpoints.yml
+        return ShopRedisLockStore(endpoint_config=EndpointConfig(url=redis.host, port=redis.port, db=1))
+    return kind(host=redis.host, port=redis.port, db=1)
+
+
+async def wait_after_a_dead_worker(worker_b: RedisLockStore, redis: RedisServer, conversation: str) -> float:
+    """Worker A takes a ticket and dies; B asks 50 ms later. Seconds until B gets the lock."""
+    store(redis).issue_ticket(conversation, lock_lifetime=1.0)  # A, never cleaned up
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    async with worker_b.lock(conversation, lock_lifetime=1.0, wait_time_in_seconds=0.2):
+        return time.monotonic() - started
+
+
+async def test_a_message_after_a_dead_workers_ticket_waits_only_for_its_lifetime(redis_server: RedisServer) -> None:
+    waited = await asyncio.wait_for(wait_after_a_dead_worker(store(redis_server), redis_server, "conv-dead"), 10)
+    assert 0.8 <= waited <= 2.5, waited
+
+
+async def test_rasas_own_store_waits_forever_there(redis_server: RedisServer) -> None:
+    """The fault the subclass exists for: both tickets expire in one poll and Rasa's waiter never goes on."""
+    rasas = store(redis_server, RedisLockStore)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(wait_after_a_dead_worker(rasas, redis_server, "conv-dead-rasa"), 5)
+
+
+def test_two_workers_issuing_at_once_never_share_a_ticket(redis_server: RedisServer) -> None:
+    workers = [store(redis_server) for _ in range(4)]
+    with ThreadPoolExecutor(8) as pool:
+        tickets = list(pool.map(lambda i: workers[i % 4].issue_ticket("conv-race", 30), range(200)))
+    assert len(set(tickets)) == 200
+    lock = workers[0].get_lock("conv-race")
+    assert lock is not None and len(lock.tickets) == 200
+
+
+async def test_turns_of_one_conversation_on_two_workers_never_overlap(redis_server: RedisServer) -> None:
+    workers = [store(redis_server), store(redis_server)]
+    inside, overlaps, done = 0, 0, []
+
+    async def turn(index: int) -> None:
+        nonlocal inside, overlaps
+        async with workers[index % 2].lock("conv-turns", lock_lifetime=10, wait_time_in_seconds=0.01):
+            inside += 1
+            overlaps += inside > 1
+            await asyncio.sleep(0.01)
+            inside -= 1
+            done.append(index)
+
+    await asyncio.gather(*(turn(i) for i in range(20)))
+    assert overlaps == 0 and sorted(done) == list(range(20))
+    assert workers[0].get_lock("conv-turns") is None  # cleaned up when the last turn finished
