@@ -10,6 +10,7 @@ from service_clients.handoff import HandoffClient
 from service_clients.orders import OrdersClient
 from service_clients.pricing import PricingClient
 from service_clients.recommendations import RecommendationsClient
+from service_clients.retention import RetentionClient
 
 
 @cache
@@ -30,6 +31,11 @@ def recommendations_client() -> RecommendationsClient:
 @cache
 def pricing_client() -> PricingClient:
     return PricingClient.from_env()
+
+
+@cache
+def retention_client() -> RetentionClient:
+    return RetentionClient.from_env()
 
 
 @cache

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import HANDOFF_OFFERED
+from actions.metrics import FALLBACKS
 from contracts.frustration import current_episode
 from contracts.shop_policies import shop_policies
 from contracts.texts import texts
@@ -50,11 +51,14 @@ class ActionFallbackRephrase(Action):
         failures = consecutive_fallbacks(tracker)
         logger.info("NLU fallback %d in a row for sender %s", failures, tracker.sender_id)
         if failures >= FAILURES_BEFORE_HUMAN_OFFER:
+            FALLBACKS.labels("human_offer").inc()
             dispatcher.utter_message(text=shop_policies().message("human_offer"))
             # "yes" now hands the conversation to a person (action_handle_yes_no).
             return [SlotSet("awaiting_confirmation", HANDOFF_OFFERED)]
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":
+            FALLBACKS.labels("out_of_scope").inc()
             dispatcher.utter_message(response="utter_out_of_scope")
         else:
+            FALLBACKS.labels("rephrase").inc()
             dispatcher.utter_message(text=shop_policies().message("not_understood"))
         return []

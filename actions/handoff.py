@@ -1,7 +1,8 @@
 """De-escalation and hand-off to a person (predicted by nlu/handoff_policy.py and by rules).
 
 - `action_deescalate`: apologises without arguing, makes a goodwill offer where the operator turned
-  it on (the pricing backend's budget decides), and offers a person.
+  it on (the pricing backend's budget decides; a larger one for a valuable customer at high risk of
+  leaving, actions/retention.py), and offers a person.
 - `acknowledge_if_upset`: the apology in front of the answer to the first upset message of an order
   question (the order form asks next, so the policy cannot apologise after the answer); it counts
   as the de-escalation (contracts/frustration.py), so a second upset message reaches a person.
@@ -24,8 +25,9 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import backend
+from actions import backend, retention
 from actions.identity import app_customer_id, may_see
+from actions.metrics import HANDOFF_FRUSTRATION, HANDOFFS
 from contracts.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode, should_acknowledge
 from contracts.orders import OrderReference
 from contracts.orders_wire import order_reference_to_json
@@ -50,6 +52,7 @@ class ActionDeescalate(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         policies = shop_policies()
         parts = [policies.message("deescalate_apology")]
+        await retention.record_signal(app_customer_id(tracker), "frustration")
         offer = await goodwill_offer(tracker)
         if offer:
             parts.append(policies.message("deescalate_goodwill", offer=offer))
@@ -73,17 +76,26 @@ def acknowledge_if_upset(dispatcher: CollectingDispatcher, tracker: Tracker, top
 
 
 async def goodwill_offer(tracker: Tracker) -> str | None:
-    """The pricing backend's apology coupon for a known customer, if the operator turned it on."""
+    """The pricing backend's apology coupon for a known customer, if the operator turned it on; sized
+    to what is at stake for a valuable customer at high risk of leaving."""
     settings = shop_policies().handoff
     customer_id = app_customer_id(tracker)
     if not settings.get("goodwill_offer") or customer_id is None:
         return None
+    pricing = backend.pricing_client()
     try:
-        offer = await backend.pricing_client().goodwill(customer_id, "frustration", tracker.get_slot("order_number"))
+        risk = await retention.customer_risk(customer_id)
+        amount = retention.goodwill_amount(risk, await pricing.goodwill_budget() if risk and risk.high else None)
+        offer = await pricing.goodwill(customer_id, "frustration", tracker.get_slot("order_number"), amount=amount)
+        if offer is None and amount is not None:  # the larger amount did not fit this customer's budget
+            offer = await pricing.goodwill(customer_id, "frustration", tracker.get_slot("order_number"))
     except PricingUnavailable as error:
         logger.warning("no goodwill offer, pricing backend unavailable: %s", error)
         return None
-    return offer.explanation if offer else None
+    if offer is None:
+        return None
+    await retention.record_offer(risk, offer.amount)
+    return offer.explanation
 
 
 class ActionHandoff(Action):
@@ -93,17 +105,21 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         start_outbox_retries()  # normally running since the server started; this covers other hosts
         request = await handoff_request(tracker)
+        await retention.record_signal(request["customer"]["id"], "handoff")
         client = backend.handoff_client()
         done: list[EventType] = [ActiveLoop(None), SlotSet("awaiting_confirmation", None)]
+        HANDOFF_FRUSTRATION.observe(request["frustration"])
         try:
             ticket = await client.create_handoff(request)
         except (DeskUnavailable, DeskRejected) as error:
             # Either way the shopper's request is kept; only an unavailable desk is worth retrying.
             rejected = str(error) if isinstance(error, DeskRejected) else None
+            HANDOFFS.labels(request["reason"], request["channel"], "rejected" if rejected else "queued").inc()
             logger.error("hand-off for %s not taken by the desk, kept in the outbox: %s", tracker.sender_id, error)
             backend.handoff_outbox().put(request, rejected_because=rejected)
             dispatcher.utter_message(text=shop_policies().message("handoff_desk_down"))
             return done
+        HANDOFFS.labels(request["reason"], request["channel"], "ticket").inc()
         dispatcher.utter_message(text=handoff_text(ticket, request))
         logger.info("hand-off of %s: ticket %s, %s", tracker.sender_id, ticket.ticket_id, ticket.status)
         if request["channel"] == "voice" and shop_policies().handoff.get("voice_transfer") == "phone":
@@ -159,6 +175,8 @@ async def handoff_request(tracker: Tracker) -> dict[str, Any]:
     customer["email"] = customer["email"] or order_email
     typed = latest_email(tracker)
     customer["unverified_email"] = typed if typed and typed != customer["email"] else None
+    risk = await retention.customer_risk(customer["id"])
+    customer["retention_tier"] = risk.tier if risk else None  # a valuable customer about to leave: sooner
     return {
         "conversation_id": tracker.sender_id,
         "channel": tracker.get_latest_input_channel() or "rest",

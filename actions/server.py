@@ -14,7 +14,8 @@ with a request middleware that refuses:
   Rasa sends it from ``action_endpoint.headers`` in bot/endpoints.yml);
 - a ``POST`` whose body is not ``application/json`` (415).
 
-``/health`` stays open for the launcher. The server listens on 127.0.0.1 unless SANIC_HOST says
+``/health`` stays open for the launcher, and ``/metrics`` answers only the scraper's ``METRICS_TOKEN``
+(actions/observability.py). The server listens on 127.0.0.1 unless SANIC_HOST says
 otherwise (the launcher sets it to 127.0.0.1).
 
 The middleware is attached through rasa-sdk's plugin hook (``attach_sanic_app_extensions``) by
@@ -39,7 +40,8 @@ from sanic.response import HTTPResponse
 
 TOKEN_VARIABLE = "ACTIONS_API_TOKEN"
 MIN_TOKEN_CHARS = 32
-OPEN_PATHS = frozenset({"/health"})
+# /metrics answers only the scraper's METRICS_TOKEN (actions/observability.py).
+OPEN_PATHS = frozenset({"/health", "/metrics"})
 JSON = "application/json"
 
 logger = logging.getLogger(__name__)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import balancer
 import environments
 import supervisor
 
@@ -43,6 +44,7 @@ SECRET_NAMES = (
     "KG_API_TOKEN",
     "PRICING_API_TOKEN",
     "RECS_API_TOKEN",
+    "RETENTION_API_TOKEN",
     "VOICE_GATEWAY_TOKEN",
     "SENTIMENT_API_TOKEN",
     "HANDOFF_API_TOKEN",  # action server and Rasa → desk
@@ -51,6 +53,7 @@ SECRET_NAMES = (
     "HANDOFF_ADMIN_PASSWORD",  # first agent login "admin" on the desk
     "ACTIONS_API_TOKEN",  # Rasa → action server (bot/endpoints*.yml, actions/server.py)
     "CONVERSATION_ID_SECRET",  # signs the REST and web chat conversation ids (channels/conversation_ids.py)
+    "METRICS_TOKEN",  # the Prometheus scraper → every /metrics (service_kit/observability.py)
 )
 TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "nlu")  # nlu/: custom components
 
@@ -118,6 +121,7 @@ def environment(var: Path) -> dict[str, str]:
         "RECS_PORT": "8104",
         "WEB_PORT": "8080",
         "VOICE_PORT": "8107",
+        "RETENTION_PORT": "8108",
         "SENTIMENT_PORT": "8105",
         "HANDOFF_PORT": "8106",
         # Demo: agents are always on duty. A shop sets its hours, e.g. "mon-fri 09:00-17:00"
@@ -130,6 +134,11 @@ def environment(var: Path) -> dict[str, str]:
     # Rasa reports usage (Segment) and errors (Sentry) over the internet unless told not to: conversations
     # and crashes stay on the shop's machines; an operator can set it to true to take part.
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("WEBCHAT_REDIS_URL", webchat_redis_url(env))
+    if env.get("ASSISTANT_RASA_WORKERS", "1").strip() not in ("", "1"):
+        # A worker that dies mid-turn keeps its conversations locked until its ticket expires (Rasa's default
+        # 60 s); the longest turn (backend timeouts of 2 s, a few calls) stays well inside 20 s.
+        env.setdefault("TICKET_LOCK_LIFETIME", "20")
     env.setdefault("ORDERS_DB_URL", f"sqlite+aiosqlite:///{var / 'orders.sqlite'}")
     env.setdefault("ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")
     # One-time codes for order changes: the shop's SMTP server (SMTP_HOST, ...) or, by default, this Maildir.
@@ -139,6 +148,8 @@ def environment(var: Path) -> dict[str, str]:
     env.setdefault("PRICING_DB_URL", f"sqlite+aiosqlite:///{var / 'pricing.sqlite'}")
     env.setdefault("RECS_URL", f"http://127.0.0.1:{env['RECS_PORT']}")
     env.setdefault("RECS_DB_URL", f"sqlite+aiosqlite:///{var / 'recommendations.sqlite'}")
+    env.setdefault("RETENTION_URL", f"http://127.0.0.1:{env['RETENTION_PORT']}")
+    env.setdefault("RETENTION_DB_URL", f"sqlite+aiosqlite:///{var / 'retention.sqlite'}")
     env.setdefault("SENTIMENT_URL", f"http://127.0.0.1:{env['SENTIMENT_PORT']}")
     env.setdefault("SENTIMENT_MODEL_DIR", str(var / "models" / "sentiment"))
     env.setdefault("HANDOFF_URL", f"http://127.0.0.1:{env['HANDOFF_PORT']}")
@@ -149,6 +160,15 @@ def environment(var: Path) -> dict[str, str]:
     env.setdefault("ASSISTANT_MODEL", str(var / "models" / "shop-assistant.tar.gz"))
     env["PYTHONPATH"] = str(REPO)
     return env
+
+
+def webchat_redis_url(env: dict[str, str]) -> str:
+    """Several Rasa workers share the web chat's emits and presence through Redis (channels/webchat_cluster.py),
+    by default the lock store's server (another database); one worker needs none."""
+    if env.get("ASSISTANT_RASA_WORKERS", "1").strip() in ("", "1"):
+        return ""
+    host, port = env.get("LOCK_REDIS_HOST", "localhost"), env.get("LOCK_REDIS_PORT", "6379")
+    return f"redis://{host}:{port}/2"
 
 
 def _public_host(env: dict[str, str]) -> str:
@@ -245,6 +265,8 @@ def seed_demo_data(env: dict[str, str]) -> None:
     subprocess.run([python, "-m", "backends.orders.seed"], cwd=REPO, env=env, check=True)
     subprocess.run([python, "-m", "backends.recommendations.seed", "--if-empty"], cwd=REPO, env=env, check=True)
     subprocess.run([python, "-m", "backends.pricing.seed"], cwd=REPO, env=env, check=True)
+    # After the orders seed: the demo customers in var/demo-orders.json get churn scores.
+    subprocess.run([python, "-m", "backends.retention.seed"], cwd=REPO, env=env, check=True)
 
 
 # --------------------------------------------------------------------------- processes
@@ -259,7 +281,6 @@ class Process:
 
 
 def processes(env: dict[str, str]) -> list[Process]:
-    rasa_venv = REPO / ".venv-rasa" / "bin"
     services = str(REPO / ".venv-services" / "bin" / "python")
     host = env["ASSISTANT_HOST"]
     endpoints = "bot/endpoints.postgres.yml" if env["ASSISTANT_STORE"] == "postgres" else "bot/endpoints.yml"
@@ -297,6 +318,11 @@ def processes(env: dict[str, str]) -> list[Process]:
             f"{local}:{env['RECS_PORT']}/health",
         ),
         Process(
+            "retention",
+            [services, "-m", "backends.retention"],
+            f"{local}:{env['RETENTION_PORT']}/health",
+        ),
+        Process(
             "actions",
             # actions/server.py: rasa-sdk's server that answers only Rasa (ACTIONS_API_TOKEN, no browsers).
             [services, "-m", "actions.server", "--actions", "actions", "--port", env["ACTIONS_PORT"]],
@@ -305,31 +331,7 @@ def processes(env: dict[str, str]) -> list[Process]:
             # conversation state it is sent, so it must only be reachable from this machine.
             extra_env={"SANIC_HOST": "127.0.0.1"},
         ),
-        Process(
-            "rasa",
-            # bot/rasa_server.py adds --auth-token from RASA_API_TOKEN inside the process: a token on
-            # the command line would be readable by every user of the machine (ps, /proc/*/cmdline).
-            [
-                str(rasa_venv / "python"),
-                "-m",
-                "bot.rasa_server",
-                "run",
-                "--model",
-                env["ASSISTANT_MODEL"],
-                "--endpoints",
-                endpoints,
-                "--credentials",
-                "bot/credentials.yml",
-                "--enable-api",
-                "--cors",
-                "*",
-                "--interface",
-                host,
-                "--port",
-                env["RASA_PORT"],
-            ],
-            f"{local}:{env['RASA_PORT']}/status?token={env['RASA_API_TOKEN']}",
-        ),
+        *rasa_processes(env, endpoints),
         Process(
             "web",
             [services, "-m", "channels.web.server"],
@@ -349,6 +351,33 @@ def processes(env: dict[str, str]) -> list[Process]:
             },
         ),
     ]
+
+
+def rasa_processes(env: dict[str, str], endpoints: str) -> list[Process]:
+    """One Rasa server on RASA_PORT; or ASSISTANT_RASA_WORKERS of them on their own ports behind the
+    balancer (HAProxy, bot/balancer.py) on RASA_PORT, so that everything else keeps calling RASA_PORT."""
+    workers = balancer.rasa_workers(env)
+    if workers == 1:
+        return [rasa_server("rasa", env, endpoints, env["ASSISTANT_HOST"], env["RASA_PORT"])]
+    servers = [
+        rasa_server(f"rasa-{index}", env, endpoints, "127.0.0.1", str(port))
+        for index, port in enumerate(balancer.worker_ports(env), start=1)
+    ]
+    front = Process(
+        "balancer",
+        [sys.executable, str(REPO / "bot" / "balancer.py")],
+        f"http://127.0.0.1:{env['RASA_PORT']}/status?token={env['RASA_API_TOKEN']}",
+    )
+    return [*servers, front]
+
+
+def rasa_server(name: str, env: dict[str, str], endpoints: str, interface: str, port: str) -> Process:
+    # bot/rasa_server.py adds --auth-token from RASA_API_TOKEN inside the process: a token on
+    # the command line would be readable by every user of the machine (ps, /proc/*/cmdline).
+    command = [str(REPO / ".venv-rasa" / "bin" / "python"), "-m", "bot.rasa_server", "run"]
+    command += ["--model", env["ASSISTANT_MODEL"], "--endpoints", endpoints, "--credentials", "bot/credentials.yml"]
+    command += ["--enable-api", "--cors", "*", "--interface", interface, "--port", port]
+    return Process(name, command, f"http://127.0.0.1:{port}/status?token={env['RASA_API_TOKEN']}")
 
 
 def pid_file(env: dict[str, str], name: str) -> Path:
@@ -388,6 +417,8 @@ def start(env: dict[str, str], names: list[str] | None = None, timeout_s: float 
     private_state_dir(var)
     env = {**env, "ORDERS_HOST": "127.0.0.1", "WEB_HOST": env["ASSISTANT_HOST"]}
     check_stores_reachable(env)
+    if balancer.rasa_workers(env) > 1:
+        balancer.haproxy_binary()  # says how to install it, instead of a balancer that keeps exiting
     known = {proc.name for proc in processes(env)}
     for name in names or known:
         held_path(env, name).unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.guard import answer_every_message, since_arg, without_identity
+from channels.guard import answer_every_message, since_arg, with_caller_request_id, without_identity
 from channels.handoff_relay import messages_since
 from channels.refusals import RefusedRequest, json_object_body, refusal_response
 from contracts.identity import (
@@ -150,7 +150,7 @@ class AppRestInput(RestInput):
         return self.name()
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        return request.ctx.app_request.metadata
+        return with_caller_request_id(request, request.ctx.app_request.metadata)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """RestInput's blueprint with a request middleware that guards the webhook."""

@@ -24,6 +24,8 @@ from sanic import Blueprint
 from sanic.request import Request
 
 from channels.handoff_relay import HandoffRelay, relay_of
+from contracts.log_setup import adopt_framework_handlers
+from contracts.request_ids import HEADER, METADATA_KEY, accepted_request_id, end_request_id, use_request_id
 from contracts.shop_policies import shop_policies
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,12 @@ def without_identity(metadata: Any) -> dict[str, Any]:
     if not isinstance(metadata, dict):
         return {}
     return {key: value for key, value in metadata.items() if key not in IDENTITY_METADATA}
+
+
+def with_caller_request_id(request: Request, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The metadata with the caller's X-Request-ID, if it sent one, as `request_id` (the guard checks it)."""
+    offered = request.headers.get(HEADER)
+    return {**metadata, METADATA_KEY: offered} if offered else metadata
 
 
 def since_arg(request: Request) -> float:
@@ -115,6 +123,8 @@ class MessageGuard:
         @blueprint.listener("before_server_start")
         async def remember_app(app: Any, _loop: Any) -> None:
             self.app = app
+            # Rasa and Sanic have set up their logging by now: redact it, and as JSON if LOG_FORMAT says so.
+            adopt_framework_handlers()
 
         return blueprint
 
@@ -123,6 +133,19 @@ class MessageGuard:
         return None if self.app is None else relay_of(self.app)
 
     async def __call__(self, message: UserMessage) -> None:
+        """Handles the message under its request id (the caller's, else a new one): the id is stored
+        with the message, so the action server and the backends it calls log the same one."""
+        metadata = message.metadata if isinstance(message.metadata, dict) else {}
+        request_id = accepted_request_id(metadata.get(METADATA_KEY))
+        message.metadata = {**metadata, METADATA_KEY: request_id}
+        token = use_request_id(request_id)
+        try:
+            logger.info("message %s from %s (%s)", request_id, message.sender_id, message.input_channel)
+            await self._handle(message)
+        finally:
+            end_request_id(token)
+
+    async def _handle(self, message: UserMessage) -> None:
         text = clean_text(message.text)
         policies = shop_policies()
         if not text:

@@ -29,6 +29,7 @@ from channels.guard import (
     MessageHandler,
     answer_every_message,
     since_arg,
+    with_caller_request_id,
     without_identity,
 )
 from channels.handoff_relay import messages_since
@@ -53,7 +54,7 @@ class GuardedRestInput(RestInput):
         return self.name()
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        return without_identity((request.json or {}).get("metadata"))
+        return with_caller_request_id(request, without_identity((request.json or {}).get("metadata")))
 
     def check_sender(self, sender: Any) -> None:
         """A usable `sender` string, or RefusedRequest (400)."""

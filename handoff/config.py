@@ -84,6 +84,10 @@ class Settings(ServiceSettings):
     privacy_agents: Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)] = Field(
         frozenset({"admin"}), validation_alias="HANDOFF_PRIVACY_AGENTS"
     )
+    # Agents who may see the analytics page (figures over every conversation, docs/analytics.md).
+    lead_agents: Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        frozenset({"admin"}), validation_alias="HANDOFF_LEAD_AGENTS"
+    )
 
     @classmethod
     def from_env(

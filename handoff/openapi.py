@@ -62,6 +62,11 @@ SCHEMAS: dict[str, Any] = {
                         "description": "An address the shopper typed: shown to agents, marked unverified, never "
                         "the requester",
                     },
+                    "retention_tier": {
+                        **nullable({"type": "string", "enum": ["high", "medium", "low"]}),
+                        "description": "The retention backend's tier: `high` (valuable, likely to leave) raises "
+                        "the ticket's priority",
+                    },
                 },
                 required=[],
             ),

@@ -1,7 +1,8 @@
 """Ticket priority (1 low … 4 urgent) from frustration and order value, and the extractive summary.
 
 Each threshold crossed adds one level: frustration ≥ 0.5 and ≥ 0.8, order total ≥ 100 and ≥ 500 (in
-the order's own currency; thresholds set by HANDOFF_PRIORITY_FRUSTRATION / _ORDER_VALUE). So an
+the order's own currency; thresholds set by HANDOFF_PRIORITY_FRUSTRATION / _ORDER_VALUE), and a
+customer in the retention backend's `high` tier (valuable, likely to leave) adds one more. So an
 angry shopper with a 600 € order is urgent (4), a calm one with a 20 € order is low (1)."""
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ KEY_SENTENCES = 2
 class PriorityRules:
     frustration: tuple[float, float] = (0.5, 0.8)
     order_value: tuple[float, float] = (100.0, 500.0)
+    retention_tiers: frozenset[str] = frozenset({"high"})  # tiers whose tickets go up one level
 
-    def priority(self, frustration: float, order: Mapping[str, Any] | None) -> int:
+    def priority(self, frustration: float, order: Mapping[str, Any] | None, retention_tier: str | None = None) -> int:
         level = 1 + sum(frustration >= limit for limit in self.frustration)
+        level += retention_tier in self.retention_tiers
         total = order_total(order)
         if total is not None:
             level += sum(total >= Decimal(str(limit)) for limit in self.order_value)

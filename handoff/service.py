@@ -62,7 +62,9 @@ class HandoffService:
             "conversation_id": body["conversation_id"],
             "channel": body["channel"],
             "status": "waiting" if self.settings.hours.open_at(self._now()) else "follow_up",
-            "priority": self.settings.priority.priority(frustration, order),
+            "priority": self.settings.priority.priority(
+                frustration, order, (body.get("customer") or {}).get("retention_tier")
+            ),
             "reason": body["reason"],
             "frustration": frustration,
             "customer": dict(body.get("customer") or {}),

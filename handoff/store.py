@@ -239,6 +239,15 @@ class TicketStore:
             )
             return [ticket_dict(t) for t in rows.all()]
 
+    async def queue_depths(self) -> dict[str, int]:
+        """How many tickets wait per queued status (the desk's queue-depth gauge)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Ticket.status, func.count()).where(Ticket.status.in_(QUEUED_STATUSES)).group_by(Ticket.status)
+            )
+            counts = {str(status): int(count) for status, count in rows.all()}
+        return {status: counts.get(status, 0) for status in QUEUED_STATUSES}
+
     async def queue_position(self, ticket_id: int) -> int | None:
         """1-based place among waiting tickets; None unless the ticket is waiting."""
         async with self._sessions() as session:

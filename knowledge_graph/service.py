@@ -30,6 +30,7 @@ from knowledge_graph.semantic_search import SemanticIndex
 from service_kit.app import run_service
 from service_kit.errors import DomainError, Unavailable
 from service_kit.http import SPEC, TOKEN, auth_middleware, error_response, make_error_middleware, serve_spec
+from service_kit.observability import instrument
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ def create_app(graph_factory: Callable[[], Awaitable[ProductGraph]], api_token: 
         body_limit="1 MiB",
     )
     app = web.Application(middlewares=[errors, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    instrument(app)
     app[TOKEN] = api_token
     app[SPEC] = build_spec(MAX_TEXT, MAX_LIMIT, MAX_IDS, PAGE_LIMIT, MAX_PAGE)
     app[IMPORT_LOCK] = asyncio.Lock()

@@ -11,10 +11,14 @@ from __future__ import annotations
 import pluggy
 
 from actions.handoff import OutboxRetriesPlugin
+from actions.observability import ObservabilityPlugin
 from actions.server import TokenGuardPlugin, configured_token
+from service_kit.observability import MetricsSettings
 
 
 def init_hooks(manager: pluggy.PluginManager) -> None:
     manager.register(TokenGuardPlugin(configured_token()), name=TokenGuardPlugin.NAME)
     # Queued hand-offs are retried from the start of the server (actions/handoff_outbox.py).
     manager.register(OutboxRetriesPlugin(), name=OutboxRetriesPlugin.NAME)
+    # Request ids, metrics (/metrics with METRICS_TOKEN) and the log format (actions/observability.py).
+    manager.register(ObservabilityPlugin(MetricsSettings.from_env()), name=ObservabilityPlugin.NAME)

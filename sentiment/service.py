@@ -30,10 +30,12 @@ from aiohttp import web
 from sentiment.build import MAX_TOKENS
 from sentiment.data import LABELS
 from sentiment.frustration import FrustrationHead, frustration
+from sentiment.metrics import count_scored
 from sentiment.openapi import TEXT_PATTERN, build_spec
 from service_kit.app import MAX_BODY_BYTES
 from service_kit.errors import BadRequest, DomainError, Invalid, Unavailable
 from service_kit.http import SPEC, TOKEN, auth_middleware, make_error_middleware, read_json, serve_spec
+from service_kit.observability import instrument
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +162,9 @@ async def _run(request: web.Request, texts: list[str]) -> list[dict[str, Any]]:
     if scorer is None:
         raise Unavailable("The sentiment model is not loaded yet.", code="model_unavailable")
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(request.app[EXECUTOR], scorer.score, texts)
+    results: list[dict[str, Any]] = await loop.run_in_executor(request.app[EXECUTOR], scorer.score, texts)
+    count_scored(results)
+    return results
 
 
 routes = web.RouteTableDef()
@@ -206,6 +210,7 @@ def create_app(
         DomainError, Unavailable("The sentiment model is not available.", code="model_unavailable"), log=logger
     )
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    instrument(app)
     app[TOKEN] = api_token
     app[SPEC] = build_spec(MAX_CHARS, MAX_BATCH)
     app.add_routes(routes)

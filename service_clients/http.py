@@ -19,6 +19,7 @@ import aiohttp
 from pydantic import Field
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from contracts.request_ids import HEADER, current_request_id
 from settings_kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ class JsonServiceClient:
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = self._base_url + path
+        request_id = current_request_id()
+        if request_id:  # the shopper message this call is for (contracts/request_ids.py)
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), HEADER: request_id}
         try:
             async with self._http().request(method, url, **kwargs) as response:
                 data = await _json(response)

@@ -120,11 +120,16 @@ class PricingClient(JsonServiceClient):
             uses=int(data.get("uses") or 0),
         )
 
-    async def goodwill(self, customer_id: str, reason: str, order_number: str | None = None) -> GoodwillOffer | None:
-        """A one-time apology coupon for this customer, or None when the operator's budget says no."""
-        body = {"customer_id": customer_id, "reason": reason}
+    async def goodwill(
+        self, customer_id: str, reason: str, order_number: str | None = None, amount: Decimal | None = None
+    ) -> GoodwillOffer | None:
+        """A one-time apology coupon for this customer, or None when the operator's budget says no.
+        Without `amount` the budget's default amount is offered."""
+        body: dict[str, Any] = {"customer_id": customer_id, "reason": reason}
         if order_number:
             body["order_number"] = order_number
+        if amount is not None:
+            body["amount"] = f"{amount:.2f}"
         try:
             data = await self._send("POST", "/goodwill", body)
         except GoodwillRefused as refusal:
@@ -133,7 +138,21 @@ class PricingClient(JsonServiceClient):
         amount = Decimal(str(data["amount"]))
         return GoodwillOffer(code=data["coupon_code"], amount=amount, explanation=data["explanation"])
 
+    async def goodwill_budget(self) -> GoodwillBudget | None:
+        """The operator's goodwill budget, or None when none is set (then no offer can be made)."""
+        try:
+            data = await self._get("/goodwill/budget")
+        except NoBudget:
+            return None
+        return GoodwillBudget(
+            default_amount=Decimal(str(data["default_amount"])),
+            per_customer_budget=Decimal(str(data["per_customer_budget"])),
+            enabled=bool(data["enabled"]),
+        )
+
     def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
+        if status == 404 and path == "/goodwill/budget":
+            raise NoBudget(path)
         if status == 409 and path == "/goodwill":
             raise GoodwillRefused((data.get("error") or {}).get("message", "refused"))
         if status == 404 and path.startswith("/coupons/"):
@@ -146,6 +165,17 @@ class GoodwillOffer:
     code: str
     amount: Decimal
     explanation: str  # "a one-time coupon G-7K2P worth $10.00, valid until 23 Dec 2026"
+
+
+@dataclass(frozen=True)
+class GoodwillBudget:
+    default_amount: Decimal  # what an offer is worth unless the caller asks for another amount
+    per_customer_budget: Decimal  # the most one customer may get in the budget's window
+    enabled: bool
+
+
+class NoBudget(Exception):
+    """The operator set no goodwill budget."""
 
 
 class GoodwillRefused(Exception):

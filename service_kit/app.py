@@ -13,8 +13,11 @@ from aiohttp.typedefs import Middleware
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.log_setup import configure_logging
+from contracts.request_ids import HEADER, end_request_id, use_request_id
 from service_kit.db import make_engine
 from service_kit.http import SPEC, TOKEN, VALIDATORS, auth_middleware
+from service_kit.observability import instrument
 from settings_kit.settings import InvalidSetting, ServiceSettings
 
 MAX_BODY_BYTES = 64 * 1024
@@ -22,10 +25,17 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
-    """aiohttp's access log without the query string: it carries shopper text (`/search?text=`)."""
+    """aiohttp's access log without the query string: it carries shopper text (`/search?text=`).
+
+    aiohttp writes it after the request's own context is gone, so the line gets the request id back
+    from the answer's X-Request-ID (set by service_kit/observability.py)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info("%s %s %s %.3f s", request.method, request.path, response.status, time)
+        token = use_request_id(response.headers.get(HEADER, ""))
+        try:
+            self.logger.info("%s %s %s %.3f s", request.method, request.path, response.status, time)
+        finally:
+            end_request_id(token)
 
 
 def create_service_app(
@@ -46,6 +56,7 @@ def create_service_app(
     if not api_token:
         raise ValueError("an API token is required")
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    instrument(app)
     app[SPEC] = spec
     app[VALIDATORS] = validators
     app[TOKEN] = api_token
@@ -76,7 +87,7 @@ class ServiceAddress(ServiceSettings):
 
 def run_service(env_prefix: str, default_port: int, build: Callable[[str], web.Application]) -> None:
     """The `python -m backends.<service>` entry point; settings come from <PREFIX>_* variables."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         address = ServiceAddress.from_env(prefix=f"{env_prefix}_", defaults={"port": default_port})
     except InvalidSetting as error:

@@ -25,7 +25,8 @@ SPEC = web.AppKey("openapi_spec", dict)
 TOKEN = web.AppKey("api_token", str)
 VALIDATORS = web.AppKey("body_validators", dict)
 
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+# /metrics checks its own token, the scraper's (service_kit/observability.py).
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/metrics"})
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

@@ -65,6 +65,19 @@ SPEC_OPERATION = {
 }
 
 
+METRICS_OPERATION = {
+    "summary": "Prometheus metrics (text format): requests, latencies, errors and the service's own counters",
+    "description": "Only for the scraper: `Authorization: Bearer <METRICS_TOKEN>`, not the service's API token; "
+    "404 while METRICS_TOKEN is unset (docs/operations.md).",
+    "security": [],
+    "responses": {
+        "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "401": {"description": "Missing or wrong METRICS_TOKEN", "content": {"application/json": {"schema": {}}}},
+        "404": {"description": "Metrics are off (no METRICS_TOKEN)", "content": {"application/json": {"schema": {}}}},
+    },
+}
+
+
 def operation(
     summary: str,
     response: str | None,
@@ -119,7 +132,8 @@ def document(
         },
         "servers": [{"url": f"http://127.0.0.1:{port}"}],
         "security": [{"bearerAuth": []}],
-        "paths": paths,
+        # Every service built from the kit serves /metrics (service_kit/observability.py).
+        "paths": {**paths, "/metrics": {"get": METRICS_OPERATION}},
         "components": {**components, "securitySchemes": SECURITY_SCHEMES},
     }
 

@@ -37,6 +37,8 @@ BOTH_VENV_TESTS = ["tests/contracts"]
 SYSTEM_PACKAGES = {
     "postgresql": lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")),
     "redis-server": lambda: shutil.which("redis-server") is not None,
+    # The load balancer in front of several Rasa workers (bot/balancer.py, tests/e2e/test_rasa_workers.py).
+    "haproxy": lambda: shutil.which("haproxy") is not None or Path("/usr/sbin/haproxy").exists(),
     "chromium": lambda: Path("/usr/bin/chromium").exists(),
     # The Neo4j dev server (knowledge_graph/neo4j_server) is compiled from Maven Central artifacts.
     "openjdk-17-jdk-headless": lambda: shutil.which("javac") is not None,
@@ -114,6 +116,9 @@ def main() -> None:
     env = launcher.environment(launcher.var_dir())
     model = launcher.train(env)
     launcher.build_models(env)
+    # tests/deploy runs `helm lint`/`helm template` offline: helm is built from its Go module once per
+    # version into the cache (tools/helm_binary.py; about 7 minutes the first time, docs/scaling.md).
+    step("helm for the chart checks", [sys.executable, "-m", "tools.helm_binary"])
     # NLU_GATE_REQUIRED: the Bitext quality gate must run, never skip, in this suite.
     test_env = {**env, "RASA_MODEL": str(model), "PYTHONPATH": str(REPO), "NLU_GATE_REQUIRED": "1"}
 

@@ -85,17 +85,6 @@ async def health(request: web.Request) -> web.Response:
 routes.get("/openapi.json")(http.serve_spec)
 
 
-@routes.get("/metrics")
-async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format, so a scraper can alert on lockouts without parsing logs."""
-    lines = []
-    for name, value in (await service(request).metrics()).items():
-        kind = "gauge" if name == "lockouts_active" else "counter"
-        metric = f"orders_{name}" if kind == "gauge" else f"orders_{name}_total"
-        lines += [f"# TYPE {metric} {kind}", f"{metric} {value}"]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
-
-
 @routes.get("/customers/{customer_id}")
 async def get_customer(request: web.Request) -> web.Response:
     return web.json_response(await service(request).customer(request.match_info["customer_id"]))

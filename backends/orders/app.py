@@ -12,9 +12,11 @@ from backends.orders.access import AccessSettings
 from backends.orders.api import SERVICE, body_validators, error_middleware, routes
 from backends.orders.db import DEFAULT_DB_URL, create_tables, make_sessions
 from backends.orders.mail import Mailer, mailer_from_env
+from backends.orders.metrics import read_counters
 from backends.orders.openapi import build_spec
 from backends.orders.service import Clock, OrdersService, utcnow
 from service_kit.app import create_service_app, run_service
+from service_kit.observability import on_scrape
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ def create_app(
         )
 
     spec = build_spec()
-    return create_service_app(
+    app = create_service_app(
         "orders",
         db_url,
         api_token,
@@ -50,6 +52,8 @@ def create_app(
         start_service=start_service,
         log=logger,
     )
+    on_scrape(app, read_counters)  # the proof and code counters on /metrics (backends/orders/metrics.py)
+    return app
 
 
 def main() -> None:

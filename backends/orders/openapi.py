@@ -257,16 +257,6 @@ _CODE_CHANGE_ERRORS = ("400", "401", "403", "404", "409", "413", "422")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _operation("Liveness and database check", "Health", errors=(), public=True)},
-    "/metrics": {
-        "get": {
-            "summary": "Counters for alerting (Prometheus text format): failed proofs, lockouts, codes",
-            "parameters": [],
-            "responses": {
-                "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
-                "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref("Error")}}},
-            },
-        }
-    },
     "/openapi.json": {"get": common.SPEC_OPERATION},
     "/customers/{customer_id}": {"get": _operation("A customer", "Customer", params=("CustomerId",))},
     "/customers/{customer_id}/orders": {

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 
 from backends.pricing import rules
 from backends.pricing.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
-from backends.pricing.openapi import CODE_PATTERN, KEY_PATTERN, REQUEST_BODIES, schema_for
-from backends.pricing.service import PricingService
+from backends.pricing.openapi import CODE_PATTERN, KEY_PATTERN, REQUEST_BODIES, SEGMENT, schema_for
+from backends.pricing.service import PricingService, parse_time
 from service_kit import http
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ SERVICE = web.AppKey("pricing_service", PricingService)
 MAX_ID = 2**31 - 1
 CUSTOMER_ID = r"[^\x00-\x1f\x7f]{1,64}"
 ASCII_DIGITS = re.compile(r"[0-9]+")
+SEGMENT_PATTERN = SEGMENT["pattern"]
 routes = web.RouteTableDef()
 
 error_middleware = http.make_error_middleware(
@@ -69,6 +70,20 @@ def path_match(request: web.Request, name: str, pattern: str, hint: str) -> str:
     return raw
 
 
+def query_match(request: web.Request, name: str, pattern: str, hint: str) -> str | None:
+    raw = request.query.get(name)
+    if raw is not None and not re.fullmatch(pattern, raw):
+        raise Invalid(f"{name} {hint}.", fields={name: hint})
+    return raw
+
+
+def known_query(request: web.Request, allowed: set[str]) -> None:
+    """A misspelt parameter would otherwise be ignored and give a plausible wrong answer."""
+    unknown = sorted(set(request.query) - allowed)
+    if unknown:
+        raise Invalid(f"{unknown[0]} is not a known query parameter.", fields={unknown[0]: "unknown parameter"})
+
+
 def service(request: web.Request) -> PricingService:
     return request.app[SERVICE]
 
@@ -101,6 +116,32 @@ async def quote(request: web.Request) -> web.Response:
 @routes.get("/quotes/{quote_id}")
 async def quote_audit(request: web.Request) -> web.Response:
     return web.json_response(await service(request).quote_audit(whole_number(request, "quote_id")))
+
+
+@routes.post("/quotes/{quote_id}/outcome")
+async def quote_outcome(request: web.Request) -> web.Response:
+    quote_id = whole_number(request, "quote_id")
+    body = await json_body(request, "OutcomeRequest")
+    return web.json_response(await service(request).record_outcome(quote_id, body["bought"]))
+
+
+@routes.get("/learner/arms")
+async def learner_arms(request: web.Request) -> web.Response:
+    known_query(request, {"product_group", "segment"})
+    group = query_match(request, "product_group", KEY_PATTERN, "must be a category path or a product id")
+    segment = query_match(request, "segment", SEGMENT_PATTERN, "must be 1-32 lower-case letters")
+    return web.json_response(await service(request).learner_arms(group, segment))
+
+
+@routes.get("/fairness")
+async def fairness_report(request: web.Request) -> web.Response:
+    known_query(request, {"since", "until"})
+    since, until = (request.query.get(name) for name in ("since", "until"))
+    return web.json_response(
+        await service(request).fairness(
+            None if since is None else parse_time(since, "since"), None if until is None else parse_time(until, "until")
+        )
+    )
 
 
 @routes.get("/sales")

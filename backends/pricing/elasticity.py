@@ -45,6 +45,7 @@ class Line:
     week: tuple[int, int]  # ISO year, ISO week
     quantity: int
     price: float
+    customer: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def clean_lines(rows: Iterable[dict[str, str]], counter: list[int] | None = None
         if quantity <= 0 or price <= 0:
             continue
         iso = day.isocalendar()
-        yield Line(code.upper(), row["Description"].strip(), (iso[0], iso[1]), quantity, price)
+        yield Line(
+            code.upper(), row["Description"].strip(), (iso[0], iso[1]), quantity, price, row["CustomerID"].strip()
+        )
 
 
 def weekly(lines: Iterable[Line]) -> tuple[dict[str, list[tuple[float, float]]], dict[str, str], int]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Money = Numeric(12, 2)
@@ -158,3 +158,38 @@ class QuoteAudit(Base):
     guardrail: Mapped[str | None] = mapped_column(String(300))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
+
+
+class LearnerArm(Base):
+    """The price learner's posterior for one discount level of one arm set (product group × segment)."""
+
+    __tablename__ = "learner_arms"
+
+    product_group: Mapped[str] = mapped_column(String(200), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(32), primary_key=True)
+    discount: Mapped[Decimal] = mapped_column(Percent, primary_key=True)
+    alpha: Mapped[float] = mapped_column(Float)
+    beta: Mapped[float] = mapped_column(Float)
+    offers: Mapped[int] = mapped_column(Integer, default=0)
+    purchases: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LearnerOffer(Base):
+    """The learned discount an arm set gets now, and when it last moved (for the move limits)."""
+
+    __tablename__ = "learner_offers"
+
+    product_group: Mapped[str] = mapped_column(String(200), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(32), primary_key=True)
+    discount: Mapped[Decimal] = mapped_column(Percent)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LearnerOutcome(Base):
+    """Whether the shopper bought after a learned offer: one per quote, so no outcome counts twice."""
+
+    __tablename__ = "learner_outcomes"
+
+    quote_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bought: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime)

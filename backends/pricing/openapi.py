@@ -46,10 +46,53 @@ STOCK = {"type": "integer", "minimum": 0, "maximum": 1000000000}
 
 ADJUSTMENT = _object(
     {
-        "kind": {"type": "string", "enum": ["sale", "stock", "tier", "coupon", "guardrail"]},
+        "kind": {"type": "string", "enum": ["sale", "stock", "tier", "learned", "coupon", "guardrail"]},
         "amount": {**MONEY, "description": "change of the unit price; negative is cheaper"},
         "price_after": MONEY,
         "explanation": {"type": "string", "examples": ["10% VIP discount applied"]},
+    }
+)
+
+PERCENT_OUT = {"type": "number", "minimum": 0, "maximum": 100}
+LEARNED_OFFER = _object(
+    {
+        "product_group": {"type": "string", "description": "the first levels of the category path"},
+        "segment": {"type": "string", "description": "from allow-listed features only (the customer tier)"},
+        "discount": {**PERCENT_OUT, "description": "the learned discount in percent; 0: none"},
+        "price": {**MONEY, "description": "the price after the learned offer, before coupons"},
+        "previous_discount": PERCENT_OUT,
+        "clipped": {
+            **_nullable({"type": "string"}),
+            "description": "the bound that stopped the best-sampled discount, e.g. under the minimum margin of 10%",
+        },
+        "explanation": {"type": "string"},
+    }
+)
+LEARNER_ARM = _object(
+    {
+        "product_group": {"type": "string"},
+        "segment": {"type": "string"},
+        "discount": PERCENT_OUT,
+        "alpha": {"type": "number"},
+        "beta": {"type": "number"},
+        "mean": {"type": "number", "description": "posterior mean of the purchase chance"},
+        "sd": {"type": "number"},
+        "offers": {"type": "integer"},
+        "purchases": {"type": "integer"},
+    }
+)
+FAIRNESS_SEGMENT = _object(
+    {
+        "segment": {"type": "string"},
+        "quotes": {"type": "integer"},
+        "customers": {"type": "integer"},
+        "mean_base_price": {"type": "number"},
+        "mean_unit_price": {"type": "number"},
+        "mean_discount_percent": {"type": "number"},
+        "discounted_share": {"type": "number"},
+        "learned_offers": {"type": "integer"},
+        "mean_learned_discount_percent": {"type": "number"},
+        "coupon_share": {"type": "number"},
     }
 )
 
@@ -97,6 +140,27 @@ SCHEMAS: dict[str, Any] = {
                 **_nullable({"type": "string"}),
                 "description": "the guardrail that bound the price, e.g. held at the floor price of $20.00",
             },
+            "learner": {
+                **_nullable(_ref("LearnedOffer")),
+                "description": "the price learner's decision; null when it is off or low stock withheld it",
+            },
+        }
+    ),
+    "LearnedOffer": LEARNED_OFFER,
+    "OutcomeRequest": _object({"bought": {"type": "boolean", "description": "did the shopper buy after this quote"}}),
+    "Outcome": _object(
+        {"quote_id": {"type": "integer"}, "bought": {"type": "boolean"}, "arm": _nullable(_ref("LearnerArm"))}
+    ),
+    "LearnerArm": LEARNER_ARM,
+    "LearnerArmList": _object({"enabled": {"type": "boolean"}, "arms": {"type": "array", "items": _ref("LearnerArm")}}),
+    "FairnessSegment": FAIRNESS_SEGMENT,
+    "FairnessReport": _object(
+        {
+            "since": TIMESTAMP,
+            "until": TIMESTAMP,
+            "segment_features": {"type": "array", "items": {"type": "string"}},
+            "segments": {"type": "array", "items": _ref("FairnessSegment")},
+            "max_discount_gap_percent": {"type": "number"},
         }
     ),
     "QuoteAudit": _object(
@@ -275,9 +339,11 @@ SCHEMAS: dict[str, Any] = {
 ERRORS = {
     **common.ERROR_DESCRIPTIONS,
     "404": "Unknown quote, sale, rule or coupon",
-    "409": "Refused (coupon expired / used up, goodwill budget exhausted, ...); the message says why",
+    "409": "Refused (coupon expired / used up, goodwill budget exhausted, outcome already recorded, ...); "
+    "the message says why",
 }
 
+SEGMENT = {"type": "string", "pattern": "^[a-z]{1,32}$"}
 NUMBER_ID = {"type": "string", "pattern": "^[0-9]+$", "maxLength": 18}
 PARAMETERS = {
     "QuoteId": {"name": "quote_id", "in": "path", "required": True, "schema": NUMBER_ID},
@@ -315,6 +381,42 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/quotes/{quote_id}": {
         "get": _operation("The audit row of a quote", "QuoteAudit", params=("QuoteId",), errors=("401", "404", "422"))
+    },
+    "/quotes/{quote_id}/outcome": {
+        "post": _operation(
+            "Whether the shopper bought after a quote with a learned offer; updates the learner, once per quote",
+            "Outcome",
+            body="OutcomeRequest",
+            params=("QuoteId",),
+            errors=_CHANGE,
+        )
+    },
+    "/learner/arms": {
+        "get": _operation(
+            "The price learner's posteriors per product group, segment and discount level",
+            "LearnerArmList",
+            errors=("401", "422"),
+            query=[
+                {
+                    "name": "product_group",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": KEY_PATTERN},
+                },
+                {"name": "segment", "in": "query", "required": False, "schema": SEGMENT},
+            ],
+        )
+    },
+    "/fairness": {
+        "get": _operation(
+            "Final prices and offers by customer segment over a window (default: the last 30 days)",
+            "FairnessReport",
+            errors=("401", "422"),
+            query=[
+                {"name": "since", "in": "query", "required": False, "schema": TIMESTAMP},
+                {"name": "until", "in": "query", "required": False, "schema": TIMESTAMP},
+            ],
+        )
     },
     "/sales": {
         "get": _operation("All sales (past, current, future)", "SaleList"),

@@ -2,13 +2,15 @@
 
 Order of steps (each one explained in the quote):
   base price → best matching sale → stock rule → change guardrails on that *shelf* price
-  → customer-tier discount → coupon → floor/ceiling on the final unit price.
+  → customer-tier discount → learned offer (when the price learner is on) → coupon
+  → floor/ceiling on the final unit price.
 The change guardrails (max change per day, min interval between changes) watch the public shelf
 price, not personal prices, so one VIP's discount never drags the next shopper's price along.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -107,9 +109,13 @@ class QuoteRequest:
     stock: int | None = None
 
 
+OfferHook = Callable[[Decimal], "tuple[Decimal, str] | None"]
+"""Called with the price after the tier discount; returns a learned price and why, or None."""
+
+
 @dataclass(frozen=True)
 class Adjustment:
-    kind: str  # sale | stock | tier | coupon | guardrail
+    kind: str  # sale | stock | tier | learned | coupon | guardrail
     amount: Decimal  # change of the unit price (negative = cheaper)
     price_after: Decimal
     explanation: str
@@ -263,6 +269,7 @@ def decide(
     coupon: CouponSpec | None = None,
     coupon_code: str | None = None,
     coupon_customer_uses: int = 0,
+    learned_offer: OfferHook | None = None,
 ) -> Decision:
     """Applies every step in order and explains each; see the module docstring for the order."""
     cur = request.currency
@@ -298,6 +305,13 @@ def decide(
     elif request.tier and tier_pct > 0:
         label = TIER_LABELS.get(request.tier, request.tier)
         decision.notes.append(f"{label} discount not applied because stock is low")
+
+    if learned_offer is not None and not withhold:
+        learned = learned_offer(decision.unit_price)
+        if learned is not None:
+            decision.add("learned", *learned)
+    elif learned_offer is not None:
+        decision.notes.append("learned offer not applied because stock is low")
 
     if coupon_code and coupon is None:
         decision.notes.append(f"coupon {coupon_code} does not exist")

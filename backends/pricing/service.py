@@ -4,6 +4,7 @@ the audit row, and manages rules, coupons and goodwill. Returns JSON-ready dicts
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,18 +13,25 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backends.pricing import rules
+from backends.pricing import fairness, rules
+from backends.pricing.db import insert_missing
 from backends.pricing.errors import Invalid, NotFound, Refused
+from backends.pricing.learning import segments
+from backends.pricing.learning import store as learner_store
+from backends.pricing.learning.bandit import OfferPicker
+from backends.pricing.learning.segments import product_group, segment_of
+from backends.pricing.learning.settings import LearnerSettings
 from backends.pricing.models import (
     Coupon,
     CustomerTier,
     GoodwillBudget,
     GoodwillOffer,
     Guardrail,
+    LearnerOffer,
+    LearnerOutcome,
     QuoteAudit,
     Redemption,
     Sale,
@@ -163,9 +171,18 @@ def normalise_code(code: str) -> str:
 
 
 class PricingService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utcnow,
+        learner: LearnerSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._learner = learner or LearnerSettings()
+        # Thompson sampling's draws; tests and the benchmark pass a seeded generator.
+        self._rng = rng or random.Random()
 
     async def ping(self) -> str:
         async with self._sessions() as session:
@@ -188,16 +205,31 @@ class PricingService:
             ruleset = await self._ruleset(session, request, now)
             last = self._last_shelf(shelf_row, now)
             coupon, uses = await self._coupon_for_quote(session, code, request.customer_id)
+            learned = await self._learned_offer(session, request, ruleset, now) if self._learner.enabled else None
             decision = rules.decide(
-                request, ruleset, now, last_shelf=last, coupon=coupon, coupon_code=code, coupon_customer_uses=uses
+                request,
+                ruleset,
+                now,
+                last_shelf=last,
+                coupon=coupon,
+                coupon_code=code,
+                coupon_customer_uses=uses,
+                learned_offer=learned[1] if learned else None,
             )
             self._remember_shelf(shelf_row, decision.shelf_price, now)
             result = self._quote_json(request, decision, tier_source, code)
+            inputs = _inputs_json(request, code)
+            result["learner"] = None
+            if learned and learned[1].offer is not None:  # None: low stock withheld the offer
+                arm_set, offer, offer_row = learned[0], learned[1].offer, learned[2]
+                await learner_store.record_offer(session, arm_set, offer_row, offer, now)
+                inputs["learner"] = {**arm_set.as_json(), **offer.as_json()}
+                result["learner"] = {k: v for k, v in inputs["learner"].items() if k != "arms"}
             audit = QuoteAudit(
                 at=now,
                 key=key,
                 customer_id=request.customer_id,
-                inputs=_inputs_json(request, code),
+                inputs=inputs,
                 adjustments=result["adjustments"],
                 guardrail=decision.guardrail,
                 unit_price=decision.unit_price,
@@ -209,6 +241,71 @@ class PricingService:
             result["quoted_at"] = when(now)
         logger.info("quote %s for %s: %s %s", audit.id, key, result["unit_price"], request.currency)
         return result
+
+    async def _learned_offer(
+        self, session: AsyncSession, request: rules.QuoteRequest, ruleset: rules.RuleSet, now: datetime
+    ) -> tuple[learner_store.ArmSet, OfferPicker, LearnerOffer]:
+        """The bandit, ready to run inside the decision: the arm set's posteriors, its current offer
+        (locked), and the bounds from the settings and the SKU's floor price."""
+        settings = self._learner
+        segment = segment_of({"tier": request.tier})
+        arm_set = learner_store.ArmSet(
+            product_group(request.category, request.product_id, request.sku, settings.group_depth), segment
+        )
+        offer_row = await learner_store.lock_offer(session, arm_set)
+        arms = await learner_store.load_arms(session, arm_set, settings)
+        picker = OfferPicker(
+            arms,
+            base_price=request.base_price,
+            current=learner_store.current_offer(offer_row),
+            bounds=settings.bounds(ruleset.limits.floor_price),
+            now=now,
+            rng=self._rng,
+            currency=request.currency,
+            label=segments.LABELS.get(segment, segment),
+        )
+        return arm_set, picker, offer_row
+
+    async def record_outcome(self, quote_id: int, bought: bool) -> dict[str, Any]:
+        """Whether the shopper bought after a quote with a learned offer: updates that arm's posterior,
+        once per quote."""
+        try:
+            async with self._sessions.begin() as session:
+                audit = await session.get(QuoteAudit, quote_id)
+                if audit is None:
+                    raise NotFound(f"Quote {quote_id} was not found.", code="quote_not_found")
+                learned = (audit.inputs or {}).get("learner")
+                if not learned:
+                    raise Refused(
+                        f"Quote {quote_id} had no learned offer, so there is nothing to learn from.",
+                        code="no_learned_offer",
+                    )
+                if await session.get(LearnerOutcome, quote_id) is not None:
+                    raise Refused(f"Quote {quote_id} already has an outcome.", code="outcome_exists")
+                arm_set = learner_store.ArmSet(learned["product_group"], learned["segment"])
+                discount = Decimal(str(learned["discount"]))
+                row = await learner_store.record_outcome(session, quote_id, arm_set, discount, bought, self._clock())
+                arm = learner_store.arm_json(row) if row is not None else None
+        except IntegrityError:  # a concurrent call recorded it first
+            raise Refused(f"Quote {quote_id} already has an outcome.", code="outcome_exists") from None
+        return {"quote_id": quote_id, "bought": bought, "arm": arm}
+
+    async def learner_arms(self, product_group: str | None = None, segment: str | None = None) -> dict[str, Any]:
+        async with self._sessions() as session:
+            arms = await learner_store.list_arms(session, product_group, segment)
+        return {"enabled": self._learner.enabled, "arms": arms}
+
+    async def fairness(self, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+        """Final prices and offers by segment over a window (default: the last 30 days)."""
+        until = until or self._clock()
+        try:
+            since = since or until - timedelta(days=30)
+        except OverflowError:  # until in the year 1
+            raise Invalid("until is out of range.", fields={"until": "out of range"}) from None
+        if since >= until:
+            raise Invalid("since must be before until.", fields={"since": "must be before until"})
+        async with self._sessions() as session:
+            return await fairness.report(session, since, until)
 
     async def quote_audit(self, quote_id: int) -> dict[str, Any]:
         async with self._sessions() as session:
@@ -284,11 +381,7 @@ class PricingService:
         so concurrent quotes wait instead of failing; on PostgreSQL concurrent first quotes of a
         new SKU do not collide on the primary key, and the row lock orders quotes of one SKU."""
         placeholder = {"key": key, "price": None, "changed_at": now, "quoted_at": now, "day_price": None}
-        dialect = session.get_bind().dialect.name
-        if dialect in ("postgresql", "sqlite"):
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = insert(ShelfPrice).values(**placeholder).on_conflict_do_nothing(index_elements=["key"])
-            await session.execute(statement)
+        await insert_missing(session, ShelfPrice, [placeholder], ["key"])
         row = await session.get(ShelfPrice, key, with_for_update=True, populate_existing=True)
         if row is None:  # another database: no upsert, a plain insert
             row = ShelfPrice(**placeholder)

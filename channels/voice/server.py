@@ -37,6 +37,8 @@ from channels.voice.services.speech import Engines, load_engines
 from channels.voice.settings import VoiceSettings
 from channels.voice.stats import CallStats
 from channels.voice.transports.websocket import POLICY_VIOLATION, close, relay, send, wait_for_start
+from contracts.log_setup import configure_logging
+from service_kit.observability import instrument
 
 logger = logging.getLogger("channels.voice")
 
@@ -175,6 +177,7 @@ async def page(request: web.Request) -> web.Response:
 
 def create_app(settings: VoiceSettings, engines: Engines) -> web.Application:
     app = web.Application()
+    instrument(app)
     app[SETTINGS] = settings
     app[ENGINES] = engines
     app[RASA] = RasaClient(settings.rasa_url, settings.token, settings.rasa_timeout_s)
@@ -203,7 +206,7 @@ def create_app(settings: VoiceSettings, engines: Engines) -> web.Application:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    configure_logging()
     try:
         settings = VoiceSettings.from_env()
     except ValueError as error:

@@ -28,7 +28,9 @@ from aiohttp import web
 from pydantic import AfterValidator, Field
 from pydantic_settings import SettingsConfigDict
 
+from contracts.log_setup import configure_logging
 from contracts.texts import texts
+from service_kit.observability import instrument
 from settings_kit.settings import ServiceSettings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -165,6 +167,7 @@ def create_app(config: PageConfig, bundle: bytes | None = None) -> web.Applicati
         return response
 
     app = web.Application(middlewares=[headers])
+    instrument(app)
     app.router.add_get("/", index_page)
     app.router.add_get("/index.html", index_page)
     app.router.add_get("/widget/webchat.js", widget)
@@ -174,7 +177,7 @@ def create_app(config: PageConfig, bundle: bytes | None = None) -> web.Applicati
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    configure_logging()
     try:
         config = PageConfig.from_env()
         app = create_app(config)

@@ -43,6 +43,7 @@ async function showDesk(me) {
   $("me").textContent = me.display_name;
   $("login").hidden = true;
   $("desk").hidden = false;
+  analyticsAccess();  // analytics.js: shows the Analytics button to lead agents
   connect();
   await refreshQueue();
 }

@@ -60,14 +60,16 @@ class _Down:
 
 @pytest.fixture(autouse=True)
 def optional_backends_down(monkeypatch):
-    """Unit tests never reach a real pricing or recommendations service (one may run on this machine);
+    """Unit tests never reach a real pricing, recommendations or retention service (one may run on this machine);
     a test that wants one patches `actions.backend` itself."""
     from actions import backend
     from service_clients.pricing import PricingUnavailable
     from service_clients.recommendations import RecommendationsUnavailable
+    from service_clients.retention import RetentionUnavailable
 
     monkeypatch.setattr(backend, "pricing_client", lambda: _Down(PricingUnavailable))
     monkeypatch.setattr(backend, "recommendations_client", lambda: _Down(RecommendationsUnavailable))
+    monkeypatch.setattr(backend, "retention_client", lambda: _Down(RetentionUnavailable))
 
 
 @pytest.fixture

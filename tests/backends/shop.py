@@ -12,6 +12,9 @@ from contracts.orders import OrderStatus
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# The Prometheus scraper's token (METRICS_TOKEN): /metrics answers only this one, never the API token.
+METRICS_TOKEN = "scraper-token-" + "m" * 24
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 ADDRESS = {"name": "Jane Doe", "line1": "12 Elm Street", "city": "Springfield", "postcode": "62704", "country": "US"}
 # Which fulfilment steps lead to each status (cancelled/returned are made by their own operations).
 PATHS = {

@@ -23,7 +23,7 @@ from backends.orders.app import create_app
 from backends.orders.mail import MaildirMailer, MailSettings
 from backends.orders.service import utcnow
 from contracts.orders import OrderStatus
-from tests.backends.shop import ADDRESS, AUTH, TOKEN, Shop
+from tests.backends.shop import ADDRESS, AUTH, METRICS_TOKEN, SCRAPE, TOKEN, Shop
 
 pytestmark = pytest.mark.asyncio
 
@@ -58,7 +58,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def app(db_url: str, outbox: Path, clock: Clock) -> web.Application:
+async def app(db_url: str, outbox: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> web.Application:
+    monkeypatch.setenv("METRICS_TOKEN", METRICS_TOKEN)
     mailer = MaildirMailer(MailSettings(outbox_dir=outbox))
     return create_app(db_url, TOKEN, clock=clock, mailer=mailer, access=SETTINGS)
 
@@ -93,7 +94,8 @@ async def test_failures_across_conversations_lock_the_order_even_for_the_right_p
     refused = await verify(client, number, RIGHT, "conversation:rest:the-real-owner")
     assert refused["verified"] is False and refused["locked"] is True
     assert f"ownership proof lockout: order {number:06d} locked until" in caplog.text
-    metrics = await (await client.get("/metrics", headers=AUTH)).text()
+    assert (await client.get("/metrics", headers=AUTH)).status == 401  # the API token does not open /metrics
+    metrics = await (await client.get("/metrics", headers=SCRAPE)).text()
     assert "orders_lockouts_total 1" in metrics and "orders_lockouts_active 1" in metrics
     assert "orders_proofs_refused_locked_total 1" in metrics and "orders_proofs_failed_total 5" in metrics
 

@@ -319,7 +319,6 @@ async def test_auth_required_everywhere_except_health_and_spec(client: TestClien
         ("GET", "/customers/C1/orders"),
         ("POST", f"/orders/{number}/verify"),
         ("POST", f"/orders/{number}/change-codes"),
-        ("GET", "/metrics"),
         ("GET", f"/orders/{number}/tracking"),
         ("POST", f"/orders/{number}/cancel"),
         ("PUT", f"/orders/{number}/shipping-address"),

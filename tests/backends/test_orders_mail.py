@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from backends.orders.app import create_app
 from backends.orders.mail import MailSettings, SmtpMailer, mailer_from_env
-from tests.backends.shop import AUTH, TOKEN, Shop
+from tests.backends.shop import AUTH, METRICS_TOKEN, SCRAPE, TOKEN, Shop
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.asyncio
@@ -43,7 +43,8 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-async def app(db_url: str, smtp: tuple[Inbox, int]) -> web.Application:
+async def app(db_url: str, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> web.Application:
+    monkeypatch.setenv("METRICS_TOKEN", METRICS_TOKEN)
     _, port = smtp
     settings = MailSettings(host="127.0.0.1", port=port, sender="Shop <shop@example.com>", security="none")
     return create_app(db_url, TOKEN, mailer=SmtpMailer(settings))
@@ -76,7 +77,7 @@ async def test_smtp_down_is_a_clear_503_and_no_code_stays_valid(
     response = await client.post(f"/orders/{number}/change-codes", json={"purpose": "cancel"}, headers=AUTH)
     assert response.status == 503
     assert (await response.json())["error"]["code"] == "mail_unavailable"
-    metrics = await (await client.get("/metrics", headers=AUTH)).text()
+    metrics = await (await client.get("/metrics", headers=SCRAPE)).text()
     assert "orders_codes_sent_total 0" in metrics
 
 

@@ -15,6 +15,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from backends.pricing.app import create_app
+from backends.pricing.learning.settings import LearnerSettings
 from backends.pricing.openapi import build_spec
 from tests.backends.live_app import serving
 from tests.support.postgres import postgres_server  # noqa: F401 - session fixture
@@ -34,7 +35,8 @@ def live_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         db_url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('pricing')) / 'pricing.sqlite'}"
     else:
         db_url = request.getfixturevalue("postgres_server").create_database()
-    with serving(create_app(db_url, TOKEN), "pricing") as url:
+    # The price learner is on, so generated quotes run the bandit and outcomes have arms to update.
+    with serving(create_app(db_url, TOKEN, learner=LearnerSettings(enabled=True)), "pricing") as url:
         yield url
 
 

@@ -114,15 +114,18 @@ STACK_VARIABLE_PREFIXES = (
     "VOICE_",
     "SENTIMENT_",
     "HANDOFF_",
+    "RETENTION_",
     "SMTP_",
     "MAIL_",
+    "ASSISTANT_",  # e.g. ASSISTANT_RASA_WORKERS, ASSISTANT_STORE: each stack says what it runs
+    "WEBCHAT_",
 )
 # Built by the setup step (`bot/launcher.py setup`, tests/run_all.py) into the repository's var/.
 SENTIMENT_MODEL = Path(os.environ.get("SENTIMENT_MODEL_DIR", REPO / "var" / "models" / "sentiment"))
 PRODUCT_ENCODERS = Path(os.environ.get("SEMANTIC_MODEL_CACHE", REPO / "var" / "models" / "product-encoder"))
 
 
-# Stacks in the suite and their port offsets (each stack uses offset + 5 … offset + 107):
+# Stacks in the suite and their port offsets (each stack uses offset + 5 … offset + 108):
 # 0 the shared stack, 300 bigger catalogues imported (test_product_search_chat_e2e), 500
 # PostgreSQL/Redis/Neo4j (test_production_stores), 700 voice (tests/voice), 900 Request Tracker
 # (test_handoff_external_tickets).
@@ -141,6 +144,7 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         VOICE_PORT=str(BASE_PORT + port_offset + 107),
         SENTIMENT_PORT=str(BASE_PORT + port_offset + 105),
         HANDOFF_PORT=str(BASE_PORT + port_offset + 106),
+        RETENTION_PORT=str(BASE_PORT + port_offset + 108),
         SENTIMENT_MODEL_DIR=str(SENTIMENT_MODEL),
         SEMANTIC_MODEL_CACHE=str(PRODUCT_ENCODERS),
         HANDOFF_AGENT_HOURS="always",

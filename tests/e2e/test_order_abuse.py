@@ -63,7 +63,8 @@ def test_guessing_zip_codes_across_conversations_locks_the_order_even_for_the_ri
     refused = chat.say(f"my zip is {right}")
     assert LOCKED in refused, refused
     assert number not in refused and order["shipping_address"]["line1"] not in refused
-    metrics = backend(stack, "/metrics").text
+    scraper = {"Authorization": f"Bearer {stack.secrets['METRICS_TOKEN']}"}
+    metrics = requests.get(stack.orders_url + "/metrics", headers=scraper, timeout=30).text
     assert "orders_lockouts_active 0" not in metrics and "orders_proofs_refused_locked_total 0" not in metrics
 
 

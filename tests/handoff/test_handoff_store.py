@@ -113,6 +113,15 @@ async def test_queue_is_ordered_by_priority_then_age(store: TicketStore) -> None
     assert positions == {"urgent": 1, "old-high": 2, "new-high": 3, "old-low": 4, "follow": None}
 
 
+async def test_queue_depths_count_waiting_and_follow_up_tickets(store: TicketStore) -> None:
+    """The desk's queue-depth gauge (handoff/metrics.py): held tickets have left the queue."""
+    assert await store.queue_depths() == {"waiting": 0, "follow_up": 0}
+    for name, status in (("a", "waiting"), ("b", "waiting"), ("c", "follow_up"), ("d", "waiting")):
+        ticket, _ = await store.open_ticket(fields(name, status=status), [])
+    await store.take(ticket["ticket_id"], "alex")
+    assert await store.queue_depths() == {"waiting": 2, "follow_up": 1}
+
+
 async def test_close_hands_back_and_the_next_handoff_opens_a_new_ticket(store: TicketStore) -> None:
     ticket, _ = await store.open_ticket(fields(), LINES)
     await store.take(ticket["ticket_id"], "alex")

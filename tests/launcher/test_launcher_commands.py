@@ -93,7 +93,7 @@ def test_generated_secrets_never_look_like_options(tmp_path: Path) -> None:
 def test_every_service_has_a_health_url_on_its_own_port(tmp_path: Path) -> None:
     env = launcher.environment(tmp_path)
     ports = [p.health_url.split(":")[2].split("/")[0] for p in launcher.processes(env)]
-    assert len(ports) == len(set(ports)) == len(launcher.processes(env)) == 10
+    assert len(ports) == len(set(ports)) == len(launcher.processes(env)) == 11
 
 
 def test_a_service_that_dies_at_start_is_reported_at_once_not_after_the_timeout(tmp_path: Path) -> None:

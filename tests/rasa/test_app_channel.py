@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -135,7 +136,9 @@ async def test_valid_token_gets_the_reply_and_forwards_only_the_verified_custome
     [message] = agent.messages
     assert message.sender_id == expected_sender("cust-42")
     assert message.input_channel == "app"
-    assert message.metadata == {"customer_id": "cust-42"}  # never the token: metadata is stored
+    # Never the token: metadata is stored. The channel adds the message's request id (none was sent: a new one).
+    assert message.metadata == {"customer_id": "cust-42", "request_id": message.metadata["request_id"]}
+    assert re.fullmatch(r"[0-9a-f]{32}", message.metadata["request_id"])
 
 
 async def test_body_cannot_choose_sender_channel_or_identity_metadata() -> None:
@@ -152,7 +155,11 @@ async def test_body_cannot_choose_sender_channel_or_identity_metadata() -> None:
     [message] = agent.messages
     assert message.sender_id == expected_sender("cust-1")
     assert message.input_channel == "app"
-    assert message.metadata == {"locale": "en-GB", "customer_id": "cust-1"}
+    assert message.metadata == {
+        "locale": "en-GB",
+        "customer_id": "cust-1",
+        "request_id": message.metadata["request_id"],
+    }
 
 
 async def test_sender_id_is_stable_per_customer_and_distinct_between_customers() -> None:
@@ -351,6 +358,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for name in ("VOICE_GATEWAY_TOKEN", "HANDOFF_RELAY_TOKEN", "HANDOFF_API_TOKEN", "CONVERSATION_ID_SECRET"):
         monkeypatch.setenv(name, name.lower() + "-" + "x" * 40)
     monkeypatch.setenv("HANDOFF_URL", "http://127.0.0.1:8106")
+    monkeypatch.setenv("WEBCHAT_REDIS_URL", "")  # one worker: the launcher sets it empty
     yield SECRET
 
 

@@ -6,6 +6,7 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from channels.guard import answer_every_message, clean_text
+from contracts.request_ids import current_request_id
 from contracts.shop_policies import shop_policies
 
 
@@ -62,3 +63,23 @@ async def test_restart_command_may_be_silent():
 def test_control_characters_are_dropped():
     assert clean_text(" hi\x00 there\n ") == "hi there"
     assert clean_text(b"bytes") == ""
+
+
+async def test_the_message_is_handled_under_its_request_id():
+    """The caller's id (or a new one for a missing or unsafe one) is stored with the message and is
+    current while Rasa handles it, so the action server and Rasa's own log lines carry it."""
+    seen: list[tuple[str, str]] = []
+
+    async def agent(message: UserMessage) -> None:
+        seen.append((message.metadata["request_id"], current_request_id()))
+        await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    guard = answer_every_message(agent, 50)
+    await guard(UserMessage("hi", CollectingOutputChannel(), "s1", metadata={"request_id": "web-42"}))
+    await guard(UserMessage("hi", CollectingOutputChannel(), "s1", metadata={"request_id": "two\nlines"}))
+    await guard(UserMessage("hi", CollectingOutputChannel(), "s1"))
+    assert seen[0] == ("web-42", "web-42")
+    for stored, current in seen[1:]:
+        assert stored == current and len(stored) == 32
+    assert seen[1][0] != seen[2][0]
+    assert current_request_id() == ""

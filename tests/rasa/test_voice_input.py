@@ -26,8 +26,12 @@ def voice_channel(**credentials: Any) -> VoiceInput:
     return VoiceInput.from_credentials({"token": TOKEN, **credentials})  # type: ignore[return-value]
 
 
-async def post(base: str, body: Any = None, *, bearer: str | None = TOKEN, raw: bytes | None = None) -> tuple[int, Any]:
+async def post(
+    base: str, body: Any = None, *, bearer: str | None = TOKEN, raw: bytes | None = None, request_id: str = ""
+) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
+    if request_id:
+        headers["X-Request-ID"] = request_id
     if bearer is not None:
         headers["Authorization"] = f"Bearer {bearer}"
     async with aiohttp.ClientSession() as http:
@@ -43,14 +47,15 @@ async def test_gateway_turn_reaches_rasa_as_a_voice_conversation_with_its_metada
             "message": "where is my order",
             "metadata": {"caller": "+15550100", "asr_confidence": 0.91, "customer_id": "forged", "app_jwt": "x"},
         }
-        status, replies = await post(base, body)
+        status, replies = await post(base, body, request_id="turn-7f3a")
     assert status == 200, replies
     assert replies == [{"recipient_id": "voice-CA42", "text": "echo: where is my order"}]
     (message,) = agent.messages
     assert message.sender_id == "voice-CA42"
     assert message.input_channel == "voice"
-    # Caller data is kept; identity claims are only the app channel's to make.
-    assert message.metadata == {"caller": "+15550100", "asr_confidence": 0.91}
+    # Caller data is kept; identity claims are only the app channel's to make. The gateway's
+    # X-Request-ID is stored with the message, so the action server logs the same id.
+    assert message.metadata == {"caller": "+15550100", "asr_confidence": 0.91, "request_id": "turn-7f3a"}
 
 
 async def test_streamed_replies_come_one_json_object_per_line() -> None:

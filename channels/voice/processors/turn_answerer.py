@@ -20,12 +20,14 @@ from typing import Any
 
 from channels.voice.frames import TurnFrame
 from channels.voice.limits import BoundedQueue
+from channels.voice.metrics import VOICE_TURNS
 from channels.voice.processors.confirmation import Confirmation
 from channels.voice.processors.dialogue import Conversation, Replies
 from channels.voice.processors.playback import FIRST_SENTENCE_CHARS, Playback
 from channels.voice.spoken import heard_text, sentences, spoken_reply
 from channels.voice.stats import CallStats
 from channels.voice.texts import voice_text
+from contracts.request_ids import end_request_id, new_request_id, use_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,9 @@ class TurnAnswerer:
             if self.playback.last_words:
                 continue
             self.busy = True
+            # One request id per caller turn: the gateway's, Rasa's, the action server's and the
+            # backends' log lines of this turn carry it (contracts/request_ids.py).
+            request_id = use_request_id(new_request_id())
             try:
                 if self.missed_turns:
                     self.missed_turns = False
@@ -98,11 +103,13 @@ class TurnAnswerer:
                 logger.exception("call %s: a turn failed", self.call_id)
                 self.playback.start(self.playback.say([voice_text("assistant_error")]))
             finally:
+                end_request_id(request_id)
                 self.busy = False
                 self._on_answered()
 
     async def _answer(self, turn: TurnFrame) -> None:
         self.stats.turns += 1
+        VOICE_TURNS.labels(turn.source).inc()
         if turn.source == "dtmf":
             await self._respond(turn.text, self.conversation.metadata(1.0, input_mode="dtmf"), turn)
             return

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from contracts.request_ids import HEADER, current_request_id, new_request_id
+
 logger = logging.getLogger(__name__)
 
 WEBHOOK = "/webhooks/voice/webhook"
@@ -43,7 +45,7 @@ class RasaClient:
     async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Yields the bot's messages for one caller message as Rasa produces them."""
         body = {"sender": sender, "message": text, "metadata": metadata}
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.token}", HEADER: current_request_id() or new_request_id()}
         session = await self.session()
         try:
             async with session.post(self.url, json=body, headers=headers) as response:

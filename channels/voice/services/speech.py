@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from channels.voice.metrics import ASR_AUDIO_SECONDS, ASR_SECONDS, TTS_SECONDS
 from speech.audio import SAMPLE_RATE, resample
 from speech.recognition import Recognizer, Transcript, load_configured_recognizer
 from speech.settings import SpeechSettings
@@ -34,12 +35,16 @@ class Engines:
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         transcript = await loop.run_in_executor(self.executor, lambda: self.recognizer.transcribe(pcm16k))
-        logger.debug("transcribed %.2f s of audio in %.2f s", pcm16k.size / SAMPLE_RATE, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        ASR_SECONDS.observe(elapsed)
+        ASR_AUDIO_SECONDS.inc(pcm16k.size / SAMPLE_RATE)
+        logger.debug("transcribed %.2f s of audio in %.2f s", pcm16k.size / SAMPLE_RATE, elapsed)
         return transcript
 
     async def synthesize(self, text: str) -> Speech:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.synthesizer.synthesize, text)
+        with TTS_SECONDS.time():
+            return await loop.run_in_executor(self.executor, self.synthesizer.synthesize, text)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Conversation analytics: DuckDB over the stores the stack already has (docs/analytics.md)."""

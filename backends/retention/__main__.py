@@ -1,0 +1,3 @@
+from backends.retention.app import main
+
+main()

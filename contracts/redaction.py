@@ -1,0 +1,168 @@
+"""Masks personal data in free text before it is written anywhere (log lines first).
+
+What a shopper types into a chat reaches many log lines (a message that failed, a slot value, a
+backend's error text). Masked here: e-mail addresses, card numbers (13 to 19 digits passing the Luhn
+check, so order numbers and prices stay readable), phone numbers, postal addresses (a street line
+with a house number and a street word, a PO box, a US state + ZIP, a UK postcode) and the answers of
+the order ownership proof (an e-mail or a ZIP code, also when it follows `zip`, `postcode` or `proof`).
+
+Rules, not a model: they run on every log record in both venvs (standard library only) and their
+recall and precision are measured by `benchmarks/redaction_recall.py` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+KINDS = ("card", "email", "phone", "address", "postcode", "proof")
+
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+PHONE = re.compile(
+    r"(?<![\w+.:/-])(?:(?:\+|00)\d{1,3}[ .-]?(?:\d[ .-])?)?(?:\(\d{2,5}\)[ .-]?)?"
+    r"(?:\d{2,6}(?:[ .-]\d{2,6}){1,4}|\d{10,15})(?![\w:]|[.-]\d)"
+)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+STREET_WORDS = (
+    "street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|terrace|ter|"
+    "parkway|pkwy|circle|cir|highway|hwy|square|sq|alley|row|crescent|close"
+)
+STREET = re.compile(
+    r"(?<![\w.-])\d{1,6}[A-Za-z]?(?P<names>(?:\s+[A-Za-z][\w'.-]*){1,4}?)\s+(?:" + STREET_WORDS + r")\b\.?"
+    r"(?:\s+(?-i:[NS][EW]|[NSEW])\b)?"  # a quarter: "Pennsylvania Ave NW"
+    r"(?:,?\s*(?:apt|apartment|suite|ste|unit|#)\.?\s*[\w-]+)?"
+    r"(?:,\s*[A-Za-z][A-Za-z.'-]*(?:\s[A-Za-z][A-Za-z.'-]*){0,3})?"  # the town
+    r"(?:,\s*(?-i:[A-Z]{2})\b)?(?:\s+\d{5}(?:-\d{4})?)?(?!\w)",  # state and ZIP
+    re.IGNORECASE,
+)
+# Small words that occur between a count and a street word in ordinary sentences ("3 items on the way").
+NOT_STREET_NAMES = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "on",
+        "in",
+        "of",
+        "to",
+        "my",
+        "your",
+        "our",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "by",
+        "at",
+        "it",
+        "this",
+        "that",
+        "items",
+    ]
+)
+PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
+STATE_ZIP = re.compile(r"(?<=\b[A-Z]{2}\s)\d{5}(?:-\d{4})?\b")
+ZIP_PLUS_4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
+UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+PROOF = re.compile(
+    r"\b(?:zip(?:\s*code)?|post(?:al)?\s*code|postcode|order_proof|proof)\b(?:\s*(?:is|was|:|=)\s*|\s+)['\"]?"
+    r"(?P<value>[^\s'\",;)]*[\d@][^\s'\",;)]*)",  # a ZIP/postcode or an e-mail: it has a digit or an @
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str
+    start: int
+    end: int
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _cards(text: str) -> Iterator[tuple[int, int]]:
+    for match in CARD.finditer(text):
+        digits = _digits(match.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            yield match.span()
+
+
+def _phones(text: str) -> Iterator[tuple[int, int]]:
+    for match in PHONE.finditer(text):
+        candidate = match.group()
+        digits = _digits(candidate)
+        if not 7 <= len(digits) <= 15 or ISO_DATE.match(candidate) or IPV4.fullmatch(candidate):
+            continue
+        # Fewer than 10 digits without a country code or area code in brackets: a phone number only
+        # in the local shape 555-0134 (spaces or dots between short numbers are more often quantities).
+        if candidate[0] in "+(" or candidate.startswith("00") or len(digits) >= 10 or "-" in candidate:
+            yield match.span()
+
+
+def _streets(text: str) -> Iterator[tuple[int, int]]:
+    for match in STREET.finditer(text):
+        names = match.group("names").lower().split()
+        if not any(name in NOT_STREET_NAMES for name in names):
+            yield match.span()
+
+
+def _plain(pattern: re.Pattern[str]) -> Callable[[str], Iterator[tuple[int, int]]]:
+    return lambda text: (match.span() for match in pattern.finditer(text))
+
+
+def _proof_values(text: str) -> Iterator[tuple[int, int]]:
+    return (match.span("value") for match in PROOF.finditer(text))
+
+
+# In order of precedence: a span found earlier wins over an overlapping later one.
+FINDERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] = (
+    ("email", _plain(EMAIL)),
+    ("card", _cards),
+    ("address", _streets),
+    ("address", _plain(PO_BOX)),
+    ("postcode", _plain(ZIP_PLUS_4)),
+    ("postcode", _plain(STATE_ZIP)),
+    ("postcode", _plain(UK_POSTCODE)),
+    ("phone", _phones),
+    ("proof", _proof_values),
+)
+
+
+def find_personal_data(text: str) -> list[Span]:
+    """The spans to mask, sorted and not overlapping."""
+    spans: list[Span] = []
+    for kind, finder in FINDERS:
+        for start, end in finder(text):
+            if all(end <= other.start or start >= other.end for other in spans):
+                spans.append(Span(kind, start, end))
+    return sorted(spans, key=lambda span: span.start)
+
+
+def redact(text: str) -> str:
+    """`text` with every personal datum replaced by `[kind]`, e.g. "write to [email]"."""
+    if not text:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for span in find_personal_data(text):
+        pieces.append(text[position : span.start])
+        pieces.append(f"[{span.kind}]")
+        position = span.end
+    pieces.append(text[position:])
+    return "".join(pieces)
