@@ -25,37 +25,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from contracts.privacy import Subject
-from privacy.requests import Stores, SubjectRequests
-from service_kit.db import make_engine
+from privacy.requests import DATABASES, Stores, SubjectRequests
 from tools.privacy_seed import Shopper, seed
 
-STORES = ("orders", "pricing", "recommendations", "handoff", "tracker")
 TARGET_S = 2.0
 
 
 @contextmanager
 def store_urls(postgres: bool, folder: Path) -> Iterator[dict[str, str]]:
     if not postgres:
-        yield {name: f"sqlite+aiosqlite:///{folder / name}.sqlite" for name in STORES}
+        yield {name: f"sqlite+aiosqlite:///{folder / name}.sqlite" for name in DATABASES}
         return
     from tests.support.postgres import running_postgres  # the test suite's throwaway server
 
     with running_postgres() as server:
-        yield {name: server.create_database(name) for name in STORES}
+        yield {name: server.create_database(name) for name in DATABASES}
 
 
 def open_stores(urls: dict[str, str], folder: Path) -> Stores:
-    return Stores(
-        orders=make_engine(urls["orders"]),
-        pricing=make_engine(urls["pricing"]),
-        recommendations=make_engine(urls["recommendations"]),
-        handoff=make_engine(urls["handoff"]),
-        tracker=create_async_engine(urls["tracker"]),
-        mail_dir=folder / "mail-outbox",
-    )
+    return Stores.from_urls(urls, folder / "mail-outbox")
 
 
 async def measure(

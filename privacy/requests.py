@@ -25,6 +25,8 @@ from backends.pricing import db as pricing_db
 from backends.pricing import privacy as pricing
 from backends.recommendations import db as recommendations_db
 from backends.recommendations import privacy as recommendations
+from backends.retention import db as retention_db
+from backends.retention import privacy as retention
 from contracts.privacy import Subject
 from handoff import config as handoff_config
 from handoff import db as handoff_db
@@ -34,7 +36,8 @@ from service_kit.db import make_engine, make_sessions
 from service_kit.privacy import Erasure
 
 T = TypeVar("T")
-STORE_NAMES = ("tracker_store", "orders", "pricing", "recommendations", "handoff")  # the document's order
+STORE_NAMES = ("tracker_store", "orders", "pricing", "recommendations", "handoff", "retention")  # the document's order
+DATABASES = ("orders", "pricing", "recommendations", "handoff", "retention", "tracker")  # one URL each
 NOT_SEARCHED = {
     "knowledge_graph": "the product graph holds the catalogue only, no shopper data",
     "external_ticket_systems": "tickets copied to RT, Zendesk or a webhook (see handoff.tickets[].external_refs) "
@@ -42,8 +45,6 @@ NOT_SEARCHED = {
     "queues": "var/handoff-outbox.sqlite and var/handoff-forward.sqlite hold only items not yet delivered "
     "to the desk (minutes); they are delivered and then deleted",
     "logs": "service logs carry no message texts or addresses (see docs/operations.md)",
-    "retention": "the retention backend's events, churn scores and offers (RETENTION_DB_URL) are not covered yet: "
-    "backends/retention/privacy.py is not wired in here (docs/retention-backend.md)",
 }
 
 
@@ -55,6 +56,7 @@ class Stores:
     pricing: AsyncEngine
     recommendations: AsyncEngine
     handoff: AsyncEngine
+    retention: AsyncEngine
     tracker: AsyncEngine
     mail_dir: Path | None
 
@@ -62,18 +64,33 @@ class Stores:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Stores:
         """The variables the launcher gives every service (docs/architecture.md), with the same defaults."""
         var = Path(env.get("ASSISTANT_VAR", "var"))
+        urls = {
+            "orders": env.get("ORDERS_DB_URL") or f"sqlite+aiosqlite:///{var / 'orders.sqlite'}",
+            "pricing": env.get("PRICING_DB_URL") or pricing_db.default_db_url(env),
+            "recommendations": env.get("RECS_DB_URL") or recommendations_db.default_db_url(),
+            "handoff": env.get("HANDOFF_DB_URL") or handoff_config.default_db_url(env),
+            "retention": env.get("RETENTION_DB_URL") or retention_db.default_db_url(env),
+            "tracker": tracker_store.tracker_db_url(env),
+        }
+        mail_dir = None if env.get("SMTP_HOST") else Path(env.get("MAIL_OUTBOX_DIR") or var / "mail-outbox")
+        return cls.from_urls(urls, mail_dir)
+
+    @classmethod
+    def from_urls(cls, urls: Mapping[str, str], mail_dir: Path | None) -> Stores:
+        """One database URL per name of `DATABASES`."""
         return cls(
-            orders=make_engine(env.get("ORDERS_DB_URL") or f"sqlite+aiosqlite:///{var / 'orders.sqlite'}"),
-            pricing=make_engine(env.get("PRICING_DB_URL") or pricing_db.default_db_url(env)),
-            recommendations=make_engine(env.get("RECS_DB_URL") or recommendations_db.default_db_url()),
-            handoff=make_engine(env.get("HANDOFF_DB_URL") or handoff_config.default_db_url(env)),
+            orders=make_engine(urls["orders"]),
+            pricing=make_engine(urls["pricing"]),
+            recommendations=make_engine(urls["recommendations"]),
+            handoff=make_engine(urls["handoff"]),
+            retention=make_engine(urls["retention"]),
             # Rasa's own database: opened without the services' SQLite pragmas (no switch to WAL).
-            tracker=create_async_engine(tracker_store.tracker_db_url(env)),
-            mail_dir=None if env.get("SMTP_HOST") else Path(env.get("MAIL_OUTBOX_DIR") or var / "mail-outbox"),
+            tracker=create_async_engine(urls["tracker"]),
+            mail_dir=mail_dir,
         )
 
     async def aclose(self) -> None:
-        for engine in (self.orders, self.pricing, self.recommendations, self.handoff, self.tracker):
+        for engine in (self.orders, self.pricing, self.recommendations, self.handoff, self.retention, self.tracker):
             await engine.dispose()
 
 
@@ -106,6 +123,7 @@ class SubjectRequests:
             self._in_session(self.stores.pricing, pricing.export, subject),
             self._in_session(self.stores.recommendations, recommendations.export, subject),
             self._in_session(self.stores.handoff, handoff.export, subject),
+            self._in_session(self.stores.retention, retention.export, subject),
         )
         return {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -126,6 +144,7 @@ class SubjectRequests:
             self._session(self.stores.pricing) as pricing_session,
             self._session(self.stores.recommendations) as recommendations_session,
             self._session(self.stores.handoff) as handoff_session,
+            self._session(self.stores.retention) as retention_session,
             self.stores.tracker.connect() as tracker,
         ):
             tracker_transaction = await tracker.begin()
@@ -135,8 +154,9 @@ class SubjectRequests:
                 pricing.erase(pricing_session, subject),
                 recommendations.erase(recommendations_session, subject),
                 handoff.erase(handoff_session, subject),
+                retention.erase(retention_session, subject),
             )
-            sessions = (orders_session, pricing_session, recommendations_session, handoff_session)
+            sessions = (orders_session, pricing_session, recommendations_session, handoff_session, retention_session)
             if dry_run:
                 await tracker_transaction.rollback()
                 await side_by_side(*(session.rollback() for session in sessions))
@@ -187,6 +207,7 @@ class SubjectRequests:
         await pricing_db.create_tables(self.stores.pricing)
         await recommendations_db.create_tables(self.stores.recommendations)
         await handoff_db.create_tables(self.stores.handoff)
+        await retention_db.create_tables(self.stores.retention)
         self._tables_ready = True
 
     @asynccontextmanager

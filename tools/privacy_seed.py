@@ -3,7 +3,8 @@
 Each shopper gets what the stack would hold after some weeks of use: a customer with orders (lines,
 a shipment with tracking events, an invoice, a refund, audit entries, a failed proof, a one-time
 code and its mail), a tier, a goodwill coupon and its redemption, a quote audit, recommendation
-interactions, lists and a conversion, a hand-off ticket with messages, and three conversations in
+interactions, lists and a conversion, a hand-off ticket with messages, retention events, a churn
+score and a retention offer, and three conversations in
 the tracker store written the way Rasa's SQL tracker store writes them: one on the app channel
 (the customer id in the user events' metadata), one on the web widget where the shopper types
 their e-mail, one voice call (the caller's number in the metadata). Rows are inserted in bulk so a
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backends.orders import models as orders
 from backends.pricing import models as pricing
 from backends.recommendations import tables as recommendations
+from backends.retention import tables as retention
 from handoff import models as handoff
 from privacy import tracker_store
 from privacy.requests import Stores
@@ -92,6 +94,7 @@ async def seed(stores: Stores, shoppers: list[Shopper]) -> None:
         "pricing": defaultdict(list),
         "recommendations": defaultdict(list),
         "handoff": defaultdict(list),
+        "retention": defaultdict(list),
         "tracker": defaultdict(list),
     }
     for shopper in shoppers:
@@ -99,12 +102,14 @@ async def seed(stores: Stores, shoppers: list[Shopper]) -> None:
         _pricing(rows["pricing"], shopper)
         _recommendations(rows["recommendations"], shopper)
         _handoff(rows["handoff"], shopper)
+        _retention(rows["retention"], shopper)
         _tracker(rows["tracker"], shopper)
     for engine, metadata, name in (
         (stores.orders, orders.Base.metadata, "orders"),
         (stores.pricing, pricing.Base.metadata, "pricing"),
         (stores.recommendations, recommendations.Base.metadata, "recommendations"),
         (stores.handoff, handoff.Base.metadata, "handoff"),
+        (stores.retention, retention.Base.metadata, "retention"),
         (stores.tracker, tracker_store.metadata, "tracker"),
     ):
         await _insert(engine, metadata, rows[name])
@@ -426,6 +431,22 @@ def _handoff(rows: dict[Any, list[dict[str, Any]]], s: Shopper) -> None:
         )
     rows[handoff.AuditEvent].append(
         {"at": at, "actor": "alex", "ticket_id": ticket, "action": "take", "detail": {"agent": "alex"}}
+    )
+
+
+def _retention(rows: dict[Any, list[dict[str, Any]]], s: Shopper) -> None:
+    at = EPOCH + timedelta(minutes=s.index)
+    rows[retention.CustomerEvent] += [
+        {"customer_id": s.customer_id, "at": at, "kind": "purchase", "amount": Decimal("41.00")},
+        {"customer_id": s.customer_id, "at": at + timedelta(days=2), "kind": "frustration", "amount": Decimal(0)},
+    ]
+    score = {"risk": 0.8, "value": Decimal("240.00"), "tier": "high"}
+    rows[retention.RiskScore].append(
+        {"customer_id": s.customer_id, **score, "reasons": ["no purchase for a while"], "scored_at": at}
+        | {"model": "seeded"}
+    )
+    rows[retention.RetentionOffer].append(
+        {"customer_id": s.customer_id, "at": at, "kind": "goodwill", "cost": Decimal("5.00"), **score}
     )
 
 

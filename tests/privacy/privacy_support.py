@@ -7,21 +7,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from privacy.requests import Stores
-from service_kit.db import make_engine
+from privacy.requests import DATABASES, Stores
 from tools.privacy_seed import Shopper, seed
 
-STORES = ("orders", "pricing", "recommendations", "handoff", "tracker")
 SHOPPERS = [Shopper(index) for index in range(1, 6)]
 
 
 def store_urls(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     if request.param == "sqlite":
-        return {name: f"sqlite+aiosqlite:///{tmp_path / name}.sqlite" for name in STORES}
+        return {name: f"sqlite+aiosqlite:///{tmp_path / name}.sqlite" for name in DATABASES}
     server = request.getfixturevalue("postgres_server")
-    return {name: server.create_database(name) for name in STORES}
+    return {name: server.create_database(name) for name in DATABASES}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -32,14 +29,7 @@ def urls(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 async def stores(urls: dict[str, str], tmp_path: Path) -> AsyncIterator[Stores]:
     """Seeded with five shoppers: tests ask about shopper 1 and check the others stay as they were."""
-    stores = Stores(
-        orders=make_engine(urls["orders"]),
-        pricing=make_engine(urls["pricing"]),
-        recommendations=make_engine(urls["recommendations"]),
-        handoff=make_engine(urls["handoff"]),
-        tracker=create_async_engine(urls["tracker"]),
-        mail_dir=tmp_path / "mail-outbox",
-    )
+    stores = Stores.from_urls(urls, tmp_path / "mail-outbox")
     await seed(stores, SHOPPERS)
     yield stores
     await stores.aclose()

@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from privacy.requests import Stores
-from service_kit.db import make_engine
+from privacy.requests import DATABASES, Stores
 from tests.handoff.test_handoff_process import call, up
-from tests.privacy.privacy_support import SHOPPERS, STORES
+from tests.privacy.privacy_support import SHOPPERS
 from tests.support.servers import free_port, wait_until
 from tools.privacy_seed import seed
 
@@ -29,8 +27,9 @@ ADMIN_PASSWORD = "privacy officer password"
 
 
 def stack_env(tmp_path: Path) -> dict[str, str]:
-    urls = {name: f"sqlite+aiosqlite:///{tmp_path / name}.sqlite" for name in STORES}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFF_", "ORDERS_", "PRICING_", "RECS_"))}
+    urls = {name: f"sqlite+aiosqlite:///{tmp_path / name}.sqlite" for name in DATABASES}
+    prefixes = ("HANDOFF_", "ORDERS_", "PRICING_", "RECS_", "RETENTION_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(
         PYTHONPATH=str(REPO),
         ASSISTANT_VAR=str(tmp_path),
@@ -38,6 +37,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         PRICING_DB_URL=urls["pricing"],
         RECS_DB_URL=urls["recommendations"],
         HANDOFF_DB_URL=urls["handoff"],
+        RETENTION_DB_URL=urls["retention"],
         TRACKER_DB_URL=urls["tracker"],
         MAIL_OUTBOX_DIR=str(tmp_path / "mail-outbox"),
     )
@@ -46,14 +46,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
 
 
 async def seed_files(env: dict[str, str]) -> None:
-    stores = Stores(
-        orders=make_engine(env["ORDERS_DB_URL"]),
-        pricing=make_engine(env["PRICING_DB_URL"]),
-        recommendations=make_engine(env["RECS_DB_URL"]),
-        handoff=make_engine(env["HANDOFF_DB_URL"]),
-        tracker=create_async_engine(env["TRACKER_DB_URL"]),
-        mail_dir=Path(env["MAIL_OUTBOX_DIR"]),
-    )
+    stores = Stores.from_env(env)
     await seed(stores, SHOPPERS)
     await stores.aclose()
 

@@ -62,6 +62,9 @@ async def test_export_by_email_and_phone_finds_the_shopper_in_every_store(stores
         "handoff.tickets": 1,
         "handoff.messages": 3,
         "handoff.audit_events": 1,
+        "retention.events": 2,
+        "retention.churn_scores": 1,
+        "retention.retention_offers": 1,
     }
     conversations = {c["conversation_id"]: c for c in document["stores"]["tracker_store"]["conversations"]}
     assert set(conversations) == set(JANE.conversations.values())
@@ -106,6 +109,8 @@ async def test_dry_run_reports_and_changes_nothing(stores: Stores) -> None:
     assert report["stores"]["orders"]["anonymised"]["orders"] == ORDERS_PER_SHOPPER
     assert report["stores"]["orders"]["deleted"]["code_mails"] == 1
     assert report["stores"]["handoff"]["deleted"] == {"audit_events": 1, "messages": 3, "tickets": 1}
+    assert report["stores"]["retention"]["deleted"] == {"events": 2, "churn_scores": 1}
+    assert report["stores"]["retention"]["anonymised"] == {"retention_offers": 1}
     after = await requests.export(subject)
     assert personal_text(after) == personal_text(before)
 
