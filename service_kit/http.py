@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from sqlalchemy.exc import DBAPIError
 
-from service_kit.errors import DomainError
+from service_kit.errors import BadRequest, DomainError, Invalid
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +155,19 @@ def schema_problem(request: web.Request, schema: str, data: Any) -> tuple[str, V
     if problem is None:
         return None
     return "/".join(str(p) for p in problem.absolute_path) or "body", problem
+
+
+async def validated_json(
+    request: web.Request,
+    schema: str,
+    explain: Callable[[str, ValidationError], tuple[str, str]] | None = None,
+) -> Any:
+    """The body, parsed and checked against the named schema of the spec: 400 for malformed JSON, 422
+    naming the field otherwise. `explain` may name the field and say the problem in the shop's words."""
+    data = await read_json(request, BadRequest)
+    problem = schema_problem(request, schema, data)
+    if problem is not None:
+        where, error = problem
+        where, message = explain(where, error) if explain else (where, error.message)
+        raise Invalid(f"Invalid {where}: {message}", fields={where: message})
+    return data

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
-from backends.orders.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
+from backends.orders.errors import DomainError, Invalid, NotFound, Unavailable
 from backends.orders.openapi import ACTOR_PATTERN, CODE_PATTERN, ORDER_NUMBER_PATTERN, schema_for
 from backends.orders.service import MAX_ID, OrdersService
 from contracts.orders import OrderStatus
@@ -36,16 +36,6 @@ error_middleware = http.make_error_middleware(
 def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
     names = {"VerifyRequest", "ReasonRequest", "Address", "StatusChange", "RefundDecision", "ChangeCodeRequest"}
     return http.body_validators(spec, names, schema_for)
-
-
-async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
-    """Reads and validates the body; aiohttp itself refuses bodies above client_max_size (413)."""
-    data = await http.read_json(request, BadRequest)
-    problem = http.schema_problem(request, schema, data)
-    if problem is not None:
-        where, error = problem
-        raise Invalid(f"Invalid {where}: {error.message}", fields={where: error.message})
-    return data
 
 
 def order_number(request: web.Request) -> int:
@@ -108,7 +98,7 @@ async def get_order(request: web.Request) -> web.Response:
 @routes.post("/orders/{order_number}/verify")
 async def verify(request: web.Request) -> web.Response:
     number = order_number(request)
-    body = await json_body(request, "VerifyRequest")
+    body = await http.validated_json(request, "VerifyRequest")
     result = await service(request).verify_owner(
         number, body.get("email"), body.get("postcode"), body.get("clients", [])
     )
@@ -118,7 +108,7 @@ async def verify(request: web.Request) -> web.Response:
 @routes.post("/orders/{order_number}/change-codes")
 async def issue_change_code(request: web.Request) -> web.Response:
     number = order_number(request)
-    body = await json_body(request, "ChangeCodeRequest")
+    body = await http.validated_json(request, "ChangeCodeRequest")
     return web.json_response(await service(request).issue_change_code(number, body["purpose"]), status=201)
 
 
@@ -130,7 +120,7 @@ async def tracking(request: web.Request) -> web.Response:
 @routes.post("/orders/{order_number}/cancel")
 async def cancel(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
-    body = await json_body(request, "ReasonRequest")
+    body = await http.validated_json(request, "ReasonRequest")
     await spend_code(request, number, "cancel")
     return web.json_response(await service(request).cancel(number, body["reason"], who))
 
@@ -138,7 +128,7 @@ async def cancel(request: web.Request) -> web.Response:
 @routes.put("/orders/{order_number}/shipping-address")
 async def change_shipping_address(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
-    body = await json_body(request, "Address")
+    body = await http.validated_json(request, "Address")
     await spend_code(request, number, "shipping_address")
     return web.json_response(await service(request).change_shipping_address(number, body, who))
 
@@ -146,7 +136,7 @@ async def change_shipping_address(request: web.Request) -> web.Response:
 @routes.post("/orders/{order_number}/returns")
 async def start_return(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
-    body = await json_body(request, "ReasonRequest")
+    body = await http.validated_json(request, "ReasonRequest")
     await spend_code(request, number, "return")
     return web.json_response(await service(request).start_return(number, body["reason"], who), status=201)
 
@@ -164,7 +154,7 @@ async def invoice(request: web.Request) -> web.Response:
 @routes.post("/orders/{order_number}/status")
 async def set_status(request: web.Request) -> web.Response:
     number, who = order_number(request), actor(request)
-    body = await json_body(request, "StatusChange")
+    body = await http.validated_json(request, "StatusChange")
     eta = body.get("eta")
     result = await service(request).set_status(
         number,
@@ -189,7 +179,7 @@ async def decide_refund(request: web.Request) -> web.Response:
     raw, who = request.match_info["refund_id"], actor(request)
     if not DIGITS.fullmatch(raw):
         raise Invalid("Refund ids are whole numbers.", fields={"refund_id": "must be a number"})
-    body = await json_body(request, "RefundDecision")
+    body = await http.validated_json(request, "RefundDecision")
     if len(raw) > len(str(MAX_ID)):  # never parsed: int() refuses text over 4,300 digits
         raise NotFound("There is no refund with that id (refund ids have at most 10 digits).", code="refund_not_found")
     return web.json_response(await service(request).decide_refund(int(raw), body["status"], who))

@@ -10,9 +10,10 @@ from typing import Any
 
 from aiohttp import web
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
 from backends.pricing import rules
-from backends.pricing.errors import BadRequest, DomainError, Invalid, NotFound, Unavailable
+from backends.pricing.errors import DomainError, Invalid, NotFound, Unavailable
 from backends.pricing.openapi import CODE_PATTERN, KEY_PATTERN, REQUEST_BODIES, SEGMENT, schema_for
 from backends.pricing.service import PricingService, parse_time
 from service_kit import http
@@ -36,17 +37,11 @@ def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
     return http.body_validators(spec, REQUEST_BODIES, schema_for)
 
 
-async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
-    """Reads and validates the body; aiohttp itself refuses bodies above client_max_size (413)."""
-    data = await http.read_json(request, BadRequest)
-    problem = http.schema_problem(request, schema, data)
-    if problem is not None:
-        where, error = problem
-        message = error.message
-        if where == "body" and error.validator == "anyOf" and schema == "QuoteRequest":
-            where, message = "sku", "give a sku or a product_id"
-        raise Invalid(f"Invalid {where}: {message}", fields={where: message})
-    return data
+def quote_problem(where: str, error: ValidationError) -> tuple[str, str]:
+    """A quote names a sku or a product id: say so instead of listing both schemas."""
+    if where == "body" and error.validator == "anyOf":
+        return "sku", "give a sku or a product_id"
+    return where, error.message
 
 
 def price(value: Any) -> Decimal:
@@ -98,7 +93,7 @@ routes.get("/openapi.json")(http.serve_spec)
 
 @routes.post("/quotes")
 async def quote(request: web.Request) -> web.Response:
-    body = await json_body(request, "QuoteRequest")
+    body = await http.validated_json(request, "QuoteRequest", quote_problem)
     quote_request = rules.QuoteRequest(
         base_price=price(body["base_price"]),
         quantity=int(body.get("quantity", 1)),
@@ -121,7 +116,7 @@ async def quote_audit(request: web.Request) -> web.Response:
 @routes.post("/quotes/{quote_id}/outcome")
 async def quote_outcome(request: web.Request) -> web.Response:
     quote_id = whole_number(request, "quote_id")
-    body = await json_body(request, "OutcomeRequest")
+    body = await http.validated_json(request, "OutcomeRequest")
     return web.json_response(await service(request).record_outcome(quote_id, body["bought"]))
 
 
@@ -151,7 +146,7 @@ async def list_sales(request: web.Request) -> web.Response:
 
 @routes.post("/sales")
 async def create_sale(request: web.Request) -> web.Response:
-    body = await json_body(request, "SaleRequest")
+    body = await http.validated_json(request, "SaleRequest")
     return web.json_response(await service(request).create_sale(body), status=201)
 
 
@@ -168,7 +163,7 @@ async def list_stock_rules(request: web.Request) -> web.Response:
 
 @routes.post("/stock-rules")
 async def create_stock_rule(request: web.Request) -> web.Response:
-    body = await json_body(request, "StockRuleRequest")
+    body = await http.validated_json(request, "StockRuleRequest")
     return web.json_response(await service(request).create_stock_rule(body), status=201)
 
 
@@ -188,7 +183,7 @@ async def set_tier(request: web.Request) -> web.Response:
     tier = request.match_info["tier"]
     if tier not in rules.TIERS:
         raise Invalid(f"tier must be one of {', '.join(rules.TIERS)}.", fields={"tier": "new, regular or vip"})
-    body = await json_body(request, "TierRequest")
+    body = await http.validated_json(request, "TierRequest")
     return web.json_response(await service(request).set_tier(tier, Decimal(str(body["percent"]))))
 
 
@@ -201,7 +196,7 @@ async def customer_tier(request: web.Request) -> web.Response:
 @routes.put("/customers/{customer_id}/tier")
 async def set_customer_tier(request: web.Request) -> web.Response:
     customer_id = path_match(request, "customer_id", CUSTOMER_ID, "must be 1-64 characters, no control characters")
-    body = await json_body(request, "CustomerTierRequest")
+    body = await http.validated_json(request, "CustomerTierRequest")
     return web.json_response(await service(request).set_customer_tier(customer_id, body["tier"]))
 
 
@@ -213,7 +208,7 @@ async def list_guardrails(request: web.Request) -> web.Response:
 @routes.put("/guardrails/{key}")
 async def set_guardrail(request: web.Request) -> web.Response:
     key = path_match(request, "key", KEY_PATTERN, "must be a SKU, a product id or default")
-    body = await json_body(request, "GuardrailRequest")
+    body = await http.validated_json(request, "GuardrailRequest")
     return web.json_response(await service(request).set_guardrail(key, body))
 
 
@@ -224,7 +219,7 @@ async def list_coupons(request: web.Request) -> web.Response:
 
 @routes.post("/coupons")
 async def create_coupon(request: web.Request) -> web.Response:
-    body = await json_body(request, "CouponRequest")
+    body = await http.validated_json(request, "CouponRequest")
     return web.json_response(await service(request).create_coupon(body), status=201)
 
 
@@ -237,7 +232,7 @@ async def get_coupon(request: web.Request) -> web.Response:
 @routes.post("/coupons/{code}/redeem")
 async def redeem(request: web.Request) -> web.Response:
     code = path_match(request, "code", CODE_PATTERN, "must be 3-32 letters, digits, - or _")
-    body = await json_body(request, "RedeemRequest")
+    body = await http.validated_json(request, "RedeemRequest")
     result = await service(request).redeem(
         code, body["customer_id"], price(body["order_value"]), body.get("order_number")
     )
@@ -246,7 +241,7 @@ async def redeem(request: web.Request) -> web.Response:
 
 @routes.post("/goodwill")
 async def goodwill(request: web.Request) -> web.Response:
-    body = await json_body(request, "GoodwillRequest")
+    body = await http.validated_json(request, "GoodwillRequest")
     amount = price(body["amount"]) if "amount" in body else None
     result = await service(request).goodwill(body["customer_id"], body["reason"], body.get("order_number"), amount)
     return web.json_response(result, status=201)
@@ -259,5 +254,5 @@ async def get_budget(request: web.Request) -> web.Response:
 
 @routes.put("/goodwill/budget")
 async def set_budget(request: web.Request) -> web.Response:
-    body = await json_body(request, "GoodwillBudgetRequest")
+    body = await http.validated_json(request, "GoodwillBudgetRequest")
     return web.json_response(await service(request).set_budget(body))

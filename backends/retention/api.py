@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
-from backends.retention.errors import BadRequest, DomainError, Invalid, Unavailable
+from backends.retention.errors import DomainError, Invalid, Unavailable
 from backends.retention.features import Event
 from backends.retention.openapi import REQUEST_BODIES, schema_for
 from backends.retention.service import RetentionService, parse_time
@@ -30,16 +30,6 @@ error_middleware = http.make_error_middleware(
 
 def body_validators(spec: dict[str, Any]) -> dict[str, Draft202012Validator]:
     return http.body_validators(spec, REQUEST_BODIES, schema_for)
-
-
-async def json_body(request: web.Request, schema: str) -> dict[str, Any]:
-    """Reads and validates the body; aiohttp itself refuses bodies above client_max_size (413)."""
-    data = await http.read_json(request, BadRequest)
-    problem = http.schema_problem(request, schema, data)
-    if problem is not None:
-        where, error = problem
-        raise Invalid(f"Invalid {where}: {error.message}", fields={where: error.message})
-    return data
 
 
 def customer_id(request: web.Request) -> str:
@@ -70,14 +60,14 @@ async def risk(request: web.Request) -> web.Response:
 @routes.post("/customers/{customer_id}/offers")
 async def record_offer(request: web.Request) -> web.Response:
     who = customer_id(request)
-    body = await json_body(request, "OfferRequest")
+    body = await http.validated_json(request, "OfferRequest")
     offer = await service(request).record_offer(who, body["kind"], Decimal(str(body["cost"])))
     return web.json_response(offer, status=201)
 
 
 @routes.post("/events")
 async def record_events(request: web.Request) -> web.Response:
-    body = await json_body(request, "EventsRequest")
+    body = await http.validated_json(request, "EventsRequest")
     events = [
         Event(e["customer_id"], parse_time(e["at"], "at"), e["kind"], float(e.get("amount", 0))) for e in body["events"]
     ]

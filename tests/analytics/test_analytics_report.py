@@ -19,6 +19,9 @@ async def test_report_command_writes_html_and_csv(tmp_path: Path, monkeypatch: p
     var.mkdir()
     await fill_stores(urls_for(var), tracker_rows())
     monkeypatch.setenv("ASSISTANT_VAR", str(var))
+    # The test command runs the suite with the launcher's environment, whose store URLs name the repo's var/.
+    for name in ("TRACKER_DB_URL", "HANDOFF_DB_URL", "PRICING_DB_URL", "ASSISTANT_STORE"):
+        monkeypatch.delenv(name, raising=False)
     arguments = ["--out", str(out), "--grain", "week", "--days", "3650", "--embedding", "tfidf"]
     assert await asyncio.to_thread(main, arguments) == 0  # the command runs its own event loop
 
