@@ -2,7 +2,7 @@
 
 rasa-sdk has no metrics and no request ids, and its server is Sanic rather than aiohttp, so the kit's
 middleware (service_kit/observability.py) cannot be used as it is; this plugin does the same with
-Sanic middlewares and the kit's metrics, token check and exposition:
+Sanic middlewares and the shared metrics, token check and exposition (contracts/metrics.py):
 
 - the request id is the one Rasa stored with the shopper's message (`request_id` in the latest
   message's metadata, put there by the channel): it is current while the action runs, so the action
@@ -29,16 +29,9 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 from actions import backend
 from actions.metrics import ACTION_SECONDS
 from contracts.log_setup import adopt_framework_handlers
+from contracts.metrics import CONTENT_TYPE, LATENCY, METRICS_PATH, REQUESTS, UNMATCHED_ROUTE, exposition, scrape_allowed
 from contracts.request_ids import HEADER, METADATA_KEY, accepted_request_id, end_request_id, use_request_id
-from service_kit.observability import (
-    LATENCY,
-    METRICS_PATH,
-    REQUESTS,
-    UNMATCHED_ROUTE,
-    MetricsSettings,
-    exposition,
-    scrape_allowed,
-)
+from service_kit.observability import MetricsSettings
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 logger = logging.getLogger(__name__)
@@ -100,7 +93,7 @@ def serve_metrics(settings: MetricsSettings) -> Any:
         outbox = backend.handoff_outbox()
         OUTBOX_DEPTH.labels("pending").set(len(outbox.pending()))
         OUTBOX_DEPTH.labels("rejected").set(len(outbox.rejected()))
-        return response.raw(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+        return response.raw(exposition(), content_type=CONTENT_TYPE)
 
     return metrics
 

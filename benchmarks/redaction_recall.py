@@ -6,7 +6,9 @@ Three sets, printed side by side:
 
 - `own`: hand-written shopper messages and log lines with every personal datum marked
   `[[kind:value]]` (and lines that must stay unchanged): benchmarks/data/redaction_messages.txt,
-  which the rules were tuned on, and redaction_heldout.txt, written afterwards and never tuned on;
+  which the rules were tuned on, redaction_heldout.txt, written afterwards and held out until its
+  misses were fixed in a second round, and redaction_heldout2.txt, written before that round and
+  never tuned on;
 - `bitext`: the 8,175 real customer-service messages of ../shared/data/bitext (no personal data in
   them, checked: no e-mail, no 5-digit number), so every detection there is a false positive;
 - `bitext+inserted`: `--inserted` Bitext messages each followed by one generated datum in a phrase
@@ -34,6 +36,7 @@ from contracts.redaction import find_personal_data
 REPO = Path(__file__).resolve().parent.parent
 OWN = REPO / "benchmarks" / "data" / "redaction_messages.txt"
 HELD_OUT = REPO / "benchmarks" / "data" / "redaction_heldout.txt"
+HELD_OUT_2 = REPO / "benchmarks" / "data" / "redaction_heldout2.txt"
 BITEXT = REPO.parent / "shared" / "data" / "bitext" / "customer_service_training.csv"
 MARK = re.compile(r"\[\[(\w+):(.+?)\]\]")
 
@@ -196,7 +199,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--markdown", action="store_true", help="only the table, for docs/benchmarks.md")
     args = parser.parse_args(argv)
-    results = {"own, tuned on": score(own_set()), "own, held out": score(own_set(HELD_OUT))}
+    # The first held-out set's misses were fixed on 2026-12-07: it is tuned on since, and the second
+    # (written before that change) is the held-out number now.
+    results = {
+        "own, tuned on": score(own_set()),
+        "own, tuned on (round 2)": score(own_set(HELD_OUT)),
+        "own, held out": score(own_set(HELD_OUT_2)),
+    }
     if BITEXT.exists():
         messages = bitext_messages()
         results["bitext (no personal data)"] = score([Labelled(text, ()) for text in messages])

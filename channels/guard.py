@@ -16,6 +16,7 @@ other sentence the shopper sees.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from sanic import Blueprint
 from sanic.request import Request
 
 from channels.handoff_relay import HandoffRelay, relay_of
+from channels.rasa_metrics import TURN_SECONDS, TURNS, TURNS_IN_PROGRESS
 from contracts.log_setup import adopt_framework_handlers
 from contracts.request_ids import HEADER, METADATA_KEY, accepted_request_id, end_request_id, use_request_id
 from contracts.shop_policies import shop_policies
@@ -139,38 +141,52 @@ class MessageGuard:
         request_id = accepted_request_id(metadata.get(METADATA_KEY))
         message.metadata = {**metadata, METADATA_KEY: request_id}
         token = use_request_id(request_id)
+        channel = message.input_channel or "unknown"
+        started = time.perf_counter()
+        outcome = "error"
+        TURNS_IN_PROGRESS.inc()
         try:
-            logger.info("message %s from %s (%s)", request_id, message.sender_id, message.input_channel)
-            await self._handle(message)
+            logger.info("message %s from %s (%s)", request_id, message.sender_id, channel)
+            outcome = await self._handle(message)
         finally:
+            TURNS_IN_PROGRESS.dec()
+            TURNS.labels(channel, outcome).inc()
+            TURN_SECONDS.labels(channel).observe(time.perf_counter() - started)
             end_request_id(token)
 
-    async def _handle(self, message: UserMessage) -> None:
+    async def _handle(self, message: UserMessage) -> str:
+        """Answers the message one way or another; returns how (the `outcome` of shop_turns_total)."""
         text = clean_text(message.text)
         policies = shop_policies()
         if not text:
             logger.info("empty message from %s answered without processing", message.sender_id)
             await message.output_channel.send_text_message(message.sender_id, policies.message("empty_message"))
-            return
+            return "empty"
         if len(text) > self.max_message_chars:
             logger.warning("message of %d characters from %s not processed", len(text), message.sender_id)
             reply = policies.message("message_too_long", limit=f"{self.max_message_chars:,}")
             await message.output_channel.send_text_message(message.sender_id, reply)
-            return
+            return "too_long"
         message.text = text
         counting = CountingOutput(message.output_channel)
         message.output_channel = counting
+        failed = False
         try:
             await self.on_new_message(message)
         except Exception:
+            failed = True
             logger.exception("handling a message from %s failed", message.sender_id)
-        if counting.sent == 0 and not text.startswith(SILENT_COMMANDS):
-            relay = self.relay()
-            if relay is not None and await relay.forward_if_held(message.sender_id, text):
-                logger.info("message of %s is for the agent holding the conversation", message.sender_id)
-                return
-            logger.error("no reply to a message from %s (is the action server up?): sent an apology", message.sender_id)
-            await counting.inner.send_text_message(message.sender_id, policies.message("assistant_error"))
+        if counting.sent > 0:
+            return "answered"
+        if text.startswith(SILENT_COMMANDS):
+            return "silent"
+        relay = self.relay()
+        if relay is not None and await relay.forward_if_held(message.sender_id, text):
+            logger.info("message of %s is for the agent holding the conversation", message.sender_id)
+            return "for_agent"
+        logger.error("no reply to a message from %s (is the action server up?): sent an apology", message.sender_id)
+        await counting.inner.send_text_message(message.sender_id, policies.message("assistant_error"))
+        return "error" if failed else "apology"
 
 
 def answer_every_message(on_new_message: MessageHandler, max_message_chars: int) -> MessageGuard:

@@ -1,24 +1,34 @@
-"""A fix for the Rasa 3.6 server process: validate action-server responses without re-checking the schema.
+"""What the Rasa 3.6 server process gets before it starts: a faster response validation, and our metrics.
 
+**Validation.**
 Rasa validates every action server response with `jsonschema.validate(result, schema)`, which first
 checks the *schema itself* against the JSON Schema meta-schema, on every call. Profiling our REST
 turns (py-spy, see docs/benchmarks.md) showed that this meta-schema check took over half of the Rasa
 server's CPU time per turn. Here the same schema is checked once and a compiled validator reused:
 the same responses are accepted and the same `ValidationError` (with Rasa's hint) is raised.
 
+**Metrics.** Rasa builds its Sanic app in `rasa.core.run.configure_app` and offers no hook for more
+routes or middlewares on it; `serve_application` looks that function up by name, so wrapping it adds
+`GET /metrics` and the request metrics (channels/rasa_metrics.py) to the app the server runs.
+
 Installed explicitly, once, by the process that runs the Rasa server (`install()`, called by
 bot/rasa_server.py before Rasa's command line starts); importing this module changes nothing.
-A Rasa started as plain `rasa run` works the same, only without the speed-up.
+A Rasa started as plain `rasa run` works the same, only without the speed-up and the metrics.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from sanic import Sanic
+
+from channels import rasa_metrics
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,8 +50,20 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     raise error
 
 
+def with_metrics(configure_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
+    """Rasa's `configure_app`, whose app also serves our metrics."""
+
+    @functools.wraps(configure_app)
+    def configure_app_with_metrics(*args: Any, **kwargs: Any) -> Sanic:
+        return rasa_metrics.attach(configure_app(*args, **kwargs))
+
+    configure_app_with_metrics.with_shop_metrics = True  # type: ignore[attr-defined]
+    return configure_app_with_metrics
+
+
 def install() -> None:
-    """Replaces Rasa's per-call validation with `validate_action_result`; calling it again does nothing."""
-    if RemoteAction._validate_action_result is validate_action_result:
-        return
+    """Replaces Rasa's per-call validation with `validate_action_result` and adds the metrics to the app
+    Rasa builds; calling it again does nothing."""
     RemoteAction._validate_action_result = validate_action_result
+    if not getattr(rasa.core.run.configure_app, "with_shop_metrics", False):
+        rasa.core.run.configure_app = with_metrics(rasa.core.run.configure_app)

@@ -21,17 +21,31 @@ KINDS = ("card", "email", "phone", "address", "postcode", "proof")
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 PHONE = re.compile(
-    r"(?<![\w+.:/-])(?:(?:\+|00)\d{1,3}[ .-]?(?:\d[ .-])?)?(?:\(\d{2,5}\)[ .-]?)?"
+    r"(?<![\w+.:/-])(?:(?:\+|00)\d{1,3}[ .-]?(?:\d[ .-])?|1[ .-](?=\d{3}[ .-]))?(?:\(\d{2,5}\)[ .-]?)?"
     r"(?:\d{2,6}(?:[ .-]\d{2,6}){1,4}|\d{10,15})(?![\w:]|[.-]\d)"
 )
+# A bare run of digits longer than this is a product code (EAN-13, SKU), not a phone number, unless it
+# starts with a country code (+ or 00).
+MAX_BARE_PHONE_DIGITS = 12
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 STREET_WORDS = (
     "street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|terrace|ter|"
-    "parkway|pkwy|circle|cir|highway|hwy|square|sq|alley|row|crescent|close"
+    "parkway|pkwy|circle|cir|highway|hwy|square|sq|alley|row|crescent|close|loop|plaza|trail|trl|mews|"
+    "gardens|grove|walk|heights|wharf|quay"
 )
+# A flat or unit before the house number ("Unit 2, 8 Harbour Road", "Apt 4B 12 Main St").
+UNIT_BEFORE = r"(?:(?:apt|apartment|unit|flat|suite|ste)\.?\s*#?[\w-]{1,5},?\s+)?"
+# Street names may be ordinals ("250 West 57th Street").
+STREET_NAME = r"(?:[A-Za-z][\w'.-]*|\d{1,3}(?:st|nd|rd|th))"
 STREET = re.compile(
-    r"(?<![\w.-])\d{1,6}[A-Za-z]?(?P<names>(?:\s+[A-Za-z][\w'.-]*){1,4}?)\s+(?:" + STREET_WORDS + r")\b\.?"
+    r"(?<![\w.-])"
+    + UNIT_BEFORE
+    + r"\d{1,6}[A-Za-z]?(?P<names>(?:\s+"
+    + STREET_NAME
+    + r"){1,4}?)\s+(?:"
+    + STREET_WORDS
+    + r")\b\.?"
     r"(?:\s+(?-i:[NS][EW]|[NSEW])\b)?"  # a quarter: "Pennsylvania Ave NW"
     r"(?:,?\s*(?:apt|apartment|suite|ste|unit|#)\.?\s*[\w-]+)?"
     r"(?:,\s*[A-Za-z][A-Za-z.'-]*(?:\s[A-Za-z][A-Za-z.'-]*){0,3})?"  # the town
@@ -64,12 +78,31 @@ NOT_STREET_NAMES = frozenset(
         "items",
     ]
 )
+CONTINENTAL_STREET_WORDS = (
+    "rua|rue|calle|carrer|via|viale|avenida|avenue|av\\.|piazza|praça|largo|boulevard|chemin|allée"
+)
+STREET_WORD_FIRST = re.compile(
+    r"(?<![\w.-])(?:\d{1,5}[a-z]?,?\s+)?(?:" + CONTINENTAL_STREET_WORDS + r")"
+    r"(?:\s+(?:d[aeo]s?|de\s+la|del|di|du|des|l'|la|le)?\s*[A-ZÀ-Ý][\w'À-ÿ-]*){1,3}(?:,?\s+\d{1,5}[a-z]?\b)?",
+    re.IGNORECASE,
+)
+COMPOUND_STREET = re.compile(
+    r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|damm|ring|ufer|chaussee|"
+    r"laan|straat|gracht|plein|gade|vej|gatan|vägen)\s+\d{1,5}[a-z]?\b"
+)
 PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
 STATE_ZIP = re.compile(r"(?<=\b[A-Z]{2}\s)\d{5}(?:-\d{4})?\b")
 ZIP_PLUS_4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
 UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+CA_POSTCODE = re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d\b")
+POSTCODE_BEFORE_TOWN = re.compile(r"(?<=,\s)\d{5}(?=\s+[A-ZÄÖÜ][a-zäöüß]+\b)")
+# A ZIP code said on its own: the answer to "what's the ZIP code?" ("94107", "it's 94107").
+BARE_ZIP = re.compile(
+    r"^\s*(?:(?:it'?s|it\s+is|that'?s|sure,?|ok,?|yes,?)\s+)?(?P<value>\d{5}(?:-\d{4})?)\s*[.!]?\s*$", re.I
+)
 PROOF = re.compile(
-    r"\b(?:zip(?:\s*code)?|post(?:al)?\s*code|postcode|order_proof|proof)\b(?:\s*(?:is|was|:|=)\s*|\s+)['\"]?"
+    r"\b(?:zip(?:\s*code)?|post(?:al)?\s*code|postcode|order_proof|proof)\b"
+    r"(?:\s*(?:is|was|:|=)\s*|\s+(?:[a-z]+\s+){1,4}?(?:is|was)\s+|\s+)['\"]?"
     r"(?P<value>[^\s'\",;)]*[\d@][^\s'\",;)]*)",  # a ZIP/postcode or an e-mail: it has a digit or an @
     re.IGNORECASE,
 )
@@ -109,6 +142,8 @@ def _phones(text: str) -> Iterator[tuple[int, int]]:
         digits = _digits(candidate)
         if not 7 <= len(digits) <= 15 or ISO_DATE.match(candidate) or IPV4.fullmatch(candidate):
             continue
+        if candidate.isdigit() and len(digits) > MAX_BARE_PHONE_DIGITS:
+            continue
         # Fewer than 10 digits without a country code or area code in brackets: a phone number only
         # in the local shape 555-0134 (spaces or dots between short numbers are more often quantities).
         if candidate[0] in "+(" or candidate.startswith("00") or len(digits) >= 10 or "-" in candidate:
@@ -130,17 +165,26 @@ def _proof_values(text: str) -> Iterator[tuple[int, int]]:
     return (match.span("value") for match in PROOF.finditer(text))
 
 
+def _bare_zip(text: str) -> Iterator[tuple[int, int]]:
+    return (match.span("value") for match in BARE_ZIP.finditer(text))
+
+
 # In order of precedence: a span found earlier wins over an overlapping later one.
 FINDERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] = (
     ("email", _plain(EMAIL)),
     ("card", _cards),
     ("address", _streets),
+    ("address", _plain(STREET_WORD_FIRST)),
+    ("address", _plain(COMPOUND_STREET)),
     ("address", _plain(PO_BOX)),
     ("postcode", _plain(ZIP_PLUS_4)),
     ("postcode", _plain(STATE_ZIP)),
     ("postcode", _plain(UK_POSTCODE)),
+    ("postcode", _plain(CA_POSTCODE)),
+    ("postcode", _plain(POSTCODE_BEFORE_TOWN)),
     ("phone", _phones),
     ("proof", _proof_values),
+    ("proof", _bare_zip),
 )
 
 

@@ -17,39 +17,17 @@ multiprocess mode) and every worker answers for all of them.
 
 from __future__ import annotations
 
-import hmac
-import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import Field
 
+from contracts.metrics import LATENCY, METRICS_PATH, REQUESTS, UNMATCHED_ROUTE, exposition, scrape_allowed
 from contracts.request_ids import HEADER, accepted_request_id, end_request_id, use_request_id
 from settings_kit.settings import ServiceSettings
-
-METRICS_PATH = "/metrics"
-UNMATCHED_ROUTE = "(unmatched)"  # 404s: one series, not one per path a scanner tries
-
-REQUESTS = Counter(
-    "shop_http_requests_total", "HTTP requests answered, by route template and status.", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "shop_http_request_duration_seconds",
-    "Time from receiving a request to its answer, by route template.",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
 
 
 class MetricsSettings(ServiceSettings):
@@ -89,21 +67,6 @@ async def observe_request(request: web.Request, handler: Handler) -> web.StreamR
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
         end_request_id(token)
-
-
-def scrape_allowed(authorization: str, token: str) -> bool:
-    """Whether an `Authorization` header carries the scraper's token (constant-time compare)."""
-    scheme, _, offered = authorization.partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(offered.strip().encode(), token.encode())
-
-
-def exposition(env: Mapping[str, str] = os.environ) -> bytes:
-    """The metrics of this process, or of all worker processes in multiprocess mode."""
-    if env.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
 
 
 async def serve_metrics(request: web.Request) -> web.Response:

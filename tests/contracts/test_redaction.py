@@ -23,6 +23,16 @@ from contracts.redaction import find_personal_data, luhn_valid, redact
         ("my zip is 94107", "my zip is [proof]"),
         ("order_proof=94107 for order 104233", "order_proof=[proof] for order 104233"),
         ("Portland, OR 97201-1234", "Portland, OR [postcode]"),
+        # The shapes added on 2026-12-07 (docs/benchmarks.md, "Log redaction").
+        ("deliver to 250 West 57th Street", "deliver to [address]"),
+        ("it's Unit 2, 8 Harbour Road", "it's [address]"),
+        ("my address is Rua Augusta 100, Lisboa", "my address is [address], Lisboa"),
+        ("send it to Hauptstraße 5, 10115 Berlin", "send it to [address], [postcode] Berlin"),
+        ("postal code K1A 0B1", "postal code [postcode]"),
+        ("94107", "[proof]"),
+        ("it's 94107.", "it's [proof]."),
+        ("the zip on the order is 33101", "the zip on the order is [proof]"),
+        ("dial 1-800-555-0199 now", "dial [phone] now"),
     ],
 )
 def test_masks_personal_data(text: str, expected: str) -> None:
@@ -36,6 +46,9 @@ def test_masks_personal_data(text: str, expected: str) -> None:
         "GET /orders/104233 200 0.012 s",
         "2026-12-07 06:31:34,123 INFO backend on 127.0.0.1:8101",
         "3 items on the way",
+        "SKU 4006381333931 is the blue one",
+        "I need 12000 points for the voucher",
+        "it's 3 sizes too small",
         "4111 1111 1111 1112 fails the Luhn check",
         "sizes 10 12 14, 2 pairs",
         "ticket 17 waited 340 s",

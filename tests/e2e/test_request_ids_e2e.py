@@ -81,3 +81,21 @@ def test_backend_metrics_for_the_scraper_only(json_stack: Stack) -> None:
     assert scraped.status_code == 200
     assert 'shop_http_requests_total{method="POST",route="/orders/{order_number}/verify",status="200"}' in scraped.text
     assert "orders_proofs_verified_total" in scraped.text  # the backend's own counters beside them
+
+
+def test_rasa_server_metrics_count_turns_by_channel_for_the_scraper_only(json_stack: Stack) -> None:
+    url = json_stack.rasa_url + "/metrics"
+    assert requests.get(url, timeout=5).status_code == 401
+    api = {"Authorization": f"Bearer {json_stack.secrets['RASA_API_TOKEN']}"}
+    assert requests.get(url, headers=api, timeout=5).status_code == 401, "Rasa's API token is not the scraper's"
+    Conversation(json_stack.rasa_url).say("hello")
+    Conversation(json_stack.rasa_url).say("")  # refused politely, without processing
+    scraper = {"Authorization": f"Bearer {json_stack.secrets['METRICS_TOKEN']}"}
+    scraped = requests.get(url, headers=scraper, timeout=5)
+    assert scraped.status_code == 200
+    text = scraped.text
+    assert 'shop_turns_total{channel="rest",outcome="answered"}' in text, text[:2000]
+    assert 'shop_turns_total{channel="rest",outcome="empty"}' in text
+    assert 'shop_turn_duration_seconds_count{channel="rest"}' in text
+    assert "shop_turns_in_progress 0.0" in text
+    assert 'shop_http_requests_total{method="POST",route="/webhooks/rest/webhook",status="200"}' in text

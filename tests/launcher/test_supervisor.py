@@ -101,8 +101,9 @@ def test_a_killed_service_is_restarted_within_a_second_and_the_restart_counted(s
     second = eventually(lambda: sup.pid("web") not in (None, first) and sup.pid("web"), what="web restarted")
     assert time.monotonic() - killed_at < 1.5
     assert os.getpgid(second) == second, "each service runs in its own session"
-    state = eventually(lambda: sup.state("web").get("restarts") == 1 and sup.state("web"))
-    assert state["last_exit"] == "signal 9" and state["state"] == "running"
+    # The pid file is written a moment before supervisor.json: wait for the state to say so too.
+    state = eventually(lambda: sup.state("web").get("state") == "running" and sup.state("web"), what="state running")
+    assert state["restarts"] == 1 and state["last_exit"] == "signal 9" and state["pid"] == second
     assert sup.pid("other") == other, "the other service is left alone"
 
 

@@ -19,6 +19,7 @@ METRIC_MODULES = (
     "handoff.metrics",
     "sentiment.metrics",
     "channels.voice.metrics",
+    "channels.rasa_metrics",
 )
 SERIES_OF = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
 METRIC_NAME = re.compile(r"\bshop_[a-z0-9_]+")

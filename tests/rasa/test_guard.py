@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from channels.guard import answer_every_message, clean_text
@@ -83,3 +84,32 @@ async def test_the_message_is_handled_under_its_request_id():
         assert stored == current and len(stored) == 32
     assert seen[1][0] != seen[2][0]
     assert current_request_id() == ""
+
+
+def turns(channel: str, outcome: str) -> float:
+    return REGISTRY.get_sample_value("shop_turns_total", {"channel": channel, "outcome": outcome}) or 0.0
+
+
+@pytest.mark.parametrize(
+    ("agent", "text", "outcome"),
+    [
+        (Agent("hello"), "hi", "answered"),
+        (Agent(), "", "empty"),
+        (Agent(), "x" * 51, "too_long"),
+        (Agent(reply=None), "where is my order", "apology"),
+        (Agent(fail=True), "where is my order", "error"),
+        (Agent(reply=None), "/restart", "silent"),
+    ],
+)
+async def test_each_turn_is_counted_once_by_channel_and_how_it_ended(agent, text, outcome):
+    outcomes = ("answered", "empty", "too_long", "apology", "error", "silent")
+    before = {each: turns("metrics-test", each) for each in outcomes}
+    timed = REGISTRY.get_sample_value("shop_turn_duration_seconds_count", {"channel": "metrics-test"}) or 0.0
+    message = UserMessage(text, CollectingOutputChannel(), "s1", input_channel="metrics-test")
+    await answer_every_message(agent, 50)(message)
+    after = {each: turns("metrics-test", each) for each in outcomes}
+    assert {each: after[each] - before[each] for each in outcomes} == {
+        each: float(each == outcome) for each in outcomes
+    }
+    assert REGISTRY.get_sample_value("shop_turn_duration_seconds_count", {"channel": "metrics-test"}) == timed + 1
+    assert REGISTRY.get_sample_value("shop_turns_in_progress") == 0.0

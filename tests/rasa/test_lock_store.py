@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from prometheus_client import REGISTRY
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
@@ -29,7 +30,8 @@ def store(redis: RedisServer, kind: type[RedisLockStore] = ShopRedisLockStore) -
 
 
 async def wait_after_a_dead_worker(worker_b: RedisLockStore, redis: RedisServer, conversation: str) -> float:
-    """Worker A takes a ticket and dies; B asks 50 ms later. Seconds until B gets the lock."""
+    """Worker A takes a ticket and stops (its heartbeat goes on: alive but stuck, or Rasa's own store);
+    B asks 50 ms later. Seconds until B gets the lock."""
     store(redis).issue_ticket(conversation, lock_lifetime=1.0)  # A, never cleaned up
     await asyncio.sleep(0.05)
     started = time.monotonic()
@@ -37,9 +39,33 @@ async def wait_after_a_dead_worker(worker_b: RedisLockStore, redis: RedisServer,
         return time.monotonic() - started
 
 
-async def test_a_message_after_a_dead_workers_ticket_waits_only_for_its_lifetime(redis_server: RedisServer) -> None:
+async def test_a_message_after_a_stuck_workers_ticket_waits_only_for_its_lifetime(redis_server: RedisServer) -> None:
     waited = await asyncio.wait_for(wait_after_a_dead_worker(store(redis_server), redis_server, "conv-dead"), 10)
     assert 0.8 <= waited <= 2.5, waited
+
+
+async def test_a_dead_workers_ticket_is_dropped_when_its_heartbeat_stops_not_after_its_lifetime(
+    redis_server: RedisServer,
+) -> None:
+    config = EndpointConfig(url=redis_server.host, port=redis_server.port, db=1)
+    dead, alive = (ShopRedisLockStore(endpoint_config=config, heartbeat_s=1.0) for _ in range(2))
+    dead_ticket = dead.issue_ticket("conv-killed", lock_lifetime=60)  # as a worker holding a turn when kill -9 came
+    dead.stop_heartbeat()  # its key now expires within 1 s, as a killed process's does
+    started = time.monotonic()
+    async with alive.lock("conv-killed", lock_lifetime=60, wait_time_in_seconds=0.05):
+        waited = time.monotonic() - started
+        lock = alive.get_lock("conv-killed")
+        assert lock is not None and [t.number for t in lock.tickets] == [dead_ticket + 1], "only the live worker's ticket is left"
+    assert 0.3 <= waited <= 3.0, waited
+    assert alive.red.exists("shop_lock_owner:conv-killed") == 0, "the owners go with the emptied lock"
+
+
+async def test_a_live_workers_long_turn_is_waited_for(redis_server: RedisServer) -> None:
+    config = EndpointConfig(url=redis_server.host, port=redis_server.port, db=1)
+    busy, waiting = (ShopRedisLockStore(endpoint_config=config, heartbeat_s=1.0) for _ in range(2))
+    async with busy.lock("conv-long", lock_lifetime=60, wait_time_in_seconds=0.05):
+        with pytest.raises(asyncio.TimeoutError):  # 2.5 s: longer than the heartbeat's expiry
+            await asyncio.wait_for(waiting.lock("conv-long", 60, 0.05).__aenter__(), 2.5)
 
 
 async def test_rasas_own_store_waits_forever_there(redis_server: RedisServer) -> None:
@@ -71,6 +97,11 @@ async def test_turns_of_one_conversation_on_two_workers_never_overlap(redis_serv
             inside -= 1
             done.append(index)
 
+    waits = REGISTRY.get_sample_value("shop_conversation_lock_wait_seconds_count") or 0.0
+    waited = REGISTRY.get_sample_value("shop_conversation_lock_wait_seconds_sum") or 0.0
     await asyncio.gather(*(turn(i) for i in range(20)))
     assert overlaps == 0 and sorted(done) == list(range(20))
+    assert REGISTRY.get_sample_value("shop_conversation_lock_wait_seconds_count") == waits + 20, "each turn's wait"
+    # 20 turns of 10 ms in a row: the later ones waited for the earlier ones, about 1.9 s in all.
+    assert REGISTRY.get_sample_value("shop_conversation_lock_wait_seconds_sum") - waited > 1.0
     assert workers[0].get_lock("conv-turns") is None  # cleaned up when the last turn finished

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
@@ -32,6 +33,7 @@ def action() -> RemoteAction:
 def installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Installed as bot/rasa_server.py does; monkeypatch puts Rasa's own method back afterwards."""
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(rasa.core.run, "configure_app", rasa.core.run.configure_app)
     rasa_runtime.install()
 
 
@@ -40,8 +42,10 @@ def test_the_fix_is_installed(action):
 
 
 def test_installing_twice_changes_nothing():
+    configure_app = rasa.core.run.configure_app
     rasa_runtime.install()
     assert RemoteAction._validate_action_result is validate_action_result
+    assert rasa.core.run.configure_app is configure_app, "the metrics are added once"
 
 
 def test_importing_the_channels_patches_nothing():
