@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import random
 import re
 import time
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ OWN = REPO / "benchmarks" / "data" / "redaction_messages.txt"
 HELD_OUT = REPO / "benchmarks" / "data" / "redaction_heldout.txt"
 HELD_OUT_2 = REPO / "benchmarks" / "data" / "redaction_heldout2.txt"
 BITEXT = REPO.parent / "shared" / "data" / "bitext" / "customer_service_training.csv"
+CROWDFLOWER = REPO.parent / "shared" / "data" / "crowdflower" / "train.csv.zip"
 MARK = re.compile(r"\[\[(\w+):(.+?)\]\]")
 
 
@@ -70,6 +73,36 @@ def own_set(path: Path = OWN) -> list[Labelled]:
 def bitext_messages(path: Path = BITEXT) -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return [row["utterance"] for row in csv.DictReader(handle)]
+
+
+def product_title_messages(path: Path = CROWDFLOWER) -> list[str]:
+    """ "I want 2 <title>" for each distinct product title of CrowdFlower's set (9,708 real titles from
+    many shops): no personal data, so every masked span is a false positive; the count before the
+    title is what makes "2 Converse CT" look like a street."""
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".csv"))
+        with archive.open(name) as raw:
+            titles = {row["product_title"] for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8"))}
+    return [f"I want 2 {title}" for title in sorted(titles) if title]
+
+
+def faker_addresses(count: int, seed: int = 11) -> list[Labelled]:
+    """US addresses from Faker (synthetic, labelled by construction): a whole address with town, state
+    and ZIP, and a street line alone, each in a sentence. The rules were changed after seeing how
+    they failed on these shapes (2026-12-07), so this is a tuned-on set."""
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    labelled = []
+    for index in range(count):
+        if index % 2:
+            datum, phrase = fake.street_address(), "please send it to "
+        else:
+            datum = f"{fake.street_address()}, {fake.city()}, {fake.state_abbr()} {fake.postcode()}"
+            phrase = "the address on file is "
+        labelled.append(Labelled(phrase + datum + " thanks", (("address", len(phrase), len(phrase) + len(datum)),)))
+    return labelled
 
 
 def luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
@@ -197,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--inserted", type=int, default=2000, help="Bitext messages with a generated datum (default 2000)"
     )
+    parser.add_argument("--faker", type=int, default=1000, help="generated US addresses (default 1000)")
     parser.add_argument("--markdown", action="store_true", help="only the table, for docs/benchmarks.md")
     args = parser.parse_args(argv)
     # The first held-out set's misses were fixed on 2026-12-07: it is tuned on since, and the second
@@ -212,6 +246,9 @@ def main(argv: list[str] | None = None) -> None:
         results["bitext+inserted"] = score(inserted_set(messages, args.inserted))
     else:
         print(f"{BITEXT} not found: only the own set is measured")
+    if CROWDFLOWER.exists():
+        results["product titles (no personal data)"] = score([Labelled(text, ()) for text in product_title_messages()])
+    results["Faker US addresses (tuned on)"] = score(faker_addresses(args.faker))
     print(table(results))
     if not args.markdown:
         for name, result in results.items():

@@ -31,8 +31,15 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 STREET_WORDS = (
     "street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|terrace|ter|"
-    "parkway|pkwy|circle|cir|highway|hwy|square|sq|alley|row|crescent|close|loop|plaza|trail|trl|mews|"
-    "gardens|grove|walk|heights|wharf|quay"
+    "parkway|pkwy|circle|cir|highway|hwy|square|sq|alley|row|crescent|close|loop|plaza|mews|"
+    "gardens|grove|walk|heights|wharf|quay|"
+    # USPS street suffixes (Publication 28, appendix C1) that are neither everyday words after a count
+    # ("2 points", "3 views") nor common in product titles ("2 Blue Mountain jackets", "V Neck", "Corner
+    # Shelf": measured on 9,708 real product titles, docs/benchmarks.md "Log redaction").
+    "bypass|causeway|coves?|crossing|crossroads?|dale|divide|estates?|expressway|extensions?|ferry|"
+    "forks?|fort|freeway|haven|inlet|junctions?|knolls?|landing|manors?|motorway|orchard|pass|pike|"
+    "radial|ranch|rapids|route|shoals?|skyway|spurs?|stravenue|throughway|trace|trafficway|tunnel|"
+    "turnpike|underpass|viaduct|villages?|ville|wells"
 )
 # A flat or unit before the house number ("Unit 2, 8 Harbour Road", "Apt 4B 12 Main St").
 UNIT_BEFORE = r"(?:(?:apt|apartment|unit|flat|suite|ste)\.?\s*#?[\w-]{1,5},?\s+)?"
@@ -45,7 +52,9 @@ STREET = re.compile(
     + STREET_NAME
     + r"){1,4}?)\s+(?:"
     + STREET_WORDS
-    + r")\b\.?"
+    + r")\b\.?(?!\s+(?:"  # the last street word of the line: "700 W Pine Blvd.", "16 Lower Mill Close"
+    + STREET_WORDS
+    + r")\b)"
     r"(?:\s+(?-i:[NS][EW]|[NSEW])\b)?"  # a quarter: "Pennsylvania Ave NW"
     r"(?:,?\s*(?:apt|apartment|suite|ste|unit|#)\.?\s*[\w-]+)?"
     r"(?:,\s*[A-Za-z][A-Za-z.'-]*(?:\s[A-Za-z][A-Za-z.'-]*){0,3})?"  # the town
@@ -89,6 +98,13 @@ STREET_WORD_FIRST = re.compile(
 COMPOUND_STREET = re.compile(
     r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|damm|ring|ufer|chaussee|"
     r"laan|straat|gracht|plein|gade|vej|gatan|vägen)\s+\d{1,5}[a-z]?\b"
+)
+# A whole address line ending in a ZIP code, whatever the street is called: a house number and
+# capitalised words, maybe a unit, a comma, a town and maybe a state ("47510 Howell Port Apt. 183,
+# West Justin 35315"; "141 Hodges Mountains, Kramerville, NM 87101").
+ADDRESS_WITH_ZIP = re.compile(
+    r"(?<![\w.-])\d{1,6}[A-Za-z]?(?:\s+[A-Z][\w'.-]*){1,4}(?:\s+(?:Apt|Apartment|Suite|Ste|Unit)\.?\s*#?[\w-]+)?"
+    r",\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3},?\s+(?:[A-Z]{2}\s+)?\d{5}(?:-\d{4})?(?!\w)"
 )
 PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
 STATE_ZIP = re.compile(r"(?<=\b[A-Z]{2}\s)\d{5}(?:-\d{4})?\b")
@@ -173,6 +189,7 @@ def _bare_zip(text: str) -> Iterator[tuple[int, int]]:
 FINDERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] = (
     ("email", _plain(EMAIL)),
     ("card", _cards),
+    ("address", _plain(ADDRESS_WITH_ZIP)),
     ("address", _streets),
     ("address", _plain(STREET_WORD_FIRST)),
     ("address", _plain(COMPOUND_STREET)),

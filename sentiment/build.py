@@ -10,7 +10,9 @@ No sentiment model ships in a package, so one is assembled from parts that do:
   the saved directory is a plain Hugging Face BERT classifier:
   `transformers.pipeline("sentiment-analysis", model=DIR)` loads it offline, no custom code;
 - a second head of the same shape on the same [CLS] vector, for frustration (tone, not topic),
-  trained on tone-labelled shop messages only and saved beside it (sentiment/frustration.py).
+  trained on tone-labelled shop messages only and saved beside it (sentiment/frustration.py);
+- the same model exported to ONNX (float32 and int8), which the service runs without torch
+  (sentiment/onnx_form.py).
 
 Why [CLS] and not the mean pooling the sentence encoder was trained with: measured on the held-out
 sets (8k training tweets, an earlier shop training set, shop weight 8), a tanh head on [CLS] scored
@@ -40,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sentiment import onnx_form
 from sentiment.data import (
     LABELS,
     SHOP_FILE,
@@ -64,7 +67,9 @@ logger = logging.getLogger(__name__)
 BUILD_VERSION = 3  # bump when the recipe changes in a way the settings below do not capture
 FINGERPRINT = "fingerprint.json"
 # the recipe itself: editing either file changes the fingerprint, so the model is rebuilt
-RECIPE_FILES = tuple(Path(__file__).resolve().parent / name for name in ("build.py", "data.py", "frustration.py"))
+RECIPE_FILES = tuple(
+    Path(__file__).resolve().parent / name for name in ("build.py", "data.py", "frustration.py", "onnx_form.py")
+)
 MAX_TOKENS = 128  # tweets and chat messages are short; longer texts are truncated
 _MARK = "\u00a6"  # placeholder without letters, turned into " shouting " after all rules ran
 _CAPS_RUN = r"(?=[A-Z']*(?:[^A-Za-z]+[A-Z][A-Z']*){2}(?![a-z]))"  # this and the next two words are all caps
@@ -118,7 +123,8 @@ def is_current(out: Path, expected: dict[str, Any]) -> bool:
         saved = json.loads((out / FINGERPRINT).read_text())
     except (OSError, ValueError):
         return False
-    complete = all((out / name).is_file() for name in ("config.json", "model.safetensors", FRUSTRATION_HEAD))
+    needed = ("config.json", "model.safetensors", FRUSTRATION_HEAD, *onnx_form.ONNX_FILES.values())
+    complete = all((out / name).is_file() for name in needed)
     return complete and saved.get("inputs") == expected
 
 
@@ -333,6 +339,7 @@ def build(
         model.save_pretrained(str(staging))
         save_tokenizer(tokenizer, staging)
         head.save(staging)
+        onnx_form.export(staging)  # what the service runs (SENTIMENT_ENGINE), no torch needed there
         reloaded = AutoTokenizer.from_pretrained(str(staging))
         if reloaded.tokenize("WHERE IS IT") != tokenizer.tokenize("WHERE IS IT"):
             raise RuntimeError("the saved tokenizer lost its shouting rules")

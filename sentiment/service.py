@@ -17,6 +17,7 @@ from several threads at once, and torch parallelises inside a call (SENTIMENT_TH
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -31,7 +32,9 @@ from sentiment.build import MAX_TOKENS
 from sentiment.data import LABELS
 from sentiment.frustration import FrustrationHead, frustration
 from sentiment.metrics import count_scored
+from sentiment.onnx_form import OnnxAnalyser
 from sentiment.openapi import TEXT_PATTERN, build_spec
+from sentiment.settings import SentimentSettings
 from service_kit.app import MAX_BODY_BYTES
 from service_kit.errors import BadRequest, DomainError, Invalid, Unavailable
 from service_kit.http import SPEC, TOKEN, auth_middleware, make_error_middleware, read_json, serve_spec
@@ -74,36 +77,39 @@ def _vader() -> Any:
     return _VADER
 
 
-class Scorer:
-    """The built model, loaded once per process: one encoder pass per text feeds both heads (the
-    sentiment classifier's own and the frustration head on the same final [CLS] vector)."""
+def model_labels(model_dir: Path) -> list[str]:
+    """The classes of the saved classifier in output order (its config.json), checked against LABELS."""
+    config_file = Path(model_dir) / "config.json"
+    if not config_file.is_file():
+        raise FileNotFoundError(
+            f"no sentiment model in {model_dir}; build it with `python -m sentiment.build --out {model_dir}`"
+        )
+    id2label = json.loads(config_file.read_text(encoding="utf-8"))["id2label"]
+    labels = [id2label[str(i)] for i in range(len(id2label))]
+    if set(labels) != set(LABELS):
+        raise ValueError(f"{model_dir} predicts {sorted(labels)}, expected {list(LABELS)}")
+    return labels
 
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
-        if not (Path(model_dir) / "config.json").is_file():
-            raise FileNotFoundError(
-                f"no sentiment model in {model_dir}; build it with `python -m sentiment.build --out {model_dir}`"
-            )
+
+class TorchAnalyser:
+    """The saved Hugging Face classifier run by torch (SENTIMENT_ENGINE=torch): the reference the ONNX
+    forms are measured against, and what `transformers.pipeline(...)` would compute."""
+
+    def __init__(self, model_dir: Path, labels: list[str], threads: int = 1) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         torch.set_num_threads(max(1, threads))
-        started = time.perf_counter()
-        self.model_dir = Path(model_dir)
-        self.threads = threads
         self._tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         self._model = AutoModelForSequenceClassification.from_pretrained(str(model_dir)).eval()
-        self._labels = [self._model.config.id2label[i] for i in range(self._model.config.num_labels)]
-        if set(self._labels) != set(LABELS):
-            raise ValueError(f"{model_dir} predicts {sorted(self._labels)}, expected {list(LABELS)}")
-        self._frustration = FrustrationHead.load(self.model_dir)
-        self.load_seconds = time.perf_counter() - started
+        self._labels = labels
+        self._frustration = FrustrationHead.load(Path(model_dir))
 
     def analyse(self, texts: list[str]) -> tuple[list[dict[str, float]], list[float]]:
-        """(sentiment probabilities, the frustration head's P(frustrated)) per text, one encoder pass.
-        Texts go through one at a time, as `pipeline(...)` does: no padding, so a text scores the
-        same alone or in a batch."""
+        """Texts one at a time, as `pipeline(...)` does: no padding, so a text scores the same alone or
+        in a batch."""
         import torch
 
         probabilities: list[dict[str, float]] = []
@@ -116,6 +122,29 @@ class Scorer:
                 probabilities.append({label: float(p) for label, p in zip(self._labels, row, strict=True)})
                 cls.append(output.hidden_states[-1][:, 0])
         return probabilities, self._frustration.probabilities(torch.cat(cls)) if cls else []
+
+
+class Scorer:
+    """The built model, loaded once per process: one encoder pass per text feeds both heads (the
+    sentiment classifier's own and the frustration head on the same final [CLS] vector), in
+    onnxruntime (sentiment/onnx_form.py) or torch, as SENTIMENT_ENGINE says."""
+
+    def __init__(self, model_dir: Path, threads: int = 1, engine: str | None = None) -> None:
+        started = time.perf_counter()
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self.engine = engine or SentimentSettings.from_env().engine
+        labels = model_labels(self.model_dir)
+        self._analyser: TorchAnalyser | OnnxAnalyser = (
+            TorchAnalyser(self.model_dir, labels, threads)
+            if self.engine == "torch"
+            else OnnxAnalyser(self.model_dir, labels, max_tokens=MAX_TOKENS, engine=self.engine, threads=threads)
+        )
+        self.load_seconds = time.perf_counter() - started
+
+    def analyse(self, texts: list[str]) -> tuple[list[dict[str, float]], list[float]]:
+        """(sentiment probabilities, the frustration head's P(frustrated)) per text, one encoder pass."""
+        return self._analyser.analyse(texts)
 
     def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
         return self.analyse(texts)[0]

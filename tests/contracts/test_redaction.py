@@ -33,6 +33,8 @@ from contracts.redaction import find_personal_data, luhn_valid, redact
         ("it's 94107.", "it's [proof]."),
         ("the zip on the order is 33101", "the zip on the order is [proof]"),
         ("dial 1-800-555-0199 now", "dial [phone] now"),
+        ("will now ship to 47510 Howell Port Apt. 183, West Justin 35315.", "will now ship to [address]."),
+        ("141 Hodges Mountains, Kramerville, NM 87101", "[address]"),
     ],
 )
 def test_masks_personal_data(text: str, expected: str) -> None:
@@ -49,6 +51,9 @@ def test_masks_personal_data(text: str, expected: str) -> None:
         "SKU 4006381333931 is the blue one",
         "I need 12000 points for the voucher",
         "it's 3 sizes too small",
+        "2 Blue Mountain jackets please",
+        "I want 2 V Neck T-Shirts",
+        "there are 2 different ways to pay",
         "4111 1111 1111 1112 fails the Luhn check",
         "sizes 10 12 14, 2 pairs",
         "ticket 17 waited 340 s",
