@@ -26,6 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend, retention
+from actions.consent import personal_customer_id
 from actions.identity import app_customer_id, may_see
 from actions.metrics import HANDOFF_FRUSTRATION, HANDOFFS
 from contracts.frustration import EXPLICIT_REQUEST_INTENT, Episode, current_episode, should_acknowledge
@@ -52,7 +53,7 @@ class ActionDeescalate(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         policies = shop_policies()
         parts = [policies.message("deescalate_apology")]
-        await retention.record_signal(app_customer_id(tracker), "frustration")
+        await retention.record_signal(personal_customer_id(tracker), "frustration")  # profiling: with consent
         offer = await goodwill_offer(tracker)
         if offer:
             parts.append(policies.message("deescalate_goodwill", offer=offer))
@@ -84,7 +85,7 @@ async def goodwill_offer(tracker: Tracker) -> str | None:
         return None
     pricing = backend.pricing_client()
     try:
-        risk = await retention.customer_risk(customer_id)
+        risk = await retention.customer_risk(personal_customer_id(tracker))  # sized by churn risk only with consent
         amount = retention.goodwill_amount(risk, await pricing.goodwill_budget() if risk and risk.high else None)
         offer = await pricing.goodwill(customer_id, "frustration", tracker.get_slot("order_number"), amount=amount)
         if offer is None and amount is not None:  # the larger amount did not fit this customer's budget
@@ -105,7 +106,7 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         start_outbox_retries()  # normally running since the server started; this covers other hosts
         request = await handoff_request(tracker)
-        await retention.record_signal(request["customer"]["id"], "handoff")
+        await retention.record_signal(personal_customer_id(tracker), "handoff")
         client = backend.handoff_client()
         done: list[EventType] = [ActiveLoop(None), SlotSet("awaiting_confirmation", None)]
         HANDOFF_FRUSTRATION.observe(request["frustration"])
@@ -175,7 +176,7 @@ async def handoff_request(tracker: Tracker) -> dict[str, Any]:
     customer["email"] = customer["email"] or order_email
     typed = latest_email(tracker)
     customer["unverified_email"] = typed if typed and typed != customer["email"] else None
-    risk = await retention.customer_risk(customer["id"])
+    risk = await retention.customer_risk(personal_customer_id(tracker))
     customer["retention_tier"] = risk.tier if risk else None  # a valuable customer about to leave: sooner
     return {
         "conversation_id": tracker.sender_id,
@@ -265,6 +266,7 @@ def latest_email(tracker: Tracker) -> str | None:
         if event.get("event") != "user":
             continue
         for entity in (event.get("parse_data") or {}).get("entities") or []:
-            if entity.get("entity") == "email" and entity.get("value"):
+            # "@": a message stored masked (TRACKER_REDACT=on) has "[email]" in place of the address.
+            if entity.get("entity") == "email" and "@" in str(entity.get("value") or ""):
                 return str(entity["value"])
     return None

@@ -106,6 +106,22 @@ WHERE o.issued_at >= $since
 GROUP BY ALL ORDER BY period
 """
 
+# Lists shown per period and channel, and what they led to (attribution: backends/recommendations/
+# service.py, docs/analytics.md): a click (view or add-to-cart) or purchase of a listed item by the
+# customer it was shown to, within RECS_ATTRIBUTION_DAYS, credited to the newest such list once. A
+# conversion counts in the period the list was shown, so a period's figures can still grow.
+RECOMMENDATIONS = """
+SELECT date_trunc($grain, l.shown_at)::DATE AS period, conversation_channel(l.conversation_id) AS channel,
+    count(DISTINCT l.id) AS lists_shown,
+    count(DISTINCT l.id) FILTER (WHERE l.personalised) AS personalised_lists,
+    count(c.list_id) FILTER (WHERE c.kind = 'click') AS clicks,
+    count(c.list_id) FILTER (WHERE c.kind = 'purchase') AS purchases,
+    round(coalesce(sum(c.revenue) FILTER (WHERE c.kind = 'purchase'), 0), 2) AS revenue_influenced
+FROM rec_lists l LEFT JOIN rec_conversions c ON c.list_id = l.id
+WHERE l.shown_at >= $since
+GROUP BY ALL ORDER BY period, channel
+"""
+
 UNANSWERED = """
 SELECT text, count(*) AS times, max(happened_at) AS last_asked, list(DISTINCT channel ORDER BY channel) AS channels
 FROM turns
@@ -121,6 +137,7 @@ QUERIES = {
     "handoffs": HANDOFFS,
     "handoff_reasons": HANDOFF_REASONS,
     "coupons": COUPONS,
+    "recommendations": RECOMMENDATIONS,
 }
 
 

@@ -24,6 +24,16 @@ SECTIONS = (
     ("Frustration over time", "frustration", (), "Share of messages whose tone score is at least 0.5."),
     ("Hand-offs: reasons, waiting and first reply", "waiting", ("handoffs", "handoff_reasons"), ""),
     ("Goodwill coupons", "coupons", ("coupons",), ""),
+    (
+        "Recommendations: lists shown, conversions and revenue influenced",
+        "recommendations",
+        ("recommendations",),
+        "A click (view or add-to-cart) or purchase counts for a list when the customer it was shown to acts on "
+        "one of its items within the attribution window (RECS_ATTRIBUTION_DAYS, 7 days); each is credited once, "
+        "to the newest list that showed the item, in the period that list was shown. Revenue influenced is what "
+        "those purchases sold for. Lists shown without consent to personalisation name no customer, so they "
+        "earn no conversions.",
+    ),
 )
 
 

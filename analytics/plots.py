@@ -18,7 +18,7 @@ from analytics.topics import Topic
 
 plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 SIZE = (6.4, 2.8)
-CHANNEL_COLOURS = {"web": "#3b6fb6", "app": "#e0912f", "voice": "#4c9a55"}
+CHANNEL_COLOURS = {"web": "#3b6fb6", "app": "#e0912f", "voice": "#4c9a55", "site": "#8a6fb6"}
 
 
 def _svg(figure: Any) -> str:
@@ -40,9 +40,41 @@ def _by(table: Table, key: str, value: str) -> dict[str, dict[Any, float]]:
 
 def conversations(table: Table) -> str | None:
     """Conversations per period, stacked by channel."""
+    return _stacked_by_channel(table, "conversations", "conversations")
+
+
+def recommendations(table: Table) -> str | None:
+    """Revenue influenced by recommendation lists per period (stacked by the channel that showed them),
+    with the lists shown on a second axis: is a busy period also a profitable one?"""
     if not table.rows:
         return None
-    series = _by(table, "channel", "conversations")
+    figure, axes = _stacked_axes(table, "revenue_influenced", "revenue influenced")
+    shown = _by(table, "channel", "lists_shown")
+    periods = sorted({period for values in shown.values() for period in values})
+    lists = axes.twinx()
+    lists.plot(
+        [str(p) for p in periods],
+        [sum(values.get(p, 0.0) for values in shown.values()) for p in periods],
+        color="#555",
+        marker="o",
+        label="lists shown",
+    )
+    lists.set_ylabel("lists shown")
+    lists.set_ylim(bottom=0)
+    lists.legend(frameon=False, loc="upper left")
+    return _svg(figure)
+
+
+def _stacked_by_channel(table: Table, column: str, label: str) -> str | None:
+    if not table.rows:
+        return None
+    figure, _ = _stacked_axes(table, column, label)
+    return _svg(figure)
+
+
+def _stacked_axes(table: Table, column: str, label: str) -> tuple[Any, Any]:
+    """Bars of `column` per period, stacked by channel, with a legend: the figure and its axes."""
+    series = _by(table, "channel", column)
     periods = sorted({period for values in series.values() for period in values})
     figure, axes = plt.subplots(figsize=SIZE)
     bottom = [0.0] * len(periods)
@@ -50,10 +82,10 @@ def conversations(table: Table) -> str | None:
         heights = [values.get(period, 0.0) for period in periods]
         axes.bar([str(p) for p in periods], heights, bottom=bottom, label=channel, color=CHANNEL_COLOURS.get(channel))
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    axes.set_ylabel("conversations")
+    axes.set_ylabel(label)
     axes.legend(frameon=False)
     axes.tick_params(axis="x", labelrotation=45)
-    return _svg(figure)
+    return figure, axes
 
 
 def rates(conversations: Table, messages: Table) -> str | None:

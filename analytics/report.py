@@ -46,6 +46,7 @@ def build(
         "waiting": plots.waiting(tables["handoffs"]),
         "topics": plots.topics(topics),
         "coupons": plots.coupons(tables["coupons"]),
+        "recommendations": plots.recommendations(tables["recommendations"]),
     }
     generated = now or datetime.now(UTC).replace(tzinfo=None)
     return Report(grain, since, generated, tables, topics, gaps, drawn)

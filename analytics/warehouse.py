@@ -8,8 +8,8 @@ figure are SQL over those. Only what the figures need is copied: no customer ids
 
 Tracker events are loaded incrementally (`refresh` appends the rows after the last id it has), so
 a long-running desk re-reads only what is new, unless events were deleted in the store (erasure,
-retention): then all of them are read again. Tickets and goodwill coupons are small and re-read
-whole."""
+retention): then all of them are read again. Tickets, goodwill coupons and the recommendation
+lists and conversions are small and re-read whole (lists without the customer they were shown to)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from analytics.stream_events import events_from_stream, stream_relation
 from backends.pricing import db as pricing_db
+from backends.recommendations import db as recommendations_db
 from handoff import config as handoff_config
 from privacy.tracker_store import tracker_db_url
 from service_kit.db import make_engine
@@ -45,6 +47,11 @@ SCHEMA = """
 -- The channel a report shows: the app, the phone, and the web (REST and the socket.io widget).
 CREATE OR REPLACE MACRO channel_group(input_channel) AS
     CASE input_channel WHEN 'app' THEN 'app' WHEN 'voice' THEN 'voice' ELSE 'web' END;
+-- The same groups from a conversation id (contracts/identity.py `app-`, the voice channel's `voice-`,
+-- the web's `rest-`/`web-`); a list the shop's own site asked for names no conversation: `site`.
+CREATE OR REPLACE MACRO conversation_channel(conversation_id) AS
+    CASE WHEN conversation_id IS NULL THEN 'site' WHEN conversation_id LIKE 'app-%' THEN 'app'
+         WHEN conversation_id LIKE 'voice-%' THEN 'voice' ELSE 'web' END;
 CREATE TABLE IF NOT EXISTS events (
     id BIGINT, sender_id VARCHAR, type_name VARCHAR, happened_at TIMESTAMP, intent_name VARCHAR,
     action_name VARCHAR, input_channel VARCHAR, text VARCHAR, frustration DOUBLE,
@@ -57,6 +64,8 @@ CREATE OR REPLACE TABLE tickets (
 CREATE OR REPLACE TABLE ticket_messages (ticket_id BIGINT, role VARCHAR, created_at TIMESTAMP);
 CREATE OR REPLACE TABLE goodwill_offers (reason VARCHAR, amount DOUBLE, coupon_code VARCHAR, issued_at TIMESTAMP);
 CREATE OR REPLACE TABLE coupon_redemptions (code VARCHAR, order_value DOUBLE, redeemed_at TIMESTAMP);
+CREATE OR REPLACE TABLE rec_lists (id BIGINT, conversation_id VARCHAR, personalised BOOLEAN, shown_at TIMESTAMP);
+CREATE OR REPLACE TABLE rec_conversions (list_id BIGINT, kind VARCHAR, revenue DOUBLE, converted_at TIMESTAMP);
 """
 
 # One chunk of Rasa's `events` rows (registered as `chunk`) into the narrow table. The channel is
@@ -114,6 +123,8 @@ SMALL_TABLES = {
     "ticket_messages": ("handoff", "messages", ("ticket_id", "role", "created_at")),
     "goodwill_offers": ("pricing", "goodwill_offers", ("reason", "amount", "coupon_code", "issued_at")),
     "coupon_redemptions": ("pricing", "coupon_redemptions", ("code", "order_value", "at")),
+    "rec_lists": ("recommendations", "rec_lists", ("id", "conversation_id", "personalised", "shown_at")),
+    "rec_conversions": ("recommendations", "rec_conversions", ("list_id", "kind", "revenue", "converted_at")),
 }
 
 
@@ -124,6 +135,7 @@ class StoreUrls:
     tracker: str
     handoff: str
     pricing: str
+    recommendations: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> StoreUrls:
@@ -131,14 +143,17 @@ class StoreUrls:
             tracker=tracker_db_url(env),
             handoff=env.get("HANDOFF_DB_URL") or handoff_config.default_db_url(env),
             pricing=env.get("PRICING_DB_URL") or pricing_db.default_db_url(env),
+            recommendations=env.get("RECS_DB_URL") or recommendations_db.default_db_url(env),
         )
 
 
 class Warehouse:
     """One DuckDB connection holding the stores' copies; `refresh` brings them up to date."""
 
-    def __init__(self, urls: StoreUrls) -> None:
+    def __init__(self, urls: StoreUrls, events_dir: Path | None = None) -> None:
         self.urls = urls
+        # ANALYTICS_EVENTS=stream: the tracker events come from the event stream's files (stream_events.py).
+        self.events_dir = events_dir or events_from_stream(os.environ)
         self.db = duckdb.connect()
         self.db.execute("SET TimeZone = 'UTC'")  # every store keeps naive UTC; days are UTC days
         self.db.execute(SCHEMA)
@@ -164,6 +179,9 @@ class Warehouse:
         """The events after the last one read. When the store holds fewer events than were read (a
         shopper's data erased, old conversations deleted by retention), everything is read again:
         what was deleted there must not live on here."""
+        if self.events_dir is not None:
+            await asyncio.to_thread(self._load_stream_events, self.events_dir)
+            return
         if _absent(self.urls.tracker):
             return
         query = text(f"SELECT {TRACKER_COLUMNS} FROM events WHERE id > :after ORDER BY id")
@@ -188,6 +206,17 @@ class Warehouse:
     def _loaded_events(self) -> int:
         found = self.db.execute("SELECT count(*) FROM events").fetchone()
         return int(found[0]) if found else 0
+
+    def _load_stream_events(self, directory: Path) -> None:
+        """All of the stream's events, read again each time (the files are append-only copies)."""
+        self.db.execute("DELETE FROM events")
+        rows = stream_relation(self.db, directory)
+        if rows is not None:
+            rows.create_view("chunk")
+            try:
+                self.db.execute(PARSE_EVENTS)
+            finally:
+                self.db.execute("DROP VIEW chunk")
 
     def _insert_events(self, rows: Sequence[Row[Any]]) -> None:
         names = [name.strip() for name in TRACKER_COLUMNS.split(",")]

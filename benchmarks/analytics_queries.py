@@ -3,14 +3,15 @@
 Generates `--events` Rasa tracker events (default 100 000 for a quick run; the issue's figure is
 `--events 1000000`) as conversations of three messages over 28 days (tools/tracker_events.py: 30 %
 with a question the bot cannot answer, 10 % handed off, 20 % rated) into a fresh SQLite tracker
-store, with a desk ticket per hand-off and goodwill coupons, then times:
+store, with a desk ticket per hand-off, goodwill coupons, and a recommendation list per conversation
+(20 % of them clicked, 5 % bought from), then times:
 
 1. loading the stores into DuckDB (analytics/warehouse.py: SQLAlchemy → Arrow chunks → DuckDB, the
    JSON parsed by DuckDB) and deriving the conversation tables: what the desk does on its first
    page view and, for new events only, on each refresh;
 2. the page's queries (analytics/figures.py: every figure per day and per week, and the unanswered
    messages), `--repeats` times each, median: this is what the target is about;
-3. the whole report the page shows (queries + topics with TF-IDF + gaps + seven SVG plots).
+3. the whole report the page shows (queries + topics with TF-IDF + gaps + eight SVG plots).
 
     .venv-services/bin/python -m benchmarks.analytics_queries
     .venv-services/bin/python -m benchmarks.analytics_queries --events 1000000
@@ -38,6 +39,8 @@ from analytics.report import MAX_UNANSWERED, build  # noqa: E402
 from analytics.warehouse import StoreUrls, Warehouse  # noqa: E402
 from backends.pricing.models import Base as PricingBase  # noqa: E402
 from backends.pricing.models import GoodwillOffer  # noqa: E402
+from backends.recommendations.tables import Base as RecommendationsBase  # noqa: E402
+from backends.recommendations.tables import Conversion, RecList  # noqa: E402
 from handoff.models import Base as HandoffBase  # noqa: E402
 from handoff.models import Ticket  # noqa: E402
 from tools.tracker_events import Mix, conversations, write  # noqa: E402
@@ -82,7 +85,32 @@ def seed(folder: Path, events: int) -> tuple[int, int]:
         if offers:
             connection.execute(insert(GoodwillOffer), offers)
     pricing.dispose()
+    seed_recommendations(folder, count, naive)
     return written, count
+
+
+def seed_recommendations(folder: Path, count: int, start: datetime) -> None:
+    """A list per conversation over the period; every 5th clicked, every 20th bought from ($40)."""
+    lists = [
+        {"id": n + 1, "customer_id": None, "conversation_id": f"{('app', 'web', 'voice')[n % 3]}-{n}",
+         "experiment": "recs-1", "variant": "hybrid", "shown_at": start + timedelta(seconds=n * DAYS * 86400 // count),
+         "personalised": n % 2 == 0}
+        for n in range(count)
+    ]  # fmt: skip
+    conversions = [
+        {"customer_id": f"x{n}", "product_id": "p", "list_id": n + 1, "experiment": "recs-1", "variant": "hybrid",
+         "order_id": None, "kind": kind, "revenue": Decimal(40) if kind == "purchase" else None,
+         "converted_at": start + timedelta(seconds=n * DAYS * 86400 // count + 600)}
+        for n in range(count)
+        for kind in (("click",) if n % 5 == 0 else ()) + (("purchase",) if n % 20 == 0 else ())
+    ]  # fmt: skip
+    engine = create_engine(f"sqlite:///{folder / 'recommendations.sqlite'}")
+    RecommendationsBase.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(RecList), lists)
+        if conversions:
+            connection.execute(insert(Conversion), conversions)
+    engine.dispose()
 
 
 def timed(action: object, repeats: int) -> float:

@@ -55,6 +55,15 @@ SECRET_NAMES = (
     "CONVERSATION_ID_SECRET",  # signs the REST and web chat conversation ids (channels/conversation_ids.py)
     "METRICS_TOKEN",  # the Prometheus scraper → every /metrics (service_kit/observability.py)
 )
+# The event stream (RabbitMQ, channels/event_stream.py): off unless ASSISTANT_EVENT_BROKER=rabbitmq. Every
+# variable of bot/endpoints.postgres.yml's `event_broker` needs a value for Rasa to read the file; the
+# password (EVENT_BROKER_PASSWORD) is the operator's, read by the broker itself.
+EVENT_BROKER_DEFAULTS = {
+    "ASSISTANT_EVENT_BROKER": "none",
+    "EVENT_BROKER_HOST": "localhost",
+    "EVENT_BROKER_PORT": "5672",
+    "EVENT_BROKER_USER": "assistant",
+}
 TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "nlu")  # nlu/: custom components
 
 
@@ -139,6 +148,9 @@ def environment(var: Path) -> dict[str, str]:
         # A worker that dies mid-turn keeps its conversations locked until its ticket expires (Rasa's default
         # 60 s); the longest turn (backend timeouts of 2 s, a few calls) stays well inside 20 s.
         env.setdefault("TICKET_LOCK_LIFETIME", "20")
+    env.update({name: env.get(name) or default for name, default in EVENT_BROKER_DEFAULTS.items()})
+    if stream_on(env):
+        env.setdefault("ANALYTICS_STREAM_PORT", "8109")  # the analytics consumer's /health (analytics-stream)
     env.setdefault("ORDERS_DB_URL", f"sqlite+aiosqlite:///{var / 'orders.sqlite'}")
     env.setdefault("ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")
     # One-time codes for order changes: the shop's SMTP server (SMTP_HOST, ...) or, by default, this Maildir.
@@ -332,6 +344,7 @@ def processes(env: dict[str, str]) -> list[Process]:
             extra_env={"SANIC_HOST": "127.0.0.1"},
         ),
         *rasa_processes(env, endpoints),
+        *stream_processes(env),
         Process(
             "web",
             [services, "-m", "channels.web.server"],
@@ -369,6 +382,20 @@ def rasa_processes(env: dict[str, str], endpoints: str) -> list[Process]:
         f"http://127.0.0.1:{env['RASA_PORT']}/status?token={env['RASA_API_TOKEN']}",
     )
     return [*servers, front]
+
+
+def stream_on(env: dict[str, str]) -> bool:
+    return env.get("ASSISTANT_EVENT_BROKER", "none").strip().lower() == "rabbitmq"
+
+
+def stream_processes(env: dict[str, str]) -> list[Process]:
+    """With the event stream on: the analytics consumer (analytics/stream_events.py). The recommendations
+    backend consumes its own queue inside its process."""
+    if not stream_on(env):
+        return []
+    services = str(REPO / ".venv-services" / "bin" / "python")
+    port = env["ANALYTICS_STREAM_PORT"]
+    return [Process("analytics-stream", [services, "-m", "analytics.stream_events"], f"http://127.0.0.1:{port}/health")]
 
 
 def rasa_server(name: str, env: dict[str, str], endpoints: str, interface: str, port: str) -> Process:
@@ -458,18 +485,39 @@ def log_tail(env: dict[str, str], name: str, chars: int = 4000) -> str:
 
 def check_stores_reachable(env: dict[str, str], timeout_s: float = 5.0) -> None:
     """Rasa retries an unreachable SQL tracker store forever without answering: say so up front."""
+    stream = check_event_broker(env)
     if env["ASSISTANT_STORE"] != "postgres":
         return
     stores = {
         "PostgreSQL tracker store (TRACKER_PG_HOST/TRACKER_PG_PORT)": ("TRACKER_PG_HOST", "TRACKER_PG_PORT", "5432"),
         "Redis lock store (LOCK_REDIS_HOST/LOCK_REDIS_PORT)": ("LOCK_REDIS_HOST", "LOCK_REDIS_PORT", "6379"),
     }
+    if stream:
+        stores["RabbitMQ event broker (EVENT_BROKER_HOST/EVENT_BROKER_PORT)"] = (
+            "EVENT_BROKER_HOST",
+            "EVENT_BROKER_PORT",
+            "5672",
+        )
     for what, (host_var, port_var, default_port) in stores.items():
         host, port = env.get(host_var, "localhost"), int(env.get(port_var, default_port))
         try:
             socket.create_connection((host, port), timeout=timeout_s).close()
         except OSError as error:
             raise SystemExit(f"{what} at {host}:{port} is not reachable ({error}); see docs/operations.md") from None
+
+
+def check_event_broker(env: dict[str, str]) -> bool:
+    """Whether the event stream is on; a setting that cannot work stops the start with one line."""
+    kind = env.get("ASSISTANT_EVENT_BROKER", "none").strip().lower()
+    if kind in ("", "none"):
+        return False
+    if kind != "rabbitmq":
+        raise SystemExit(f"ASSISTANT_EVENT_BROKER must be `rabbitmq` or `none`, not {kind!r} (docs/scaling.md)")
+    if env["ASSISTANT_STORE"] != "postgres":
+        raise SystemExit("ASSISTANT_EVENT_BROKER=rabbitmq needs ASSISTANT_STORE=postgres (bot/endpoints.postgres.yml)")
+    if not env.get("EVENT_BROKER_PASSWORD"):
+        raise SystemExit("ASSISTANT_EVENT_BROKER=rabbitmq needs EVENT_BROKER_PASSWORD, the RabbitMQ user's password")
+    return True
 
 
 def start_failure(

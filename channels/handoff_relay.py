@@ -59,12 +59,14 @@ from rasa.shared.core.events import (
     ConversationResumed,
     Event,
 )
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.refusals import RefusedRequest, json_object_body, refusal_response
+from contracts import satisfaction
 from contracts.handoff_queue import DurableQueue
 from contracts.shop_policies import shop_policies
 
@@ -294,7 +296,7 @@ class HandoffRelayInput(InputChannel):
             # The pause stopped the bot right after action_handoff, before it listened: listening
             # now makes the next message look to the rules like any other (slots are kept).
             events = [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME), back]
-            return await _store_and_deliver(request, body["conversation_id"], events)
+            return await _store_and_deliver(request, body["conversation_id"], events, ask_rating=True)
 
         return relay
 
@@ -315,12 +317,14 @@ def _text(body: dict[str, Any], key: str, limit: int = MAX_AGENT_TEXT_CHARS) -> 
 
 
 async def _store_and_deliver(
-    request: Request, conversation_id: str, events: list[Any], pause: bool = False
+    request: Request, conversation_id: str, events: list[Any], pause: bool = False, ask_rating: bool = False
 ) -> HTTPResponse:
     """Appends the events under the conversation's lock, then sends the bot messages among them.
 
     With `pause`, a conversation the bot is still answering is paused first: an agent who takes a
-    ticket that reached the desk late (it waited in the outbox) still gets the bot out of the way."""
+    ticket that reached the desk late (it waited in the outbox) still gets the bot out of the way.
+    With `ask_rating` (the hand-back), the rating question follows when contracts/satisfaction.py
+    says so: the conversation the agent just finished is one the shopper can rate."""
     relay = relay_of(request.app)
     assert relay is not None  # started with the server, before the server takes requests
     agent = request.app.ctx.agent
@@ -332,6 +336,8 @@ async def _store_and_deliver(
         delivered = "live" if await relay.client_connected(channel, conversation_id) else "stored"
         if pause and not tracker.is_paused():
             tracker.update(ConversationPaused())
+        if ask_rating:
+            events = events + rating_question(tracker)
         for event in events:
             if isinstance(event, BotUttered):
                 event.metadata["delivered"] = delivered  # a reconnecting web chat replays "stored" ones
@@ -346,6 +352,17 @@ async def _store_and_deliver(
     return response.json({"delivered": "live", "channel": channel})
 
 
+def rating_question(tracker: DialogueStateTracker) -> list[Event]:
+    """The rating question after a hand-back, as if action_ask_satisfaction had run: the rules read a
+    bare answer ("5") after that action as the rating (bot/data/rules.yml); [] when not to ask."""
+    past = [event.as_dict() for event in tracker.events]
+    if not satisfaction.should_ask(past, leaving=True, active_loop=tracker.active_loop_name):
+        return []
+    asked = satisfaction.question()
+    question = BotUttered(asked["text"], data={"buttons": asked["buttons"]}, metadata={"handoff": True})
+    return [ActionExecuted(satisfaction.ASK_ACTION), question, ActionExecuted(ACTION_LISTEN_NAME)]
+
+
 def owed_replies(events: list[Event]) -> list[BotUttered]:
     """Hand-off messages stored while no client was connected and not replayed since."""
     owed: list[BotUttered] = []
@@ -358,7 +375,8 @@ def owed_replies(events: list[Event]) -> list[BotUttered]:
 
 
 async def messages_since(conversation_id: str, since: float, agent: Any) -> list[dict[str, Any]]:
-    """Messages from the hand-off (agent replies, hand-back) after `since`, for clients that poll."""
+    """Messages from the hand-off (agent replies, hand-back, the rating question with its buttons) after
+    `since`, for clients that poll."""
     tracker = await agent.tracker_store.retrieve(conversation_id)
     if tracker is None:
         return []
@@ -368,6 +386,7 @@ async def messages_since(conversation_id: str, since: float, agent: Any) -> list
             "text": event.text,
             "timestamp": event.timestamp,
             "agent": (event.metadata or {}).get("agent"),
+            **({"buttons": event.data["buttons"]} if (event.data or {}).get("buttons") else {}),
         }
         for event in tracker.events
         if isinstance(event, BotUttered) and (event.metadata or {}).get("handoff") and event.timestamp > since

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -210,11 +210,24 @@ def create_app(
     return app
 
 
+async def _running(job: Callable[[], Coroutine[Any, Any, None]], app: web.Application) -> AsyncIterator[None]:
+    """A background job for the desk's lifetime; cancelled before the stores are closed (aiohttp
+    ends cleanup contexts before the `on_cleanup` handlers)."""
+    task = asyncio.create_task(job())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def main(
-    privacy: Callable[[], SubjectRequests] | None = None, analytics: Callable[[], ReportSource] | None = None
+    privacy: Callable[[], SubjectRequests] | None = None,
+    analytics: Callable[[], ReportSource] | None = None,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> None:
     """`privacy` builds the privacy API's request handler (see handoff/privacy_api.py), `analytics`
-    the analytics page's report source (handoff/analytics_api.py)."""
+    the analytics page's report source (handoff/analytics_api.py); each of `background` runs as a
+    task while the desk serves (the conversation expiry of `python -m privacy.desk`)."""
     configure_logging()
     try:
         settings = Settings.from_env()
@@ -225,6 +238,7 @@ def main(
         )
     except ValueError as error:
         sys.exit(f"handoff desk: {error}")
+    app.cleanup_ctx.extend(partial(_running, job) for job in background)
     if not os.environ.get("HANDOFF_RELAY_TOKEN"):
         logger.error("HANDOFF_RELAY_TOKEN is not set: Rasa will refuse every agent message")
     if not os.environ.get("HANDOFF_SESSION_SECRET"):

@@ -53,6 +53,12 @@ class NotConfigured(DomainError):
     code = "privacy_not_configured"
 
 
+@routes.get("/desk/api/privacy/access")
+async def access(request: web.Request) -> web.Response:
+    """Whether the desk page shows this agent its Privacy button (the requests check again)."""
+    return web.json_response({"officer": agent(request).name in request.app[OFFICERS]})
+
+
 @routes.get("/desk/api/privacy/export")
 async def export(request: web.Request) -> web.Response:
     requests = _allowed(request)

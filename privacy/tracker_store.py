@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, or_, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, or_, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -40,6 +40,7 @@ events = Table(
 CALLER_KEY = "caller"  # the voice gateway's metadata key for the caller's number (channels/voice)
 SOURCE = "tracker_store"  # how the coordinator names what this store found
 SEARCHED_TYPES = ("user", "slot")  # what the shopper said, and what the bot kept of it
+EXPIRE_BATCH = 500  # conversation ids per DELETE: SQLite allows 32 766 bound parameters, asyncpg 32 767
 
 
 def tracker_db_url(env: Mapping[str, str] = os.environ) -> str:
@@ -116,6 +117,21 @@ async def erase(connection: AsyncConnection, subject: Subject) -> Erasure:
     done = Erasure()
     result = await connection.execute(delete(events).where(events.c.sender_id.in_(subject.conversation_ids)))
     done.delete("events", result.rowcount)
+    return done
+
+
+async def expire(connection: AsyncConnection, before: float) -> Erasure:
+    """Every event of the conversations whose last event is older than `before` (a Unix time, Rasa's
+    event timestamps). Whole conversations go, not single old events: Rasa replays a conversation
+    from its stored events, and one cut at an arbitrary event would replay a half-filled form."""
+    done = Erasure()
+    stale = select(events.c.sender_id).group_by(events.c.sender_id).having(func.max(events.c.timestamp) < before)
+    senders = list(await connection.scalars(stale))
+    for start in range(0, len(senders), EXPIRE_BATCH):
+        batch = senders[start : start + EXPIRE_BATCH]
+        result = await connection.execute(delete(events).where(events.c.sender_id.in_(batch)))
+        done.delete("events", result.rowcount)
+    done.delete("conversations", len(senders))
     return done
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote as quote_path
 
+from contracts.consent import CONSENT_KEY
 from service_clients.http import JsonServiceClient
 
 logger = logging.getLogger(__name__)
@@ -82,13 +83,17 @@ class PricingClient(JsonServiceClient):
         stock: int | None = None,
         customer_id: str | None = None,
         coupon_code: str | None = None,
+        consent: bool = False,
     ) -> Quote:
-        """One unit's price for this shopper (each quote is audited by the backend, so never retried)."""
+        """One unit's price for this shopper (each quote is audited by the backend, so never retried).
+        `consent`: the shopper agreed to personalisation; without it the backend quotes the public price
+        (no tier, no personal learned price), and a coupon typed still applies."""
         body: dict[str, object] = {
             "sku": sku,
             "product_id": product_id,
             "base_price": f"{Decimal(str(base_price)):.2f}",
             "currency": currency,
+            CONSENT_KEY: consent,
         }
         optional = {"category": category, "stock": stock, "customer_id": customer_id, "coupon_code": coupon_code}
         body.update({name: value for name, value in optional.items() if value is not None})

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from contracts.consent import CONSENT_KEY
 from service_clients.http import JsonServiceClient
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class RecommendationList:
     items: list[RecommendedItem]
     capped: bool  # the conversation has had its share of recommendation lists for now
     variant: str  # A/B variant the shopper is in
+    personalised: bool = False  # built from the customer's history (they consented)
 
 
 class RecommendationsClient(JsonServiceClient):
@@ -50,8 +52,10 @@ class RecommendationsClient(JsonServiceClient):
         cart: Sequence[str] = (),
         conversation_id: str | None = None,
         k: int = 5,
+        consent: bool = False,
     ) -> RecommendationList:
-        params = {"k": str(k)}
+        """`consent`: the shopper agreed to personalisation; without it the backend ignores the customer id."""
+        params = {"k": str(k), CONSENT_KEY: "true" if consent else "false"}
         optional = {
             "customer_id": customer_id,
             "product_id": product_id,
@@ -64,7 +68,9 @@ class RecommendationsClient(JsonServiceClient):
             RecommendedItem(item["product_id"], item.get("title", ""), float(item["score"]), item.get("reason", ""))
             for item in data.get("items", [])
         ]
-        return RecommendationList(items, bool(data.get("capped")), str(data.get("variant", "")))
+        return RecommendationList(
+            items, bool(data.get("capped")), str(data.get("variant", "")), bool(data.get("personalised"))
+        )
 
     async def record_view(self, customer_id: str, product_id: str, conversation_id: str | None = None) -> None:
         """A product the shopper asked about: it shapes their next recommendations."""

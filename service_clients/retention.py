@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from contracts.consent import CONSENT_KEY
 from service_clients.http import JsonServiceClient
 
 logger = logging.getLogger(__name__)
@@ -52,9 +53,10 @@ class RetentionClient(JsonServiceClient):
     default_timeout_s = 1.0  # a nice-to-have in a live conversation: never wait long for it
 
     async def risk(self, customer_id: str) -> CustomerRisk | None:
-        """The customer's latest score, or None when they have none yet."""
+        """The customer's latest score, or None when they have none yet. Ask only for a shopper who
+        consented to personalisation: the backend refuses the others (403)."""
         try:
-            data = await self._get(f"/customers/{quote(customer_id, safe='')}/risk")
+            data = await self._get(f"/customers/{quote(customer_id, safe='')}/risk", {CONSENT_KEY: "true"})
         except _NotScored:
             return None
         return CustomerRisk(

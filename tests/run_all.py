@@ -39,6 +39,8 @@ SYSTEM_PACKAGES = {
     "redis-server": lambda: shutil.which("redis-server") is not None,
     # The load balancer in front of several Rasa workers (bot/balancer.py, tests/e2e/test_rasa_workers.py).
     "haproxy": lambda: shutil.which("haproxy") is not None or Path("/usr/sbin/haproxy").exists(),
+    # The event stream's broker (channels/event_stream.py, tests/support/rabbitmq.py; docs/scaling.md).
+    "rabbitmq-server": lambda: Path("/usr/lib/rabbitmq/bin/rabbitmq-server").exists(),
     "chromium": lambda: Path("/usr/bin/chromium").exists(),
     # The Neo4j dev server (knowledge_graph/neo4j_server) is compiled from Maven Central artifacts.
     "openjdk-17-jdk-headless": lambda: shutil.which("javac") is not None,

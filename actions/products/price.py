@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from rasa_sdk.events import EventType
 
 from actions import backend
+from actions.consent import personalisation_allowed, remember_consent
 from actions.identity import app_customer_id
 from actions.products import texts
 from actions.products.base import ProductAction
@@ -49,14 +50,15 @@ class ActionProductPrice(ProductAction):
         quote = await personal_quote(turn, details, chosen, turn.tracker.get_slot(SLOT_COUPON))
         if quote is not None and (quote.adjusted or quote.guardrail):
             turn.say(texts.personal_price(quote))
-        return remember(details.id)
+        return [*remember(details.id), *remember_consent(turn.tracker)]
 
 
 async def personal_quote(
     turn: Turn, details: ProductDetails, chosen: Sequence[Variant], coupon: str | None = None
 ) -> Quote | None:
     """Sales, tier and guardrails from the pricing backend for the variant asked about (or the cheapest
-    in stock); None when it is down: the catalogue price already given stands."""
+    in stock); None when it is down: the catalogue price already given stands. The customer id goes
+    along for the coupon's per-customer terms; the tier counts only with the shopper's consent."""
     variants = list(chosen) or sorted(details.variants, key=lambda v: (not v.in_stock, v.price))
     if not variants:
         return None
@@ -71,6 +73,7 @@ async def personal_quote(
             stock=max(variant.stock, 0),
             customer_id=app_customer_id(turn.tracker),
             coupon_code=coupon,
+            consent=personalisation_allowed(turn.tracker),
         )
     except PricingUnavailable:
         return None

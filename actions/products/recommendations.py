@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions import backend
-from actions.identity import app_customer_id
+from actions.consent import personal_customer_id, personalisation_allowed, remember_consent
 from actions.products import texts
 from actions.products.base import ProductAction
 from actions.products.context import SLOT_PENDING_QUESTION, last_product_id, listing, policy_topic, product_relations
@@ -67,14 +67,16 @@ async def goes_with(turn: Turn, product_id: str) -> list[EventType]:
 
 
 async def personal_recommendations(turn: Turn) -> list[EventType] | None:
-    """The backend's picks with their reasons; None when it is down, has capped this shopper or has nothing."""
+    """The backend's picks with their reasons; None when it is down, has capped this shopper or has nothing.
+    From the customer's history only with their consent; otherwise popular and related items."""
     tracker = turn.tracker
     try:
         found = await backend.recommendations_client().recommend(
-            app_customer_id(tracker),
+            personal_customer_id(tracker),
             product_id=last_product_id(tracker),
             conversation_id=conversation_key(tracker),
             k=MAX_LISTED,
+            consent=personalisation_allowed(tracker),
         )
     except RecommendationsUnavailable:
         return None
@@ -84,7 +86,7 @@ async def personal_recommendations(turn: Turn) -> list[EventType] | None:
     if not products:
         return None
     turn.say(texts.recommended(products, {item.product_id: item.reason for item in found.items}))
-    return listing(products)
+    return [*listing(products), *remember_consent(tracker)]
 
 
 def conversation_key(tracker: Tracker) -> str | None:

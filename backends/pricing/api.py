@@ -16,6 +16,7 @@ from backends.pricing import rules
 from backends.pricing.errors import DomainError, Invalid, NotFound, Unavailable
 from backends.pricing.openapi import CODE_PATTERN, KEY_PATTERN, REQUEST_BODIES, SEGMENT, schema_for
 from backends.pricing.service import PricingService, parse_time
+from contracts.consent import CONSENT_KEY
 from service_kit import http
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ async def quote(request: web.Request) -> web.Response:
         customer_id=body.get("customer_id"),
         tier=body.get("customer_tier"),
         stock=None if body.get("stock") is None else int(body["stock"]),
+        consent=body.get(CONSENT_KEY) is True,
     )
     return web.json_response(await service(request).quote(quote_request, body.get("coupon_code")))
 

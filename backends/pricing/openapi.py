@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from contracts.consent import CONSENT_KEY
 from service_kit import openapi as common
 from service_kit.openapi import ERROR_SCHEMA
 from service_kit.openapi import nullable as _nullable
@@ -112,6 +113,12 @@ SCHEMAS: dict[str, Any] = {
                 "customer_tier": TIER,
                 "coupon_code": _string(32, 1),
                 "stock": {**STOCK, "description": "units in stock, for stock rules"},
+                CONSENT_KEY: {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "the shopper consented to personalisation; without it customer_id and "
+                    "customer_tier give no tier discount or personal price (a coupon still applies)",
+                },
             },
             required=["base_price"],
         ),
@@ -131,7 +138,7 @@ SCHEMAS: dict[str, Any] = {
             "unit_price": {**MONEY, "description": "the final price per unit for this customer"},
             "total": MONEY,
             "customer_tier": _nullable(TIER),
-            "tier_source": {"type": "string", "enum": ["given", "recorded", "derived", "anonymous"]},
+            "tier_source": {"type": "string", "enum": ["given", "recorded", "derived", "anonymous", "no_consent"]},
             "coupon_code": _nullable({"type": "string"}),
             "coupon_applied": {"type": "boolean"},
             "adjustments": {"type": "array", "items": _ref("Adjustment")},

@@ -107,6 +107,7 @@ class QuoteRequest:
     customer_id: str | None = None
     tier: str | None = None
     stock: int | None = None
+    consent: bool = False  # the shopper agreed to personalisation: only then do tier and customer count
 
 
 OfferHook = Callable[[Decimal], "tuple[Decimal, str] | None"]

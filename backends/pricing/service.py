@@ -39,6 +39,7 @@ from backends.pricing.models import (
     StockRule,
     TierDiscount,
 )
+from contracts.consent import CONSENT_KEY
 from service_kit.db import rows_changed
 
 logger = logging.getLogger(__name__)
@@ -325,7 +326,11 @@ class PricingService:
             }
 
     async def _tier(self, session: AsyncSession, request: rules.QuoteRequest) -> tuple[str | None, str]:
-        """Given by the caller, else the shop's record for the customer, else `new`; anonymous: none."""
+        """Given by the caller, else the shop's record for the customer, else `new`; anonymous: none.
+        Without the shopper's consent to personalisation none either (`no_consent`): the public price,
+        whatever tier or customer id was sent (GDPR; docs/pricing-backend.md, Consent)."""
+        if not request.consent and (request.tier or request.customer_id):
+            return None, "no_consent"
         if request.tier:
             return request.tier, "given"
         if not request.customer_id:
@@ -765,6 +770,7 @@ def _inputs_json(request: rules.QuoteRequest, code: str | None) -> dict[str, Any
         "customer_tier": request.tier,
         "stock": request.stock,
         "coupon_code": code,
+        CONSENT_KEY: request.consent,
     }
 
 

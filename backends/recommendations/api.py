@@ -22,6 +22,7 @@ from backends.recommendations.openapi import (
 )
 from backends.recommendations.service import ModelFileMissing, RecommendationService
 from backends.recommendations.sources import ItemsUnavailable
+from contracts.consent import CONSENT_KEY
 from service_kit import http
 
 logger = logging.getLogger(__name__)
@@ -159,8 +160,20 @@ async def recommendations(request: web.Request) -> web.Response:
         cart=parse_cart(request),
         k=parse_k(request),
         conversation_id=optional_id(request, "conversation_id"),
+        consent=consent_given(request),
     )
     return web.json_response(result)
+
+
+def consent_given(request: web.Request) -> bool:
+    """`personalisation_consent=true` lets the customer's history shape the list; absent means no
+    consent (GDPR: no profiling without it), whatever customer id is sent."""
+    raw = request.query.get(CONSENT_KEY)
+    if raw is None:
+        return False
+    if raw not in ("true", "false"):
+        raise invalid(CONSENT_KEY, "true or false (leave it out when the shopper has not consented)")
+    return raw == "true"
 
 
 @routes.post("/items/refresh")

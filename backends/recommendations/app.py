@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -16,6 +17,7 @@ from backends.recommendations.openapi import build_spec
 from backends.recommendations.service import Clock, RecommendationService, utcnow
 from backends.recommendations.settings import Settings
 from backends.recommendations.sources import ItemSource, source_from_env
+from backends.recommendations.stream import stream_consumer
 from service_kit.app import create_service_app, run_service
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ def create_app(
         await recommender.load_or_train()
         app[SERVICE] = recommender
         app[TASKS] = background.start(recommender)
+        # Product views from the conversations, when the event stream is on (stream.py, docs/scaling.md).
+        consumer = stream_consumer(make_sessions(engine))
+        if consumer is not None:
+            app[TASKS].append(asyncio.create_task(consumer.run()))
 
     async def stop_background(app: web.Application) -> None:
         await background.stop(app.get(TASKS, []))

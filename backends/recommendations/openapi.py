@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from contracts.consent import CONSENT_KEY
 from service_kit import openapi as common
 from service_kit.openapi import ERROR_SCHEMA
 from service_kit.openapi import nullable as _nullable
@@ -25,6 +26,7 @@ MAX_CART = 50
 
 
 ID = {"type": "string", "pattern": ID_PATTERN}
+REVENUE = {"type": "number", "minimum": 0, "maximum": 10_000_000}
 SOURCE = {"type": "string", "enum": ["graph", "snapshot", "demo", "fixed", "none"]}
 PRODUCT = {"type": "string", "pattern": PRODUCT_PATTERN}
 
@@ -75,6 +77,7 @@ SCHEMAS: dict[str, Any] = {
                 "rating": {"type": "number", "minimum": 1, "maximum": 5, "description": "required for type=rating"},
                 "conversation_id": ID,
                 "occurred_at": {"type": "string", "format": "date-time", "description": "default: now"},
+                "revenue": {**REVENUE, "description": "for type=purchase: what the item sold for (revenue figures)"},
             },
             required=["customer_id", "product_id", "type"],
         ),
@@ -91,7 +94,8 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ConversionRequest": _object(
-        {"customer_id": ID, "product_id": PRODUCT, "order_id": ID}, required=["customer_id", "product_id"]
+        {"customer_id": ID, "product_id": PRODUCT, "order_id": ID, "revenue": REVENUE},
+        required=["customer_id", "product_id"],
     ),
     "ConversionRecorded": _object({"attributed": {"type": "boolean"}, "variant": _nullable({"type": "string"})}),
     "RecommendedItem": _object(
@@ -113,6 +117,10 @@ SCHEMAS: dict[str, Any] = {
             "experiment": {"type": "string"},
             "variant": {"type": "string"},
             "list_id": {**_nullable({"type": "integer"}), "description": "null when nothing was shown"},
+            "personalised": {
+                "type": "boolean",
+                "description": f"built from the customer's own history (only with {CONSENT_KEY}=true)",
+            },
             "capped": {"type": "boolean", "description": "true: this conversation had its quota of lists"},
             "items": {"type": "array", "items": _ref("RecommendedItem")},
         }
@@ -131,6 +139,14 @@ QUERY: list[dict[str, Any]] = [
     },
     {"name": "k", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K}},
     {"name": "conversation_id", "in": "query", "required": False, "schema": ID},
+    {
+        "name": CONSENT_KEY,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["true", "false"]},
+        "description": "the shopper consented to personalisation; without it the customer id is ignored and "
+        "the list is non-personal (popularity, the product on screen and the cart)",
+    },
 ]
 
 ERRORS = {

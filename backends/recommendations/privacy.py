@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backends.recommendations.stream import StreamShopper
 from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList
 from contracts.privacy import Subject
 from service_kit.db import rows_changed
@@ -22,18 +23,22 @@ async def conversations(session: AsyncSession, subject: Subject) -> Subject:
     """Conversation ids the log links to the subject's customer ids (the tracker store is searched by them)."""
     if not subject.customer_ids:
         return subject
-    found = set(
-        await session.scalars(
-            select(Interaction.conversation_id).where(
-                Interaction.customer_id.in_(subject.customer_ids), Interaction.conversation_id.is_not(None)
+    found = (
+        set(
+            await session.scalars(
+                select(Interaction.conversation_id).where(
+                    Interaction.customer_id.in_(subject.customer_ids), Interaction.conversation_id.is_not(None)
+                )
             )
         )
-    ) | set(
-        await session.scalars(
-            select(RecList.conversation_id).where(
-                RecList.customer_id.in_(subject.customer_ids), RecList.conversation_id.is_not(None)
+        | set(
+            await session.scalars(
+                select(RecList.conversation_id).where(
+                    RecList.customer_id.in_(subject.customer_ids), RecList.conversation_id.is_not(None)
+                )
             )
         )
+        | set(await session.scalars(select(StreamShopper.sender_id).where(_stream_rows(subject))))
     )
     return subject.widened("recommendations", conversation_ids={c for c in found if c})
 
@@ -44,8 +49,11 @@ async def export(session: AsyncSession, subject: Subject) -> dict[str, Any]:
     lists = list(await session.scalars(select(RecList).where(_by(RecList, subject)).order_by(RecList.id)))
     list_ids = [r.id for r in lists]
     items = select(RecItem).where(or_(RecItem.customer_id.in_(ids), RecItem.list_id.in_(list_ids))).order_by(RecItem.id)
+    # Who a conversation on the event stream belonged to (stream.py); only where the stream was on.
+    shoppers = [row_json(r) for r in await session.scalars(select(StreamShopper).where(_stream_rows(subject)))]
     return {
         "matched_by": "customer id or conversation id",
+        **({"stream_conversations": shoppers} if shoppers else {}),
         "interactions": [row_json(r) for r in await session.scalars(interactions)],
         "lists_shown": [row_json(r) for r in lists],
         "list_items": [row_json(r) for r in await session.scalars(items)],
@@ -58,6 +66,8 @@ async def export(session: AsyncSession, subject: Subject) -> dict[str, Any]:
 async def erase(session: AsyncSession, subject: Subject) -> Erasure:
     done = Erasure()
     done.delete("interactions", await rows_changed(session, delete(Interaction).where(_by(Interaction, subject))))
+    stream_rows = delete(StreamShopper).where(_stream_rows(subject))
+    done.delete("stream_conversations", await rows_changed(session, stream_rows))
     list_ids = list(await session.scalars(select(RecList.id).where(_by(RecList, subject))))
     unlink_lists = update(RecList).where(RecList.id.in_(list_ids)).values(customer_id=None, conversation_id=None)
     done.anonymise("lists_shown", await rows_changed(session, unlink_lists))
@@ -71,3 +81,9 @@ async def erase(session: AsyncSession, subject: Subject) -> Erasure:
 
 def _by(table: type[Interaction] | type[RecList], subject: Subject) -> ColumnElement[bool]:
     return or_(table.customer_id.in_(subject.customer_ids), table.conversation_id.in_(subject.conversation_ids))
+
+
+def _stream_rows(subject: Subject) -> ColumnElement[bool]:
+    return or_(
+        StreamShopper.customer_id.in_(subject.customer_ids), StreamShopper.sender_id.in_(subject.conversation_ids)
+    )

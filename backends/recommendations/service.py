@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from backends.recommendations.tables import Conversion, Interaction, RecItem, Re
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+CLICKS = ("view", "add_to_cart")  # interactions that count as a click on a recommended item
 
 
 def utcnow() -> datetime:
@@ -238,7 +240,8 @@ class RecommendationService:
         return await self.retrain(save=True)
 
     async def add_interaction(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Logs an event; a purchase of an item we recommended is attributed as a conversion."""
+        """Logs an event; a view or add-to-cart of an item we recommended to this customer is attributed
+        as a click, a purchase of one as a purchase conversion (with its revenue, when given)."""
         when = datetime.fromisoformat(data["occurred_at"]) if data.get("occurred_at") else self.clock()
         row = Interaction(
             customer_id=data["customer_id"],
@@ -252,15 +255,35 @@ class RecommendationService:
             session.add(row)
         attributed = None
         if row.kind == "purchase":
-            attributed = await self.attribute(row.customer_id, row.product_id, None, row.occurred_at)
+            revenue = _money(data.get("revenue"))
+            attributed = await self.attribute(row.customer_id, row.product_id, None, row.occurred_at, revenue=revenue)
+        elif row.kind in CLICKS:
+            await self.attribute(row.customer_id, row.product_id, None, row.occurred_at, kind="click")
         return {"id": row.id, "attributed_variant": attributed}
 
     async def add_conversion(self, data: dict[str, Any]) -> dict[str, Any]:
-        variant = await self.attribute(data["customer_id"], data["product_id"], data.get("order_id"), self.clock())
+        variant = await self.attribute(
+            data["customer_id"],
+            data["product_id"],
+            data.get("order_id"),
+            self.clock(),
+            revenue=_money(data.get("revenue")),
+        )
         return {"attributed": variant is not None, "variant": variant}
 
-    async def attribute(self, customer_id: str, product_id: str, order_id: str | None, when: datetime) -> str | None:
-        """Credits the newest list that showed this item to this customer within the window, once."""
+    async def attribute(
+        self,
+        customer_id: str,
+        product_id: str,
+        order_id: str | None,
+        when: datetime,
+        *,
+        kind: str = "purchase",
+        revenue: Decimal | None = None,
+    ) -> str | None:
+        """Credits the newest list that showed this item to this customer within the window, once per
+        list, item and kind. Only lists shown with consent name the customer (`recommendations`), so a
+        list shown without it is never credited with the customer's purchases."""
         since = when - self.settings.attribution_window
         async with self.sessions() as session, session.begin():
             shown = await session.execute(
@@ -274,14 +297,21 @@ class RecommendationService:
             exposure = shown.scalars().first()
             if exposure is None:
                 return None
-            duplicate = await session.execute(
-                select(Conversion.id).where(
+            duplicate = await session.scalar(
+                select(Conversion).where(
                     Conversion.customer_id == customer_id,
                     Conversion.product_id == product_id,
                     Conversion.list_id == exposure.id,
+                    Conversion.kind == kind,
                 )
             )
-            if duplicate.first() is None:
+            if duplicate is not None:
+                # The same purchase reported twice (the interaction, then POST /conversions with the
+                # order): one conversion, with the revenue if only the later report has it.
+                if duplicate.revenue is None and revenue is not None:
+                    duplicate.revenue = revenue
+                    duplicate.order_id = duplicate.order_id or order_id
+            else:
                 session.add(
                     Conversion(
                         customer_id=customer_id,
@@ -290,6 +320,8 @@ class RecommendationService:
                         experiment=exposure.experiment,
                         variant=exposure.variant,
                         order_id=order_id,
+                        kind=kind,
+                        revenue=revenue,
                         converted_at=when,
                     )
                 )
@@ -314,7 +346,15 @@ class RecommendationService:
         cart: Sequence[str],
         k: int,
         conversation_id: str | None,
+        consent: bool = False,
     ) -> dict[str, Any]:
+        """Top-k for the product on screen and the cart; folded with the customer's own history only
+        with their consent. Without it the customer id is not used at all (not for the history, the
+        A/B unit, capping or the exposure log): the list is popularity and content around the product
+        asked about, the same for every shopper, and its exposure names only the conversation."""
+        if not consent:
+            customer_id = None
+        personalised = customer_id is not None
         now = self.clock()
         caps = self.settings.caps
         unit = customer_id or conversation_id or "anonymous"
@@ -325,6 +365,7 @@ class RecommendationService:
             "experiment": self.settings.experiment,
             "variant": variant.name,
             "list_id": None,
+            "personalised": personalised,
             "capped": False,
             "items": [],
         }
@@ -368,6 +409,7 @@ class RecommendationService:
                 experiment=self.settings.experiment,
                 variant=variant.name,
                 shown_at=now,
+                personalised=personalised,
             )
             session.add(listed)
             await session.flush()
@@ -406,7 +448,7 @@ class RecommendationService:
             )
             converted = await session.execute(
                 select(Conversion.variant, func.count(distinct(Conversion.customer_id)))
-                .where(Conversion.experiment == experiment)
+                .where(Conversion.experiment == experiment, Conversion.kind == "purchase")
                 .group_by(Conversion.variant)
             )
             exposures = dict(exposed.all())
@@ -415,6 +457,11 @@ class RecommendationService:
             set(exposures) - {v.name for v in self.settings.variants}
         )
         return {name: (exposures.get(name, 0), conversions.get(name, 0)) for name in order if name in exposures}
+
+
+def _money(value: object) -> Decimal | None:
+    """A revenue from the JSON body (a number, validated by the schema) as money, or None."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def to_event(row: Interaction) -> Event:

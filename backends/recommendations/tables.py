@@ -1,10 +1,15 @@
-"""Tables: the interaction log, the exposure log (lists and their items) and attributed conversions."""
+"""Tables: the interaction log, the exposure log (lists and their items) and attributed conversions.
+
+Columns added after a database was created (`RecList.personalised`, `Conversion.kind`,
+`Conversion.revenue`) are nullable or have a server default: `db.create_tables` adds them to an
+existing table (`ALTER TABLE ... ADD COLUMN`), so an older database keeps working."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -40,6 +45,8 @@ class RecList(Base):
     experiment: Mapped[str] = mapped_column(String(64))
     variant: Mapped[str] = mapped_column(String(64))
     shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Built from the shopper's own history (they consented); False: popularity and the product asked about.
+    personalised: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class RecItem(Base):
@@ -55,7 +62,9 @@ class RecItem(Base):
 
 
 class Conversion(Base):
-    """A purchase of a recommended item, attributed to the list (and variant) that showed it."""
+    """A click (view or add-to-cart) or purchase of a recommended item by the customer the list was shown
+    to, within the attribution window, attributed to the newest such list (and its variant), once per
+    list, item and kind. A purchase carries the revenue the shop reported for it, when it did."""
 
     __tablename__ = "rec_conversions"
 
@@ -66,4 +75,6 @@ class Conversion(Base):
     experiment: Mapped[str] = mapped_column(String(64))
     variant: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), server_default=text("'purchase'"), default="purchase")
+    revenue: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)  # the shop's currency
     converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

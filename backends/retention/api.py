@@ -11,10 +11,11 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
-from backends.retention.errors import DomainError, Invalid, Unavailable
+from backends.retention.errors import ConsentRequired, DomainError, Invalid, Unavailable
 from backends.retention.features import Event
 from backends.retention.openapi import REQUEST_BODIES, schema_for
 from backends.retention.service import RetentionService, parse_time
+from contracts.consent import CONSENT_KEY
 from service_kit import http
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,12 @@ routes.get("/openapi.json")(http.serve_spec)
 
 @routes.get("/customers/{customer_id}/risk")
 async def risk(request: web.Request) -> web.Response:
-    return web.json_response(await service(request).risk(customer_id(request)))
+    who = customer_id(request)
+    if request.query.get(CONSENT_KEY) != "true":
+        raise ConsentRequired(
+            f"A churn profile is used only with the shopper's consent: send {CONSENT_KEY}=true when they gave it."
+        )
+    return web.json_response(await service(request).risk(who))
 
 
 @routes.post("/customers/{customer_id}/offers")

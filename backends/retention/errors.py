@@ -4,4 +4,12 @@ from __future__ import annotations
 
 from service_kit.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
 
-__all__ = ["BadRequest", "DomainError", "Invalid", "NotFound", "Refused", "Unavailable"]
+__all__ = ["BadRequest", "ConsentRequired", "DomainError", "Invalid", "NotFound", "Refused", "Unavailable"]
+
+
+class ConsentRequired(DomainError):
+    """A churn profile is personal data used to treat the shopper differently: only with their consent
+    to personalisation (HTTP 403), whoever asks with their customer id."""
+
+    status = 403
+    code = "consent_required"

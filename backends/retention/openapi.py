@@ -8,6 +8,7 @@ from typing import Any
 
 from backends.retention.features import KINDS
 from backends.retention.tiers import TIERS
+from contracts.consent import CONSENT_KEY
 from service_kit import openapi as common
 from service_kit.openapi import ERROR_SCHEMA, nullable, obj, ref
 from service_kit.openapi import schema_for as schema_for
@@ -80,7 +81,18 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
-ERRORS = {**common.ERROR_DESCRIPTIONS, "404": "The customer has no churn score yet"}
+ERRORS = {
+    **common.ERROR_DESCRIPTIONS,
+    "403": f"The shopper has not consented to personalisation ({CONSENT_KEY}=true not sent)",
+    "404": "The customer has no churn score yet",
+}
+CONSENT_QUERY = {
+    "name": CONSENT_KEY,
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["true", "false"]},
+    "description": "the shopper consented to personalisation; without it the risk is not given (403)",
+}
 PARAMETERS = {"CustomerId": {"name": "customer_id", "in": "path", "required": True, "schema": CUSTOMER_ID}}
 _operation = partial(common.operation, error_descriptions=ERRORS, errors=("401",))
 
@@ -92,7 +104,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "A customer's churn risk, value at stake, retention tier and the top reasons",
             "Risk",
             params=("CustomerId",),
-            errors=("401", "404", "422"),
+            query=[CONSENT_QUERY],
+            errors=("401", "403", "404", "422"),
         )
     },
     "/customers/{customer_id}/offers": {

@@ -182,6 +182,13 @@ class Call:
             return
         self.no_input.touch(time.monotonic())
         self._barge_in("keypad")
+        choice = None if self.dtmf.pending else self.answerer.keypad.get(digit)
+        if choice is not None:
+            # Right after digit buttons (the rating question) one key is the answer: its button's
+            # payload is sent, without waiting for '#' or the keypad pause.
+            self.answerer.keypad = {}
+            self.answerer.push(TurnFrame("dtmf", text=choice))
+            return
         entry = self.dtmf.press(digit, time.monotonic())
         if entry:
             self.answerer.push(TurnFrame("dtmf", text=entry))

@@ -7,7 +7,9 @@ Pure functions (no models, no I/O) so the rules are unit-tested. Why each rule e
 - Prices are read as "58 dollars 65", not "dollar fifty-eight point six five".
 - Links cannot be read out usefully: they are dropped and the sentence says where to find them.
   Emoji and markdown (``**bold**``, bullets) are not spoken at all.
-- Buttons become "You can say Yes or No." because the caller cannot see them.
+- Buttons become "You can say Yes or No." because the caller cannot see them. Buttons titled with one
+  digit each (the rating question's 1-5) become "Press a key from 1 to 5, or say the number.": the
+  caller's key press is that button (``keypad_choices``, used by call.py).
 
 The words put in for digits, amounts, links and symbols, and the sentences the gateway adds, are the
 ``voice.reading`` messages of the catalogue (bot/texts/<language>.yml, contracts/texts.py). What the
@@ -141,8 +143,28 @@ def spoken_text(text: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
+def keypad_choices(message: Mapping[str, Any]) -> dict[str, str]:
+    """Key → button payload when every button of a bot message is titled with one digit, else {}."""
+    buttons = message.get("buttons")
+    if not isinstance(buttons, list) or not buttons:
+        return {}
+    choices: dict[str, str] = {}
+    for button in buttons:
+        title = str(button.get("title", "")).strip() if isinstance(button, Mapping) else ""
+        payload = button.get("payload") if isinstance(button, Mapping) else None
+        if len(title) != 1 or not title.isdigit() or not isinstance(payload, str) or not payload:
+            return {}
+        choices[title] = payload
+    return choices
+
+
 def button_hint(buttons: Iterable[Mapping[str, Any]]) -> str:
-    """'You can say Yes or No.' for the titles of a message's buttons."""
+    """'You can say Yes or No.' for the titles of a message's buttons ('Press a key from 1 to 5, or say
+    the number.' when they are digits)."""
+    buttons = list(buttons)
+    keys = sorted(keypad_choices({"buttons": buttons}))
+    if keys:
+        return _reading("press_or_say", first=keys[0], last=keys[-1])
     titles = [str(b.get("title", "")).strip() for b in buttons if isinstance(b, Mapping)]
     titles = [spoken_text(t).rstrip(".") for t in titles if t]
     if not titles:

@@ -1,4 +1,5 @@
-// The desk's analytics page for lead agents (handoff/analytics_api.py). Uses desk.js's api, el and $;
+// The desk's analytics page for lead agents (handoff/analytics_api.py). Uses desk.js's api, el, $,
+// revealFor and showSidePage;
 // text goes in through textContent, plots (SVG from the server) as data: images, never as markup.
 "use strict";
 
@@ -10,20 +11,15 @@ const PLOTS = [
   ["waiting", "Waiting for an agent, first agent reply"],
   ["topics", "Unanswered topics"],
   ["coupons", "Goodwill coupons offered and redeemed"],
+  ["recommendations", "Revenue influenced by recommendations, lists shown"],
 ];
 
-async function analyticsAccess() {
-  $("analytics-toggle").hidden = true;
-  try {
-    const access = await api("GET", "/desk/api/analytics/access");
-    $("analytics-toggle").hidden = !access.lead;
-  } catch (_) { /* not shown: the desk works without it */ }
+function analyticsAccess() {
+  return revealFor("analytics", "/desk/api/analytics/access", "lead");
 }
 
 function showAnalytics(open) {
-  $("analytics").hidden = !open;
-  $("workspace").hidden = open;
-  $("analytics-toggle").textContent = open ? "Back to the queue" : "Analytics";
+  showSidePage("analytics", open);
   if (open) loadAnalytics();
 }
 
@@ -79,6 +75,9 @@ async function loadAnalytics() {
     summaryFigure("fallback rate", percent(total(t.messages, "fallbacks"), total(t.messages, "messages"))),
     summaryFigure("hand-offs", total(t.handoffs, "handoffs")),
     summaryFigure("goodwill coupons redeemed", `${total(t.coupons, "redeemed")} / ${total(t.coupons, "offered")}`),
+    summaryFigure("recommendation lists shown", total(t.recommendations, "lists_shown")),
+    summaryFigure("revenue influenced by recommendations",
+      total(t.recommendations, "revenue_influenced").toFixed(2)),
   );
   $("analytics-plots").replaceChildren(...PLOTS.map(([name, title]) => {
     const figure = el("figure");

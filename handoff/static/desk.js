@@ -38,12 +38,35 @@ function showLogin() {
   $("login-name").focus();
 }
 
+// -- pages beside the queue (analytics.js, privacy.js) ------------------------------------------
+
+const SIDE_PAGES = { analytics: "Analytics", privacy: "Privacy" };  // page id -> its button's label
+
+async function revealFor(page, accessPath, role) {
+  // The page's button shows only when the desk says this agent has the role; the desk works without it.
+  $(`${page}-toggle`).hidden = true;
+  try {
+    const access = await api("GET", accessPath);
+    $(`${page}-toggle`).hidden = !access[role];
+  } catch (_) { /* not shown */ }
+}
+
+function showSidePage(page, open) {
+  // One page at a time: opening one closes the others and hides the queue.
+  for (const [other, label] of Object.entries(SIDE_PAGES)) {
+    $(other).hidden = !(open && other === page);
+    $(`${other}-toggle`).textContent = open && other === page ? "Back to the queue" : label;
+  }
+  $("workspace").hidden = open;
+}
+
 async function showDesk(me) {
   state.me = me;
   $("me").textContent = me.display_name;
   $("login").hidden = true;
   $("desk").hidden = false;
   analyticsAccess();  // analytics.js: shows the Analytics button to lead agents
+  privacyAccess();  // privacy.js: shows the Privacy button to privacy agents
   connect();
   await refreshQueue();
 }

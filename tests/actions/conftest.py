@@ -78,9 +78,11 @@ def app_user(monkeypatch: pytest.MonkeyPatch, tracker_factory):
     monkeypatch.setenv("APP_JWT_SECRET", SECRET)
     monkeypatch.delenv("APP_SENDER_ID_KEY", raising=False)
 
-    def make(**kwargs: Any):
-        return tracker_factory(
-            metadata={"customer_id": "C7"}, input_channel="app", sender_id=sender_id_for("C7", SECRET), **kwargs
-        )
+    def make(consent: bool | None = None, **kwargs: Any):
+        """`consent`: the personalisation flag the app sent with the message (None: none sent)."""
+        metadata: dict[str, Any] = {"customer_id": "C7"}
+        if consent is not None:
+            metadata["personalisation_consent"] = consent
+        return tracker_factory(metadata=metadata, input_channel="app", sender_id=sender_id_for("C7", SECRET), **kwargs)
 
     return make

@@ -108,11 +108,11 @@ async def test_high_risk_customer_gets_a_larger_offer_than_a_low_risk_one(
 ) -> None:
     high = FakeRetention(risk("high", "2500.00"))
     use_retention(monkeypatch, high)
-    assert await goodwill_offer(app_user(text="this is useless")) == "a coupon worth $25.00"
+    assert await goodwill_offer(app_user(consent=True, text="this is useless")) == "a coupon worth $25.00"
     assert high.offers == [("C7", "goodwill", Decimal("25.00"))]
     low = FakeRetention(risk("low"))
     use_retention(monkeypatch, low)
-    assert await goodwill_offer(app_user(text="this is useless")) == "a coupon worth $10.00"
+    assert await goodwill_offer(app_user(consent=True, text="this is useless")) == "a coupon worth $10.00"
     assert pricing.asked == [Decimal("25.00"), None]
 
 
@@ -121,7 +121,7 @@ async def test_a_larger_amount_the_budget_refuses_falls_back_to_the_default(
 ) -> None:
     pricing.limit = Decimal("15.00")
     use_retention(monkeypatch, FakeRetention(risk("high", "2500.00")))
-    assert await goodwill_offer(app_user(text="useless")) == "a coupon worth $10.00"
+    assert await goodwill_offer(app_user(consent=True, text="useless")) == "a coupon worth $10.00"
     assert pricing.asked == [Decimal("25.00"), None]
 
 
@@ -131,7 +131,7 @@ async def test_retention_down_means_todays_offer_and_a_log_line(
     # The autouse fixture in conftest.py makes the retention client fail like a stopped service.
     with caplog.at_level(logging.WARNING, logger="actions.retention"):
         dispatcher = CollectingDispatcher()
-        await ActionDeescalate().run(dispatcher, app_user(text="THIS IS USELESS"), {})
+        await ActionDeescalate().run(dispatcher, app_user(consent=True, text="THIS IS USELESS"), {})
     assert "$10.00" in dispatcher.messages[0]["text"]
     assert pricing.asked == [None]
     assert any("retention backend unavailable" in r.getMessage() for r in caplog.records)
@@ -139,14 +139,14 @@ async def test_retention_down_means_todays_offer_and_a_log_line(
 
 async def test_the_handoff_request_carries_the_tier(monkeypatch: pytest.MonkeyPatch, app_user: Any) -> None:
     use_retention(monkeypatch, FakeRetention(risk("high")))
-    request = await handoff_request(app_user(text="a person please"))
+    request = await handoff_request(app_user(consent=True, text="a person please"))
     assert request["customer"]["id"] == "C7" and request["customer"]["retention_tier"] == "high"
 
 
 async def test_no_tier_for_anonymous_or_when_retention_is_down(
     monkeypatch: pytest.MonkeyPatch, app_user: Any, tracker_factory: Any
 ) -> None:
-    assert (await handoff_request(app_user(text="a person please")))["customer"]["retention_tier"] is None
+    assert (await handoff_request(app_user(consent=True, text="a person please")))["customer"]["retention_tier"] is None
 
     class Down:
         async def risk(self, customer_id: str) -> None:
@@ -161,13 +161,37 @@ async def test_deescalation_and_handoff_are_recorded_as_support_signals(
 ) -> None:
     fake = FakeRetention(risk("low"))
     use_retention(monkeypatch, fake)
-    await ActionDeescalate().run(CollectingDispatcher(), app_user(text="THIS IS USELESS"), {})
+    await ActionDeescalate().run(CollectingDispatcher(), app_user(consent=True, text="THIS IS USELESS"), {})
     monkeypatch.setattr(backend, "handoff_client", lambda: DeskDown())
     monkeypatch.setattr(backend, "handoff_outbox", lambda: Outbox())
     monkeypatch.setattr(handoff, "start_outbox_retries", lambda: None)  # no retry loop in a unit test
-    await ActionHandoff().run(CollectingDispatcher(), app_user(text="a person please"), {})
+    await ActionHandoff().run(CollectingDispatcher(), app_user(consent=True, text="a person please"), {})
     await ActionHandoff().run(CollectingDispatcher(), tracker_factory("a person please"), {})  # anonymous: none
     assert fake.events == [("C7", "frustration"), ("C7", "handoff")]
+
+
+async def test_without_consent_no_churn_profile_and_no_signals(
+    monkeypatch: pytest.MonkeyPatch, app_user: Any, pricing: FakePricing
+) -> None:
+    """The same high-risk customer without consent (withdrawn, or never given under the default): the
+    apology coupon of the default size, no risk asked, no signal recorded, no tier on the ticket."""
+    asked: list[str] = []
+
+    class Watching(FakeRetention):
+        async def risk(self, customer_id: str) -> CustomerRisk | None:
+            asked.append(customer_id)
+            return self.score
+
+    fake = Watching(risk("high", "2500.00"))
+    use_retention(monkeypatch, fake)
+    monkeypatch.delenv("PERSONALISATION_CONSENT_DEFAULT", raising=False)
+    for consent in (False, None):
+        assert await goodwill_offer(app_user(consent=consent, text="useless")) == "a coupon worth $10.00"
+        await ActionDeescalate().run(CollectingDispatcher(), app_user(consent=consent, text="USELESS"), {})
+        request = await handoff_request(app_user(consent=consent, text="a person please"))
+        assert request["customer"]["id"] == "C7" and request["customer"]["retention_tier"] is None
+    assert asked == [] and fake.events == [] and fake.offers == []
+    assert pricing.asked == [None, None, None, None]
 
 
 class DeskDown:

@@ -1,5 +1,6 @@
 """Stores with known contents for the analytics tests: a Rasa tracker store of generated
-conversations (tools/tracker_events.py), desk tickets and goodwill coupons, all SQLite files in one
+conversations (tools/tracker_events.py), desk tickets, goodwill coupons and recommendation lists with
+their clicks and purchases (made by the real recommendations service), all SQLite files in one
 ASSISTANT_VAR directory, and the figures they must give counted straight from the rows."""
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from analytics.warehouse import StoreUrls
 from backends.pricing.models import Base as PricingBase
 from backends.pricing.models import GoodwillOffer, Redemption
+from backends.recommendations import db as recommendations_db
+from backends.recommendations.demo import demo_items
+from backends.recommendations.service import RecommendationService
+from backends.recommendations.settings import Settings as RecommendationSettings
 from handoff.models import Base as HandoffBase
 from handoff.models import Message, Ticket
 from privacy import tracker_store
@@ -35,6 +40,16 @@ TICKETS = [
     ("socketio", "asked_for_person", 900, None),
     ("voice", "frustration", None, None),
 ]
+# Recommendation lists: (conversation id, customer, consented). Each customer then views and buys the
+# first item shown (for REC_REVENUE); only lists shown with consent name the customer and earn them.
+REC_LISTS = [("app-1", "C1", True), ("web-2", "C2", False), ("rest-3", "C3", True), (None, "C4", True)]
+REC_REVENUE = Decimal("25.00")
+# lists shown, personalised, clicks, purchases, revenue per channel
+REC_EXPECTED = {
+    "app": (1, 1, 1, 1, 25.0),
+    "web": (2, 1, 1, 1, 25.0),
+    "site": (1, 1, 1, 1, 25.0),
+}
 
 
 def urls_for(var: Path) -> StoreUrls:
@@ -57,6 +72,25 @@ async def fill_stores(urls: StoreUrls, rows: list[Row]) -> None:
     await tracker.dispose()
     await _add(urls.handoff, HandoffBase.metadata, _tickets)
     await _add(urls.pricing, PricingBase.metadata, _coupons)
+    await _recommendations(urls.recommendations)
+
+
+async def _recommendations(url: str) -> None:
+    """REC_LISTS through the recommendations service itself, so the figures rest on its attribution."""
+    engine = recommendations_db.make_engine(url)
+    await recommendations_db.create_tables(engine)
+    shown_at = START.replace(tzinfo=UTC)
+    service = RecommendationService(
+        recommendations_db.make_sessions(engine), demo_items(), RecommendationSettings(), clock=lambda: shown_at
+    )
+    acted_at = (shown_at + timedelta(hours=1)).isoformat()
+    for conversation, customer, consent in REC_LISTS:
+        shown = await service.recommendations(customer, None, (), 3, conversation, consent=consent)
+        product = shown["items"][0]["product_id"]
+        for kind in ("view", "purchase"):
+            event = {"customer_id": customer, "product_id": product, "type": kind, "occurred_at": acted_at}
+            await service.add_interaction({**event, "revenue": float(REC_REVENUE)} if kind == "purchase" else event)
+    await engine.dispose()
 
 
 async def _add(url: str, metadata: MetaData, make: Callable[[AsyncSession], Awaitable[None]]) -> None:

@@ -21,7 +21,7 @@ from tests.handoff.handoff_support import PASSWORD
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
 TIMEOUT_MS = 20_000
-PLOTS = 7
+PLOTS = 8
 
 
 @pytest.fixture
@@ -84,6 +84,9 @@ async def test_lead_sees_figures_plots_and_gaps(desk: DeskWithAnalytics, page: P
     await expect(page.locator("#analytics-gaps")).to_contain_text("gift")
     await expect(page.locator("#analytics-satisfaction")).to_contain_text("Mean rating")
     await expect(page.locator("#analytics-reasons")).to_contain_text("asked_for_person")
+    revenue = page.locator("#analytics-summary .figure", has_text="revenue influenced by recommendations")
+    await expect(revenue).to_contain_text("75.00")  # REC_REVENUE for each of the three consented lists
+    await expect(page.locator("#analytics-plots figure[data-plot=recommendations] img")).to_have_count(1)
 
     await page.select_option("#analytics-grain", "week")
     await expect(page.locator("#analytics-meta")).to_contain_text("generated")

@@ -11,7 +11,15 @@ import pytest
 
 from analytics.figures import Table, figure, figures, unanswered
 from analytics.warehouse import StoreUrls, Warehouse
-from tests.analytics.analytics_support import START, expected, expected_waits, fill_stores, tracker_rows, urls_for
+from tests.analytics.analytics_support import (
+    REC_EXPECTED,
+    START,
+    expected,
+    expected_waits,
+    fill_stores,
+    tracker_rows,
+    urls_for,
+)
 from tools.tracker_events import write
 
 SINCE = datetime(2020, 1, 1)
@@ -30,7 +38,7 @@ def urls(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUrls:
     if request.param == "sqlite":
         return urls_for(tmp_path)
     server = request.getfixturevalue("postgres_server")
-    return StoreUrls(*(server.create_database(name) for name in ("tracker", "handoff", "pricing")))
+    return StoreUrls(*(server.create_database(name) for name in ("tracker", "handoff", "pricing", "recommendations")))
 
 
 @pytest.fixture
@@ -92,6 +100,19 @@ async def test_handoff_waits_replies_reasons_and_coupons(warehouse: Warehouse) -
     coupons = figure(warehouse.db, "coupons", "day", SINCE)
     assert sum(coupons.column("offered")) == 3 and sum(coupons.column("redeemed")) == 1
     assert sum(coupons.column("redeemed_order_value")) == 40
+
+
+async def test_recommendation_lists_conversions_and_revenue(warehouse: Warehouse) -> None:
+    """Per channel: lists shown (from the conversation id), those personalised, and the clicks,
+    purchases and revenue the service attributed to them; the week totals equal the days'."""
+    days = figure(warehouse.db, "recommendations", "day", SINCE)
+    columns = ("lists_shown", "personalised_lists", "clicks", "purchases", "revenue_influenced")
+    found = {channel: tuple(per_channel(days, column)[channel] for column in columns) for channel in REC_EXPECTED}
+    assert found == REC_EXPECTED
+    assert set(days.column("channel")) == set(REC_EXPECTED)
+    weeks = figure(warehouse.db, "recommendations", "week", SINCE)
+    assert sum(weeks.column("revenue_influenced")) == sum(days.column("revenue_influenced")) == 75.0
+    assert figure(warehouse.db, "recommendations", "day", datetime(2030, 1, 1)).rows == []
 
 
 async def test_unanswered_messages_are_the_fallback_texts(warehouse: Warehouse) -> None:

@@ -20,13 +20,14 @@ async def test_report_command_writes_html_and_csv(tmp_path: Path, monkeypatch: p
     await fill_stores(urls_for(var), tracker_rows())
     monkeypatch.setenv("ASSISTANT_VAR", str(var))
     # The test command runs the suite with the launcher's environment, whose store URLs name the repo's var/.
-    for name in ("TRACKER_DB_URL", "HANDOFF_DB_URL", "PRICING_DB_URL", "ASSISTANT_STORE"):
+    for name in ("TRACKER_DB_URL", "HANDOFF_DB_URL", "PRICING_DB_URL", "RECS_DB_URL", "ASSISTANT_STORE"):
         monkeypatch.delenv(name, raising=False)
     arguments = ["--out", str(out), "--grain", "week", "--days", "3650", "--embedding", "tfidf"]
     assert await asyncio.to_thread(main, arguments) == 0  # the command runs its own event loop
 
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 7  # every plot has data
+    assert page.count("<svg") == 8  # every plot has data
+    assert "Revenue influenced is what those purchases sold for" in page
     assert "<script" not in page.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing from elsewhere
     assert "Not collected yet" not in page  # the generated conversations carry ratings
@@ -39,6 +40,9 @@ async def test_report_command_writes_html_and_csv(tmp_path: Path, monkeypatch: p
         gaps = list(csv.DictReader(handle))
     assert sum(int(gap["times_asked"]) for gap in gaps) == sum(want.unanswered.values())
     assert all(gap["suggestion"] for gap in gaps)
+    with (out / "recommendations.csv").open(newline="") as handle:
+        lists = list(csv.DictReader(handle))
+    assert sum(float(row["revenue_influenced"]) for row in lists) == 75.0
     for name in ("messages", "intents", "handoffs", "handoff_reasons", "coupons", "topics"):
         assert (out / f"{name}.csv").stat().st_size > 0
 

@@ -73,6 +73,7 @@ async def test_quote_with_sale_tier_and_coupon(api: TestClient) -> None:
     await call(api, "POST", "/coupons", 201, json=coupon)
     await call(api, "PUT", "/guardrails/shirt-1", 200, json={"floor_price": "20.00"})
     body = {**SHIRT, "customer_id": "C1", "customer_tier": "vip", "coupon_code": "welcome10", "quantity": 2}
+    body["personalisation_consent"] = True
     quote = await call(api, "POST", "/quotes", 200, json=body)
     assert [a["explanation"] for a in quote["adjustments"]] == [
         "Summer sale: 15% off until 31 Aug",
@@ -166,8 +167,13 @@ async def test_tiers_and_customer_tiers(api: TestClient) -> None:
     await call(api, "PUT", "/tiers/vip", 422, json={"percent": 100})
     assert await call(api, "GET", "/customers/C1/tier", 200) == {"customer_id": "C1", "tier": "new", "recorded": False}
     await call(api, "PUT", "/customers/C1/tier", 200, json={"tier": "regular"})
-    quote = await call(api, "POST", "/quotes", 200, json={**SHIRT, "customer_id": "C1"})
+    quote = await call(
+        api, "POST", "/quotes", 200, json={**SHIRT, "customer_id": "C1", "personalisation_consent": True}
+    )
     assert quote["unit_price"] == "38.00" and quote["tier_source"] == "recorded"
+    public = await call(api, "POST", "/quotes", 200, json={**SHIRT, "customer_id": "C1"})
+    assert public["unit_price"] == "40.00" and public["tier_source"] == "no_consent"
+    await call(api, "POST", "/quotes", 422, json={**SHIRT, "customer_id": "C1", "personalisation_consent": "yes"})
 
 
 async def test_guardrails(api: TestClient) -> None:

@@ -29,6 +29,7 @@ JACKET = {
     "base_price": "100.00",
     "customer_id": "C1",
     "customer_tier": "vip",
+    "personalisation_consent": True,
 }
 ON = LearnerSettings(enabled=True)
 

@@ -75,11 +75,12 @@ async def count(service: PricingService, model: type) -> int:
 
 async def test_every_quote_is_audited(pricing: PricingService) -> None:
     await pricing.set_tier("vip", D(10))
-    quote = await pricing.quote(shirt(tier="vip", customer_id="C1", quantity=2))
+    quote = await pricing.quote(shirt(tier="vip", customer_id="C1", quantity=2, consent=True))
     assert quote["unit_price"] == "36.00" and quote["total"] == "72.00"
     audit = await pricing.quote_audit(quote["quote_id"])
     assert audit["inputs"]["base_price"] == "40.00" and audit["inputs"]["quantity"] == 2
     assert audit["inputs"]["customer_tier"] == "vip" and audit["customer_id"] == "C1"
+    assert audit["inputs"]["personalisation_consent"] is True
     assert audit["adjustments"] == quote["adjustments"] and audit["unit_price"] == "36.00"
     assert audit["at"] == when(START) and audit["key"] == "SH-1-M"
     await pricing.quote(shirt())
@@ -96,13 +97,13 @@ async def test_tier_given_recorded_derived_or_anonymous(pricing: PricingService)
     await pricing.set_tier("regular", D(5))
     await pricing.set_tier("new", D(2))
     await pricing.set_customer_tier("C1", "regular")
-    recorded = await pricing.quote(shirt(customer_id="C1"))
+    recorded = await pricing.quote(shirt(customer_id="C1", consent=True))
     assert (recorded["customer_tier"], recorded["tier_source"], recorded["unit_price"]) == (
         "regular",
         "recorded",
         "38.00",
     )
-    derived = await pricing.quote(shirt(customer_id="C9"))
+    derived = await pricing.quote(shirt(customer_id="C9", consent=True))
     assert (derived["customer_tier"], derived["tier_source"], derived["unit_price"]) == ("new", "derived", "39.20")
     anonymous = await pricing.quote(shirt())
     assert (anonymous["customer_tier"], anonymous["tier_source"], anonymous["unit_price"]) == (
@@ -110,8 +111,23 @@ async def test_tier_given_recorded_derived_or_anonymous(pricing: PricingService)
         "anonymous",
         "40.00",
     )
-    given = await pricing.quote(shirt(customer_id="C1", tier="new"))
+    given = await pricing.quote(shirt(customer_id="C1", tier="new", consent=True))
     assert given["tier_source"] == "given" and given["unit_price"] == "39.20"
+
+
+async def test_without_consent_the_public_price_whatever_customer_or_tier(pricing: PricingService) -> None:
+    """The same recorded VIP customer: the tier discount only with consent; without it the public price,
+    also when the caller names the tier itself, and a coupon the shopper typed still applies."""
+    await pricing.set_tier("vip", D(10))
+    await pricing.set_customer_tier("C1", "vip")
+    await make_coupon(pricing, "TYPED")
+    assert tier_of(await pricing.quote(shirt(customer_id="C1", consent=True))) == ("vip", "recorded", "36.00")
+    for request in (shirt(customer_id="C1"), shirt(customer_id="C1", tier="vip"), shirt(tier="vip")):
+        assert tier_of(await pricing.quote(request)) == (None, "no_consent", "40.00")
+    typed = await pricing.quote(shirt(customer_id="C1"), "typed")
+    assert typed["coupon_applied"] is True and [a["kind"] for a in typed["adjustments"]] == ["coupon"]
+    audit = await pricing.quote_audit(typed["quote_id"])
+    assert audit["inputs"]["personalisation_consent"] is False and audit["inputs"]["customer_tier"] is None
 
 
 async def test_shelf_price_is_remembered_for_the_change_guardrails(pricing: PricingService, clock: Clock) -> None:
@@ -147,9 +163,9 @@ async def test_guardrail_most_specific_wins(pricing: PricingService) -> None:
     await pricing.set_guardrail("shirt-1", {"floor_price": "30.00"})
     await pricing.set_guardrail("SH-1-L", {"floor_price": "35.00"})
     await pricing.set_tier("vip", D(50))
-    assert (await pricing.quote(shirt(tier="vip")))["unit_price"] == "30.00"
-    assert (await pricing.quote(shirt(tier="vip", sku="SH-1-L")))["unit_price"] == "35.00"
-    other = await pricing.quote(shirt(tier="vip", sku="X-1", product_id="other"))
+    assert (await pricing.quote(shirt(tier="vip", consent=True)))["unit_price"] == "30.00"
+    assert (await pricing.quote(shirt(tier="vip", consent=True, sku="SH-1-L")))["unit_price"] == "35.00"
+    other = await pricing.quote(shirt(tier="vip", consent=True, sku="X-1", product_id="other"))
     assert other["unit_price"] == "20.00" and other["guardrail"] is None
 
 

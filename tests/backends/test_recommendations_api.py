@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
+from sqlalchemy import select
 
 from backends.recommendations import ab_report
 from backends.recommendations.api import SERVICE
 from backends.recommendations.app import create_app
 from backends.recommendations.capping import CapConfig
+from backends.recommendations.db import create_tables, make_engine, make_sessions
 from backends.recommendations.demo import demo_items
 from backends.recommendations.openapi import schema_for
 from backends.recommendations.service import RecommendationService
 from backends.recommendations.settings import Settings
+from backends.recommendations.tables import Conversion, RecList
 
 pytestmark = pytest.mark.asyncio
 
@@ -131,13 +136,13 @@ async def test_malformed_json_is_400(client: TestClient) -> None:
 
 async def test_recommendations_with_reasons_and_fold_in(client: TestClient, app: web.Application) -> None:
     await shop_history(client, app)
-    cold = await call(client, "GET", "/recommendations?customer_id=NEW&k=3", 200)
+    cold = await call(client, "GET", "/recommendations?customer_id=NEW&personalisation_consent=true&k=3", 200)
     assert cold["items"] and all(item["source"] == "popularity" for item in cold["items"])
     # A purchase posted now counts on the next request, without a retrain.
     await call(
         client, "POST", "/interactions", 201, json={"customer_id": "NEW", "product_id": "aero-12", "type": "purchase"}
     )
-    warm = await call(client, "GET", "/recommendations?customer_id=NEW&k=3", 200)
+    warm = await call(client, "GET", "/recommendations?customer_id=NEW&personalisation_consent=true&k=3", 200)
     first = warm["items"][0]
     assert first["product_id"] == "voltpath-20w-usb-c-charger"
     assert first["reason"] == "people who bought Aero 12 also bought" and first["title"]
@@ -158,18 +163,22 @@ async def test_frequency_capping(client: TestClient, app: web.Application, clock
     await shop_history(client, app)
     shown: dict[str, int] = {}
     for _ in range(3):
-        found = await call(client, "GET", "/recommendations?customer_id=H0&k=3", 200)
+        found = await call(client, "GET", "/recommendations?customer_id=H0&personalisation_consent=true&k=3", 200)
         for item in found["items"]:
             shown[item["product_id"]] = shown.get(item["product_id"], 0) + 1
     assert shown and max(shown.values()) <= 2  # item_max=2 per 24 h
     clock.now += timedelta(hours=25)
-    again = await call(client, "GET", "/recommendations?customer_id=H0&k=3", 200)
+    again = await call(client, "GET", "/recommendations?customer_id=H0&personalisation_consent=true&k=3", 200)
     assert {item["product_id"] for item in again["items"]} & {p for p, n in shown.items() if n == 2}
 
     for n in range(3):  # different shoppers, so item caps do not empty the lists
-        listed = await call(client, "GET", f"/recommendations?customer_id=P{n}&conversation_id=conv-1", 200)
+        listed = await call(
+            client, "GET", f"/recommendations?customer_id=P{n}&personalisation_consent=true&conversation_id=conv-1", 200
+        )
         assert not listed["capped"] and listed["items"]
-    capped = await call(client, "GET", "/recommendations?customer_id=P3&conversation_id=conv-1", 200)
+    capped = await call(
+        client, "GET", "/recommendations?customer_id=P3&personalisation_consent=true&conversation_id=conv-1", 200
+    )
     assert capped["capped"] is True and capped["items"] == [] and capped["list_id"] is None
     assert not (await call(client, "GET", "/recommendations?conversation_id=conv-2", 200))["capped"]
     clock.now += timedelta(minutes=61)
@@ -180,7 +189,7 @@ async def test_conversions_are_attributed_to_the_variant(
     client: TestClient, app: web.Application, clock: Clock
 ) -> None:
     service = await shop_history(client, app)
-    found = await call(client, "GET", "/recommendations?customer_id=P0&k=5", 200)
+    found = await call(client, "GET", "/recommendations?customer_id=P0&personalisation_consent=true&k=5", 200)
     product = found["items"][0]["product_id"]
     clock.now += timedelta(hours=2)
     bought = await call(
@@ -193,7 +202,7 @@ async def test_conversions_are_attributed_to_the_variant(
     assert again == {"attributed": True, "variant": found["variant"]}
     never = await call(client, "POST", "/conversions", 201, json={"customer_id": "P0", "product_id": "wool-beanie"})
     assert never == {"attributed": False, "variant": None}
-    await call(client, "GET", "/recommendations?customer_id=H1&k=5", 200)
+    await call(client, "GET", "/recommendations?customer_id=H1&personalisation_consent=true&k=5", 200)
     counts = await service.variant_counts()
     assert counts[found["variant"]][1] == 1  # one converted shopper, however often reported
     assert sum(exposed for exposed, _ in counts.values()) == 2
@@ -203,7 +212,7 @@ async def test_conversions_are_attributed_to_the_variant(
 
 
 async def test_ab_report_command(client: TestClient, app: web.Application, db_url: str) -> None:
-    await call(client, "GET", "/recommendations?customer_id=C1", 200)
+    await call(client, "GET", "/recommendations?customer_id=C1&personalisation_consent=true", 200)
     counts = await ab_report.variant_counts(db_url, None)
     assert sum(exposed for exposed, _ in counts.values()) == 1
 
@@ -243,3 +252,94 @@ async def test_openapi_matches_routes_and_responses(client: TestClient, app: web
     response = await client.get("/recommendations")
     check(spec, "/recommendations", "get", 401, await response.json())
     assert all(re.fullmatch(r"/[\w/.{}-]*", path) for path in spec["paths"])
+
+
+async def test_without_consent_the_customer_id_is_not_used(client: TestClient, app: web.Application) -> None:
+    """The same customer, whose history makes the charger the top pick: without consent their id is
+    ignored (the list is the one any shopper gets for the same product), with it the list is theirs."""
+    await shop_history(client, app)
+    await call(
+        client, "POST", "/interactions", 201, json={"customer_id": "NEW", "product_id": "aero-12", "type": "purchase"}
+    )
+    personal = await call(client, "GET", "/recommendations?customer_id=NEW&personalisation_consent=true&k=3", 200)
+    assert personal["personalised"] is True and personal["customer_id"] == "NEW"
+    assert personal["items"][0]["product_id"] == "voltpath-20w-usb-c-charger"
+    for query in ("customer_id=NEW&k=3", "customer_id=NEW&personalisation_consent=false&k=3"):
+        public = await call(client, "GET", f"/recommendations?{query}", 200)
+        assert public["personalised"] is False and public["customer_id"] is None
+        assert all(item["source"] == "popularity" for item in public["items"]), public["items"]
+        anonymous = await call(client, "GET", "/recommendations?k=3", 200)
+        assert [i["product_id"] for i in public["items"]] == [i["product_id"] for i in anonymous["items"]]
+    # Still helpful: the product asked about shapes a non-personal list.
+    about = await call(client, "GET", "/recommendations?customer_id=NEW&product_id=aero-12&k=3", 200)
+    assert about["personalised"] is False and about["items"]
+    assert "aero-12" not in [item["product_id"] for item in about["items"]]
+    refused = await call(client, "GET", "/recommendations?customer_id=NEW&personalisation_consent=yes", 422)
+    assert refused["error"]["fields"] == {
+        "personalisation_consent": refused["error"]["fields"]["personalisation_consent"]
+    }
+
+
+async def test_clicks_purchases_and_revenue_are_attributed(
+    client: TestClient, app: web.Application, clock: Clock
+) -> None:
+    """A view of a recommended item is a click, a purchase carries its revenue; a list shown without
+    consent names no customer, so that customer's purchase is credited to no list."""
+    await shop_history(client, app)
+    shown = await call(client, "GET", "/recommendations?customer_id=P0&personalisation_consent=true&k=3", 200)
+    product = shown["items"][0]["product_id"]
+    clock.now += timedelta(hours=1)
+    for kind in ("view", "view", "add_to_cart"):  # two views and an add-to-cart: one click of this list and item
+        await call(
+            client, "POST", "/interactions", 201, json={"customer_id": "P0", "product_id": product, "type": kind}
+        )
+    bought = {"customer_id": "P0", "product_id": product, "type": "purchase"}
+    assert (await call(client, "POST", "/interactions", 201, json=bought))["attributed_variant"] == shown["variant"]
+    # The shop reports the same purchase with its order and amount: still one purchase, now with revenue.
+    order = {"customer_id": "P0", "product_id": product, "order_id": "104532", "revenue": 19.999}
+    assert (await call(client, "POST", "/conversions", 201, json=order))["attributed"] is True
+    await call(client, "POST", "/conversions", 201, json={**order, "revenue": 5})  # the first amount stays
+    unshown = await call(client, "GET", "/recommendations?customer_id=P1&k=3", 200)
+    other = unshown["items"][0]["product_id"]
+    body = {"customer_id": "P1", "product_id": other, "type": "purchase", "revenue": 50}
+    assert (await call(client, "POST", "/interactions", 201, json=body))["attributed_variant"] is None
+    await call(client, "POST", "/interactions", 422, json={**body, "revenue": -1})
+    service = app[SERVICE]
+    async with service.sessions() as session:
+        rows = (await session.execute(select(Conversion.list_id, Conversion.kind, Conversion.revenue))).all()
+        lists = {row.id: row.personalised for row in (await session.execute(select(RecList))).scalars()}
+    assert sorted((kind, revenue) for _, kind, revenue in rows) == [("click", None), ("purchase", Decimal("20.00"))]
+    assert {list_id for list_id, _, _ in rows} == {shown["list_id"]}
+    assert lists[shown["list_id"]] is True and lists[unshown["list_id"]] is False
+    counts = await service.variant_counts()
+    assert counts[shown["variant"]][1] == 1  # clicks are not purchases in the A/B report
+
+
+async def test_an_older_database_gets_the_new_columns(tmp_path: Path) -> None:
+    """A database created before consent and revenue: starting the service adds the columns, and the
+    rows already there read as not personalised purchases without revenue."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite'}"
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(
+            "CREATE TABLE rec_lists (id INTEGER PRIMARY KEY, customer_id VARCHAR(64), conversation_id VARCHAR(64), "
+            "experiment VARCHAR(64) NOT NULL, variant VARCHAR(64) NOT NULL, shown_at DATETIME NOT NULL)"
+        )
+        await connection.exec_driver_sql(
+            "CREATE TABLE rec_conversions (id INTEGER PRIMARY KEY, customer_id VARCHAR(64) NOT NULL, "
+            "product_id VARCHAR(128) NOT NULL, list_id INTEGER NOT NULL REFERENCES rec_lists (id), "
+            "experiment VARCHAR(64) NOT NULL, variant VARCHAR(64) NOT NULL, order_id VARCHAR(64), "
+            "converted_at DATETIME NOT NULL)"
+        )
+        await connection.exec_driver_sql("INSERT INTO rec_lists VALUES (1, 'C1', NULL, 'e', 'a', '2026-03-04')")
+        await connection.exec_driver_sql(
+            "INSERT INTO rec_conversions VALUES (1, 'C1', 'x', 1, 'e', 'a', NULL, '2026-03-05')"
+        )
+    await create_tables(engine)
+    await create_tables(engine)  # a second start adds nothing
+    async with make_sessions(engine)() as session:
+        listed = (await session.execute(select(RecList))).scalar_one()
+        converted = (await session.execute(select(Conversion))).scalar_one()
+    await engine.dispose()
+    assert listed.personalised is False
+    assert (converted.kind, converted.revenue) == ("purchase", None)

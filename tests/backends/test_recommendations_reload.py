@@ -88,7 +88,7 @@ async def test_the_train_command_reaches_the_running_service_without_restart(
     for shopper in ("NEW", "NEW2"):  # bought boots; no product on screen, so no accessory context
         body = {"customer_id": shopper, "product_id": "granite-hiking-boots", "type": "purchase"}
         await call(client, "POST", "/interactions", 201, json=body)
-    query = "/recommendations?customer_id={}&k=10"
+    query = "/recommendations?customer_id={}&personalisation_consent=true&k=10"
     before = await call(client, "GET", query.format("NEW"))
     assert all(item["source"] != "item_cf" for item in before["items"])  # the running model has no co-purchases
 
@@ -184,14 +184,16 @@ async def test_a_request_in_flight_finishes_on_the_model_it_started_with(client:
     service = client.app[SERVICE]
     # Sessions of one request: capping reads, the shopper's history, then (3rd) writing the list shown.
     service.sessions = PausedSessions(service.sessions, pause_at=3)
-    in_flight = asyncio.create_task(call(client, "GET", "/recommendations?customer_id=R1&cart=aero-12&k=8"))
+    in_flight = asyncio.create_task(
+        call(client, "GET", "/recommendations?customer_id=R1&personalisation_consent=true&cart=aero-12&k=8")
+    )
     await asyncio.wait_for(service.sessions.reached.wait(), 10)
     model_path.write_bytes(files["v2"].read_bytes())
     assert (await call(client, "POST", "/admin/reload"))["reloaded"] is True  # swapped mid-request
     service.sessions.release.set()
     answer = await in_flight
     assert answer["items"] and {item["title"].rsplit(" ", 1)[-1] for item in answer["items"]} == {"v1"}
-    fresh = await call(client, "GET", "/recommendations?customer_id=R2&cart=aero-12&k=8")
+    fresh = await call(client, "GET", "/recommendations?customer_id=R2&personalisation_consent=true&cart=aero-12&k=8")
     assert fresh["items"] and {item["title"].rsplit(" ", 1)[-1] for item in fresh["items"]} == {"v2"}
 
 

@@ -63,16 +63,25 @@ async def test_health_is_public_and_the_rest_needs_the_token(api: TestClient, db
 
 
 async def test_unscored_customer_is_404(api: TestClient) -> None:
-    body = await call(api, "GET", "/customers/nobody/risk", 404)
+    body = await call(api, "GET", "/customers/nobody/risk?personalisation_consent=true", 404)
     assert body["error"]["code"] == "not_scored"
     assert await call(api, "POST", "/customers/nobody/offers", 404, json={"kind": "goodwill", "cost": 5})
+
+
+async def test_no_churn_profile_without_consent(api: TestClient, retention_app: web.Application) -> None:
+    """A scored customer's risk is given only for a shopper who consented, whoever asks with their id."""
+    await retention_app[SERVICE].replace_scores([scored("vip", 0.8, "1000.00", "high")])
+    for query in ("", "?personalisation_consent=false", "?personalisation_consent=yes"):
+        refused = await call(api, "GET", f"/customers/vip/risk{query}", 403)
+        assert refused["error"]["code"] == "consent_required" and "0.8" not in str(refused)
+    assert (await call(api, "GET", "/customers/vip/risk?personalisation_consent=true", 200))["tier"] == "high"
 
 
 async def test_risk_offers_and_report(api: TestClient, retention_app: web.Application) -> None:
     await retention_app[SERVICE].replace_scores(
         [scored("vip", 0.8, "1000.00", "high"), scored("calm", 0.1, "300.00", "low")]
     )
-    risk = await call(api, "GET", "/customers/vip/risk", 200)
+    risk = await call(api, "GET", "/customers/vip/risk?personalisation_consent=true", 200)
     assert risk == {
         "customer_id": "vip",
         "risk": 0.8,
@@ -109,8 +118,8 @@ async def test_events_are_recorded_and_rescoring_uses_them(api: TestClient, rete
     service = retention_app[SERVICE]
     assert len(await service.events()) == len(events)
     await rescore(service, NOW, SETTINGS)
-    leaving = await call(api, "GET", "/customers/demo-a/risk", 200)
-    loyal = await call(api, "GET", "/customers/demo-b/risk", 200)
+    leaving = await call(api, "GET", "/customers/demo-a/risk?personalisation_consent=true", 200)
+    loyal = await call(api, "GET", "/customers/demo-b/risk?personalisation_consent=true", 200)
     assert profiles == {"demo-a": "leaving", "demo-b": "loyal"}
     assert leaving["risk"] > loyal["risk"] and leaving["tier"] == "high" and loyal["tier"] == "low"
     assert leaving["reasons"] and leaving["model"] == "lightgbm+isotonic"
@@ -134,8 +143,8 @@ async def test_old_scores_are_replaced_whole(retention_app: web.Application, api
     service = retention_app[SERVICE]
     await service.replace_scores([scored("a", 0.5, "10.00", "medium")])
     await service.replace_scores([scored("b", 0.5, "10.00", "medium")])
-    await call(api, "GET", "/customers/a/risk", 404)
-    await call(api, "GET", "/customers/b/risk", 200)
+    await call(api, "GET", "/customers/a/risk?personalisation_consent=true", 404)
+    await call(api, "GET", "/customers/b/risk?personalisation_consent=true", 200)
 
 
 async def test_a_time_before_year_one_in_utc_is_422(api: TestClient) -> None:

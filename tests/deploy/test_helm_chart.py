@@ -207,6 +207,8 @@ def test_kafka_adds_the_event_broker_to_the_launchers_endpoints(helm: Path) -> N
     endpoints = yaml.safe_load(of_kind(documents, "ConfigMap")[PREFIX + "endpoints"]["data"]["endpoints.yml"])
     broker = endpoints.pop("event_broker")
     assert broker["type"] == "kafka" and broker["url"] == "kafka-0:9092"
-    assert endpoints == yaml.safe_load((REPO / "bot" / "endpoints.postgres.yml").read_text())
+    launchers = yaml.safe_load((REPO / "bot" / "endpoints.postgres.yml").read_text())
+    assert launchers.pop("event_broker")["type"] == "channels.event_stream.ShopEventBroker"  # replaced by Kafka's
+    assert endpoints == launchers
     command = deployments(documents)["rasa"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[command.index("--endpoints") + 1] == "/etc/shop-assistant/endpoints.yml"

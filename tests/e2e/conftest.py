@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,6 +114,7 @@ STACK_VARIABLE_PREFIXES = (
     "NEO4J_",
     "VOICE_",
     "SENTIMENT_",
+    "SATISFACTION_",  # SATISFACTION_SURVEY=off would silence the rating the e2e tests expect
     "HANDOFF_",
     "RETENTION_",
     "SMTP_",
@@ -152,6 +154,22 @@ def stack_env(var: Path, port_offset: int, **extra: str) -> dict[str, str]:
         **extra,
     )
     return env
+
+
+def production_stores(pg: Any, redis: Any) -> dict[str, str]:
+    """The launcher's settings for the production stores on throwaway servers (tests/support): a new
+    tracker-store database on `pg` and the lock store on `redis` (ASSISTANT_STORE=postgres)."""
+    return {
+        "ASSISTANT_STORE": "postgres",
+        "TRACKER_PG_HOST": pg.host,
+        "TRACKER_PG_PORT": str(pg.port),
+        "TRACKER_PG_DB": pg.create_database("rasa_tracker").rsplit("/", 1)[1],
+        "TRACKER_PG_USER": pg.user,
+        # The throwaway server trusts local connections; Rasa still needs a value to expand.
+        "TRACKER_PG_PASSWORD": "not-checked-by-trust-auth",
+        "LOCK_REDIS_HOST": redis.host,
+        "LOCK_REDIS_PORT": str(redis.port),
+    }
 
 
 def start_stack(var: Path, env: dict[str, str]) -> Stack:

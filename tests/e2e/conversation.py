@@ -31,9 +31,10 @@ class Conversation:
             self.url, json={"sender": self.sender, "message": message, **body}, headers=self.headers, timeout=30
         )
 
-    def say(self, message: str) -> str:
-        """Sends a message and returns the bot's replies as one text (asserting there is one)."""
-        response = self.send(message)
+    def say(self, message: str, **body: Any) -> str:
+        """Sends a message (with more body fields, e.g. `metadata`) and returns the bot's replies as one
+        text (asserting there is one)."""
+        response = self.send(message, **body)
         assert response.status_code == 200, f"{response.status_code}: {response.text[:300]}"
         replies = response.json()
         self.replies = replies

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.e2e.conversation import stored_tracker
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -119,3 +121,31 @@ def test_conversation_survives_a_page_reload(stack: Any, page: Page) -> None:
         page.locator(".rw-launcher").click()
     expect(page.locator(".rw-client").first).to_have_text("hello")
     expect(say(page, "thanks"), NO_REPLY).to_have_text(re.compile(r"\S"), timeout=REPLY_TIMEOUT_MS)
+
+
+def test_the_pages_consent_answer_rides_with_every_later_message(stack: Any, page: Page) -> None:
+    """The consent hook (app.js): the page answers its own banner through
+    `window.ShopChat.setPersonalisationConsent` or a `shop:consent` event, and every later message
+    carries the answer as `personalisation_consent` metadata into Rasa's tracker (actions/consent.py)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_widget(page, stack.web_url)
+
+    def answered(text: str) -> None:
+        expect(say(page, text), NO_REPLY).to_have_text(re.compile(r"\S"), timeout=REPLY_TIMEOUT_MS)
+
+    answered("hello")  # before the banner was answered: no flag, the shop's default applies
+    page.evaluate("window.ShopChat.setPersonalisationConsent(true)")
+    answered("thanks")
+    answered("what do you sell?")
+    page.evaluate("document.dispatchEvent(new CustomEvent('shop:consent', {detail: {personalisation: false}}))")
+    answered("thanks again")
+    page.evaluate("window.ShopChat.setPersonalisationConsent('yes please')")  # not a boolean: ignored
+    answered("bye")
+    stored = page.evaluate("sessionStorage.getItem('chat_session') || localStorage.getItem('chat_session')")
+    events = stored_tracker(stack, json.loads(stored)["session_id"])["events"]
+    flags = [
+        (event.get("metadata") or {}).get("personalisation_consent") for event in events if event["event"] == "user"
+    ]
+    assert flags[-5:] == [None, True, True, False, False], flags
+    assert errors == []

@@ -22,7 +22,7 @@ import neo4j
 import pytest
 import requests
 
-from tests.e2e.conftest import Stack, stack_env, start_stack
+from tests.e2e.conftest import Stack, production_stores, stack_env, start_stack
 from tests.e2e.conversation import Conversation
 from tests.support.neo4j import Neo4jServer, running_neo4j
 from tests.support.postgres import PostgresServer, running_postgres
@@ -80,21 +80,13 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionS
         pg = resources.enter_context(running_postgres())
         redis = resources.enter_context(running_redis())
         graph_db = resources.enter_context(running_neo4j())
-        tracker_db = _database_name(pg.create_database("rasa_tracker"))
+        stores = production_stores(pg, redis)
         orders_url = pg.create_database("orders")
         var = tmp_path_factory.mktemp("production-stack")
         env = stack_env(
             var,
             port_offset=500,
-            ASSISTANT_STORE="postgres",
-            TRACKER_PG_HOST=pg.host,
-            TRACKER_PG_PORT=str(pg.port),
-            TRACKER_PG_DB=tracker_db,
-            TRACKER_PG_USER=pg.user,
-            # The throwaway server trusts local connections; Rasa still needs a value to expand.
-            TRACKER_PG_PASSWORD="not-checked-by-trust-auth",
-            LOCK_REDIS_HOST=redis.host,
-            LOCK_REDIS_PORT=str(redis.port),
+            **stores,
             ORDERS_DB_URL=orders_url,
             KG_STORE="neo4j",
             NEO4J_URI=graph_db.uri,
@@ -102,7 +94,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionS
         stack = start_stack(var, env)
         # Registered last, so it runs first: the stack stops before its databases do.
         resources.callback(stack.launcher, "stop")
-        yield ProductionStack(stack, pg, redis, tracker_db, _database_name(orders_url), graph_db)
+        yield ProductionStack(stack, pg, redis, stores["TRACKER_PG_DB"], _database_name(orders_url), graph_db)
 
 
 def track(stack: Stack, order: dict) -> tuple[Conversation, str]:

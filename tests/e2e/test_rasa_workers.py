@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import Stack, stack_env, start_stack
+from tests.e2e.conftest import Stack, production_stores, stack_env, start_stack
 from tests.e2e.conversation import Conversation, new_rest_sender, stored_tracker
 from tests.e2e.socketio_client import widget_client
 from tests.support.postgres import running_postgres
@@ -46,16 +46,9 @@ def workers_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         env = stack_env(
             var,
             port_offset=1300,
-            ASSISTANT_STORE="postgres",
+            **production_stores(pg, redis),
             ASSISTANT_RASA_WORKERS="2",
             ACTION_SERVER_SANIC_WORKERS="2",
-            TRACKER_PG_HOST=pg.host,
-            TRACKER_PG_PORT=str(pg.port),
-            TRACKER_PG_DB=pg.create_database("rasa_tracker").rsplit("/", 1)[1],
-            TRACKER_PG_USER=pg.user,
-            TRACKER_PG_PASSWORD="not-checked-by-trust-auth",
-            LOCK_REDIS_HOST=redis.host,
-            LOCK_REDIS_PORT=str(redis.port),
             ORDERS_DB_URL=pg.create_database("orders"),
         )
         stack = start_stack(var, env)

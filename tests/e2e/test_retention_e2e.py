@@ -1,7 +1,8 @@
 """Churn risk steering service, end to end in the app channel (issue 16): real Rasa, action server,
-pricing, retention backend and desk. Two logged-in customers say the same upset things; the one the
-retention backend scores as valuable and likely to leave gets a larger goodwill coupon (within the
-pricing budget) and a ticket one priority level higher than the one who is not."""
+pricing, retention backend and desk. Two logged-in customers who consented to personalisation (the
+app's `personalisation_consent` metadata: no churn profiling without it, issue 14) say the same upset
+things; the one the retention backend scores as valuable and likely to leave gets a larger goodwill
+coupon (within the pricing budget) and a ticket one priority level higher than the one who is not."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def retention(stack: Stack, path: str) -> Any:
     response = requests.get(
         f"http://127.0.0.1:{stack.env['RETENTION_PORT']}{path}",
         headers={"Authorization": f"Bearer {stack.secrets['RETENTION_API_TOKEN']}"},
+        params={"personalisation_consent": "true"},  # the test stands in for consenting shoppers
         timeout=10,
     )
     assert response.status_code in (200, 404), response.text
@@ -43,7 +45,10 @@ def upset_conversation(stack: Stack, customer: str) -> tuple[Decimal, str]:
     # One app conversation per customer: earlier tests may have used this demo customer's (and calmed,
     # de-escalated or handed it off), so it starts again from a restart.
     shopper = fresh_app_chat(stack, customer)
-    first = shopper.say("Your delivery fees are a total rip-off!!! Why is shipping SO EXPENSIVE???")
+    first = shopper.say(
+        "Your delivery fees are a total rip-off!!! Why is shipping SO EXPENSIVE???",
+        metadata={"personalisation_consent": True},
+    )
     assert "colleague" in first, first
     worth = COUPON_WORTH.search(first)
     assert worth, f"no goodwill coupon offered: {first}"

@@ -61,7 +61,7 @@ def test_contract_parses_as_expected():
     assert tuple(sorted(bitext)) == tuple(sorted(BITEXT_INTENTS))
     basics = next(v for k, v in groups.items() if k.startswith("Basics"))
     assert {"greet", "inform", "stop", "out_of_scope"} <= set(basics)
-    assert len(contract_entities()) == 12
+    assert len(contract_entities()) == 13
 
 
 def test_training_data_covers_exactly_the_contract_intents():

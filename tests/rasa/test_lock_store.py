@@ -55,7 +55,8 @@ async def test_a_dead_workers_ticket_is_dropped_when_its_heartbeat_stops_not_aft
     async with alive.lock("conv-killed", lock_lifetime=60, wait_time_in_seconds=0.05):
         waited = time.monotonic() - started
         lock = alive.get_lock("conv-killed")
-        assert lock is not None and [t.number for t in lock.tickets] == [dead_ticket + 1], "only the live worker's ticket is left"
+        assert lock is not None
+        assert [t.number for t in lock.tickets] == [dead_ticket + 1], "only the live worker's ticket is left"
     assert 0.3 <= waited <= 3.0, waited
     assert alive.red.exists("shop_lock_owner:conv-killed") == 0, "the owners go with the emptied lock"
 

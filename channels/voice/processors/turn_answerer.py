@@ -24,7 +24,7 @@ from channels.voice.metrics import VOICE_TURNS
 from channels.voice.processors.confirmation import Confirmation
 from channels.voice.processors.dialogue import Conversation, Replies
 from channels.voice.processors.playback import FIRST_SENTENCE_CHARS, Playback
-from channels.voice.spoken import heard_text, sentences, spoken_reply
+from channels.voice.spoken import heard_text, keypad_choices, sentences, spoken_reply
 from channels.voice.stats import CallStats
 from channels.voice.texts import voice_text
 from contracts.request_ids import end_request_id, new_request_id, use_request_id
@@ -57,6 +57,9 @@ class TurnAnswerer:
         self._on_last_reply = on_last_reply  # a bot message ended the conversation ("handoff" / "end_call")
         self.busy = False
         self.missed_turns = False
+        # Key → payload of the last reply's digit buttons (the rating question): a key pressed next is
+        # that button, at once (call.py); any other turn clears it.
+        self.keypad: dict[str, str] = {}
 
     @property
     def idle(self) -> bool:
@@ -109,6 +112,7 @@ class TurnAnswerer:
 
     async def _answer(self, turn: TurnFrame) -> None:
         self.stats.turns += 1
+        self.keypad = {}
         VOICE_TURNS.labels(turn.source).inc()
         if turn.source == "dtmf":
             await self._respond(turn.text, self.conversation.metadata(1.0, input_mode="dtmf"), turn)
@@ -146,6 +150,7 @@ class TurnAnswerer:
         timing = turn.timing
         while (message := await replies.get()) is not None:
             timing.setdefault("rasa_s", time.monotonic() - turn.ended_at)
+            self.keypad = keypad_choices(message) or self.keypad
             for part in sentences(spoken_reply(message), first_max_chars=FIRST_SENTENCE_CHARS if first else 0):
                 await self.playback.play(part)
                 if first:
