@@ -29,14 +29,21 @@ from typing import Any
 import duckdb
 from aiohttp import web
 
-from contracts.event_stream import ANALYTICS_QUEUE, event_key
+from contracts.event_stream import (
+    ANALYTICS_QUEUE,
+    STREAM_FILE_PREFIX,
+    STREAM_FILE_SUFFIX,
+    analytics_stream_dir,
+    event_key,
+    stream_file,
+    stream_files_lock,
+)
 from contracts.log_setup import configure_logging
 from service_kit.event_stream import StreamConsumer, StreamSettings, consuming
 
 logger = logging.getLogger(__name__)
 
 SOURCE_VARIABLE = "ANALYTICS_EVENTS"  # `tracker` (default) or `stream`
-DIR_VARIABLE = "ANALYTICS_STREAM_DIR"
 
 # The files' lines as the tracker store's rows (id, sender_id, type_name, timestamp, intent_name,
 # action_name, data), one per event key, numbered in time order: the warehouse parses them as it parses
@@ -57,23 +64,20 @@ FROM (
 """
 
 
-def stream_dir(env: Mapping[str, str]) -> Path:
-    return Path(env.get(DIR_VARIABLE) or Path(env.get("ASSISTANT_VAR", "var")) / "analytics-stream")
-
-
 def events_from_stream(env: Mapping[str, str]) -> Path | None:
     """The directory to load events from, or None to read the tracker store (the default)."""
     source = env.get(SOURCE_VARIABLE, "tracker").strip().lower() or "tracker"
     if source not in ("tracker", "stream"):
         raise ValueError(f"{SOURCE_VARIABLE} must be `tracker` or `stream`, not {source!r}")
-    return stream_dir(env) if source == "stream" else None
+    return analytics_stream_dir(env) if source == "stream" else None
 
 
 def stream_relation(db: duckdb.DuckDBPyConnection, directory: Path) -> duckdb.DuckDBPyRelation | None:
     """The stream files as tracker rows, or None while there are none yet."""
-    if not any(directory.glob("events-*.jsonl")):
+    pattern = f"{STREAM_FILE_PREFIX}*{STREAM_FILE_SUFFIX}"
+    if not any(directory.glob(pattern)):
         return None
-    return db.sql(STREAM_ROWS.replace("?", "'" + str(directory / "events-*.jsonl").replace("'", "''") + "'"))
+    return db.sql(STREAM_ROWS.replace("?", "'" + str(directory / pattern).replace("'", "''") + "'"))
 
 
 class StreamWriter:
@@ -89,7 +93,7 @@ class StreamWriter:
     def _append(self, event: dict[str, Any]) -> None:
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         line = json.dumps({"key": event_key(event), "event": event}, separators=(",", ":"), default=str)
-        with open(self.directory / f"events-{day}.jsonl", "a", encoding="utf-8") as out:
+        with stream_files_lock(self.directory), open(stream_file(self.directory, day), "a", encoding="utf-8") as out:
             out.write(line + "\n")
             out.flush()
             os.fsync(out.fileno())
@@ -106,7 +110,7 @@ def create_app(env: Mapping[str, str]) -> web.Application:
     settings = StreamSettings.from_env(env)
     if not settings.enabled:
         raise SystemExit("the event stream is off: set ASSISTANT_EVENT_BROKER=rabbitmq (docs/scaling.md)")
-    directory = stream_dir(env)
+    directory = analytics_stream_dir(env)
     consumer = StreamConsumer(settings, ANALYTICS_QUEUE, StreamWriter(directory).handle)
 
     async def health(request: web.Request) -> web.Response:

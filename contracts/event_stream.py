@@ -10,9 +10,12 @@ message only after it committed what it made of it, and recognises a message it 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 # Durable, unlike Rasa's default `rasa-exchange`: a non-durable exchange and its bindings vanish when RabbitMQ
@@ -30,3 +33,34 @@ def event_key(event: Mapping[str, Any]) -> str:
     are the same event delivered twice."""
     body = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+# The analytics copy of the stream: one JSON line `{"key", "event"}` per event in a file per UTC day
+# (analytics/stream_events.py writes them, privacy/stream_files.py erases and expires them). Both sides
+# change a file only while holding `stream_files_lock`, so a rewrite never drops a line appended meanwhile.
+STREAM_DIR_VARIABLE = "ANALYTICS_STREAM_DIR"
+STREAM_FILE_PREFIX = "events-"
+STREAM_FILE_SUFFIX = ".jsonl"
+STREAM_LOCK_FILE = ".lock"
+
+
+def analytics_stream_dir(env: Mapping[str, str]) -> Path:
+    """ANALYTICS_STREAM_DIR, default `$ASSISTANT_VAR/analytics-stream`."""
+    return Path(env.get(STREAM_DIR_VARIABLE) or Path(env.get("ASSISTANT_VAR", "var")) / "analytics-stream")
+
+
+def stream_file(directory: Path, day: str) -> Path:
+    """The file of one UTC day (`YYYY-MM-DD`)."""
+    return directory / f"{STREAM_FILE_PREFIX}{day}{STREAM_FILE_SUFFIX}"
+
+
+@contextmanager
+def stream_files_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on the directory's files across processes (flock on a lock file beside them)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / STREAM_LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

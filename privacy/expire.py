@@ -10,6 +10,8 @@ Which stores hold conversation text (docs/privacy.md) and what happens to them:
   event is older than the age are deleted (`privacy/tracker_store.py`).
 - the desk's tickets: closed tickets closed before then are anonymised (`handoff/privacy.py`), the
   figures the analytics page reads stay.
+- the event stream's analytics files (when the stream is on): the files of whole days before then
+  are deleted (`privacy/stream_files.py`).
 Orders, invoices, coupons and the other accounting records are not conversations: they stay.
 Not named by the word "retention" on purpose: that is the churn backend (`backends/retention/`)."""
 
@@ -21,6 +23,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -28,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.log_setup import configure_logging
 from handoff import privacy as handoff
-from privacy import tracker_store
+from privacy import stream_files, tracker_store
 from privacy.requests import Stores
 from service_kit.db import make_sessions
 from service_kit.privacy import Erasure
@@ -61,13 +64,14 @@ async def sweep(stores: Stores, days: int, *, now: datetime, dry_run: bool = Fal
     run). `now` is timezone-aware. A store whose table does not exist yet (Rasa or the desk never
     started) has nothing to expire. Logs one line with the counts."""
     before = now - timedelta(days=days)
-    tracker, desk = await asyncio.gather(
+    tracker, desk, copied = await asyncio.gather(
         _expire_tracker(stores.tracker, before, dry_run),
         _expire_desk(stores.handoff, before, dry_run),
+        _expire_stream_files(stores.analytics_stream, before, dry_run),
     )
     logger.info(
         "conversation expiry%s: older than %d days (before %s): tracker store %d conversations, %d events "
-        "deleted; desk %d closed tickets, %d messages anonymised",
+        "deleted; desk %d closed tickets, %d messages anonymised; analytics stream %d day files deleted",
         " (dry run)" if dry_run else "",
         days,
         before.isoformat(timespec="seconds"),
@@ -75,12 +79,17 @@ async def sweep(stores: Stores, days: int, *, now: datetime, dry_run: bool = Fal
         tracker.deleted.get("events", 0),
         desk.anonymised.get("tickets", 0),
         desk.anonymised.get("messages", 0),
+        copied.deleted.get("files", 0),
     )
     return {
         "dry_run": dry_run,
         "days": days,
         "before": before.isoformat(timespec="seconds"),
-        "stores": {"tracker_store": tracker.as_json(), "handoff": desk.as_json()},
+        "stores": {
+            "tracker_store": tracker.as_json(),
+            "handoff": desk.as_json(),
+            **({"analytics_stream": copied.as_json()} if stores.analytics_stream is not None else {}),
+        },
     }
 
 
@@ -107,6 +116,13 @@ async def _expire_tracker(engine: AsyncEngine, before: datetime, dry_run: bool) 
         done = await tracker_store.expire(connection, before.timestamp())
         await (transaction.rollback() if dry_run else transaction.commit())
         return done
+
+
+async def _expire_stream_files(directory: Path | None, before: datetime, dry_run: bool) -> Erasure:
+    """The event stream's analytics files (privacy/stream_files.py): whole days."""
+    if directory is None:
+        return Erasure()
+    return await asyncio.to_thread(stream_files.expire, directory, before, dry_run=dry_run)
 
 
 async def _expire_desk(engine: AsyncEngine, before: datetime, dry_run: bool) -> Erasure:

@@ -27,17 +27,19 @@ from backends.recommendations import db as recommendations_db
 from backends.recommendations import privacy as recommendations
 from backends.retention import db as retention_db
 from backends.retention import privacy as retention
+from contracts.event_stream import analytics_stream_dir
 from contracts.privacy import Subject
 from handoff import config as handoff_config
 from handoff import db as handoff_db
 from handoff import privacy as handoff
-from privacy import tracker_store
+from privacy import stream_files, tracker_store
 from service_kit.db import make_engine, make_sessions
 from service_kit.privacy import Erasure
 
 T = TypeVar("T")
 STORE_NAMES = ("tracker_store", "orders", "pricing", "recommendations", "handoff", "retention")  # the document's order
 DATABASES = ("orders", "pricing", "recommendations", "handoff", "retention", "tracker")  # one URL each
+ANALYTICS_STREAM = "analytics_stream"  # files, not a database: after the others in a document
 NOT_SEARCHED = {
     "knowledge_graph": "the product graph holds the catalogue only, no shopper data",
     "external_ticket_systems": "tickets copied to RT, Zendesk or a webhook (see handoff.tickets[].external_refs) "
@@ -45,6 +47,8 @@ NOT_SEARCHED = {
     "queues": "var/handoff-outbox.sqlite and var/handoff-forward.sqlite hold only items not yet delivered "
     "to the desk (minutes); they are delivered and then deleted",
     "logs": "service logs carry no message texts or addresses (see docs/operations.md)",
+    "event_stream": "RabbitMQ holds an event only until the recommendations and analytics consumers acknowledge "
+    "it (seconds while they run); the analytics copy (ANALYTICS_STREAM_DIR) is searched when it is on this host",
 }
 
 
@@ -59,6 +63,7 @@ class Stores:
     retention: AsyncEngine
     tracker: AsyncEngine
     mail_dir: Path | None
+    analytics_stream: Path | None = None  # the event stream's analytics files, when this host has them
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Stores:
@@ -73,10 +78,12 @@ class Stores:
             "tracker": tracker_store.tracker_db_url(env),
         }
         mail_dir = None if env.get("SMTP_HOST") else Path(env.get("MAIL_OUTBOX_DIR") or var / "mail-outbox")
-        return cls.from_urls(urls, mail_dir)
+        stream = analytics_stream_dir(env)
+        stream_on = env.get("ASSISTANT_EVENT_BROKER", "none").strip().lower() != "none" or stream.is_dir()
+        return cls.from_urls(urls, mail_dir, stream if stream_on else None)
 
     @classmethod
-    def from_urls(cls, urls: Mapping[str, str], mail_dir: Path | None) -> Stores:
+    def from_urls(cls, urls: Mapping[str, str], mail_dir: Path | None, analytics_stream: Path | None = None) -> Stores:
         """One database URL per name of `DATABASES`."""
         return cls(
             orders=make_engine(urls["orders"]),
@@ -87,6 +94,7 @@ class Stores:
             # Rasa's own database: opened without the services' SQLite pragmas (no switch to WAL).
             tracker=create_async_engine(urls["tracker"]),
             mail_dir=mail_dir,
+            analytics_stream=analytics_stream,
         )
 
     async def aclose(self) -> None:
@@ -125,10 +133,20 @@ class SubjectRequests:
             self._in_session(self.stores.handoff, handoff.export, subject),
             self._in_session(self.stores.retention, retention.export, subject),
         )
+        stores = dict(zip(STORE_NAMES, parts, strict=True))
+        if self.stores.analytics_stream is not None:
+            # The same events as the tracker store's part above, copied for the analytics: counted.
+            events = await asyncio.to_thread(
+                stream_files.count_events, self.stores.analytics_stream, subject.conversation_ids
+            )
+            stores[ANALYTICS_STREAM] = {
+                "matched_by": "conversation id; the events themselves are in tracker_store above",
+                "events": events,
+            }
         return {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "subject": subject.as_json(),
-            "stores": dict(zip(STORE_NAMES, parts, strict=True)),
+            "stores": stores,
             "not_searched": NOT_SEARCHED,
         }
 
@@ -163,11 +181,13 @@ class SubjectRequests:
             else:
                 await tracker_transaction.commit()
                 await side_by_side(*(session.commit() for session in sessions))
-        return {
-            "dry_run": dry_run,
-            "subject": subject.as_json(),
-            "stores": {name: part.as_json() for name, part in zip(STORE_NAMES, parts, strict=True)},
-        }
+        stores = {name: part.as_json() for name, part in zip(STORE_NAMES, parts, strict=True)}
+        if self.stores.analytics_stream is not None:
+            copied = await asyncio.to_thread(
+                stream_files.erase, self.stores.analytics_stream, subject.conversation_ids, dry_run=dry_run
+            )
+            stores[ANALYTICS_STREAM] = copied.as_json()
+        return {"dry_run": dry_run, "subject": subject.as_json(), "stores": stores}
 
     async def resolve(self, subject: Subject) -> Found:
         """Every identifier of the subject the stores know, each with the store it came from: the

@@ -27,6 +27,7 @@ function privacyCounts(stores) {
   for (const [store, part] of Object.entries(stores)) {
     for (const [table, value] of Object.entries(part)) {
       if (Array.isArray(value)) rows.push([store, table, value.length]);
+      else if (typeof value === "number") rows.push([store, table, value]);  // a count (analytics_stream)
     }
   }
   return rows;

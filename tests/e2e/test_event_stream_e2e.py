@@ -27,6 +27,7 @@ from contracts.event_stream import EXCHANGE
 from tests.e2e.conftest import BASE_PORT, Stack, production_stores, stack_env, start_stack
 from tests.e2e.conversation import Conversation
 from tests.e2e.test_identity import fresh_app_chat
+from tests.e2e.test_privacy_e2e import privacy_command
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.rabbitmq import RabbitServer, drain, running_rabbitmq
 from tests.support.redis import running_redis
@@ -159,3 +160,29 @@ def test_the_analytics_consumer_keeps_the_conversation_for_the_warehouse(streami
         found = [] if rows is None else rows.filter(f"sender_id = '{chat.sender}'").fetchall()
         texts = [json.loads(data).get("text") for *_, data in found]
     assert "what payment methods do you accept?" in texts
+
+
+def test_a_shoppers_erasure_reaches_the_analytics_copy(streaming: StreamStack) -> None:
+    """The analytics files hold what shoppers wrote: `python -m privacy erase` removes it there too."""
+    email = "stream.erasure@example.com"
+    chat = Conversation(streaming.stack.rasa_url)
+    assert chat.say(f"please send the invoice to {email}")
+    other = Conversation(streaming.stack.rasa_url)
+    assert other.say("what payment methods do you accept?")
+    directory = streaming.stack.var / "analytics-stream"
+
+    def senders() -> set[str]:
+        rows = stream_relation(duckdb.connect(), directory)
+        return set() if rows is None else {sender for (sender,) in rows.project("sender_id").fetchall()}
+
+    deadline = time.monotonic() + 30
+    while not {chat.sender, other.sender} <= senders() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert {chat.sender, other.sender} <= senders()
+
+    exported = privacy_command(streaming.stack, "export", "--email", email)
+    assert exported["stores"]["analytics_stream"]["events"] > 0
+    erased = privacy_command(streaming.stack, "erase", "--email", email)
+    assert erased["stores"]["analytics_stream"]["deleted"]["events"] == exported["stores"]["analytics_stream"]["events"]
+    assert chat.sender not in senders() and other.sender in senders()
+    assert not any(email in path.read_text(encoding="utf-8") for path in directory.glob("events-*.jsonl"))
