@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from channels.voice.audio_format import AudioFormat
 from channels.voice.background import Background
@@ -34,7 +35,7 @@ from channels.voice.serializers.base import FrameSerializer
 from channels.voice.services.dialogue import RasaClient
 from channels.voice.services.speech import Engines
 from channels.voice.settings import VoiceSettings
-from channels.voice.spoken import heard_text, spoken_reply
+from channels.voice.spoken import heard_text, keypad_choices, spoken_reply
 from channels.voice.stats import CallStats
 from channels.voice.texts import voice_text
 from speech.recognition import Transcript
@@ -213,10 +214,13 @@ class Call:
     def _may_speak_agent_messages(self) -> bool:
         return not (self.answerer.busy or self.turn_detector.in_speech or self.playback.speaking)
 
-    def _speak_agent_messages(self, texts: list[str]) -> None:
-        logger.info("call %s: speaking %d message(s) of a human agent", self.call_id, len(texts))
+    def _speak_agent_messages(self, messages: list[dict[str, Any]]) -> None:
+        """An agent's replies, or the hand-back's rating question: its digit buttons are read out ("Press a
+        key from 1 to 5") and a key pressed next answers at once, as after the bot's own question."""
+        logger.info("call %s: speaking %d message(s) of a human agent", self.call_id, len(messages))
         self.no_input.touch(time.monotonic())
-        self.playback.start(self.playback.say([spoken_reply({"text": text}) for text in texts]))
+        self.answerer.keypad = keypad_choices(messages[-1])
+        self.playback.start(self.playback.say([spoken_reply(message) for message in messages]))
 
     # ------------------------------------------------------------------ timers
 

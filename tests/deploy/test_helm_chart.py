@@ -212,3 +212,22 @@ def test_kafka_adds_the_event_broker_to_the_launchers_endpoints(helm: Path) -> N
     assert endpoints == launchers
     command = deployments(documents)["rasa"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[command.index("--endpoints") + 1] == "/etc/shop-assistant/endpoints.yml"
+
+
+def test_privacy_and_feedback_settings_reach_every_process(helm: Path) -> None:
+    env = of_kind(render(helm), "ConfigMap")[PREFIX + "env"]["data"]
+    assert {name: env[name] for name in ("CONVERSATION_RETENTION_DAYS", "TRACKER_REDACT", "SATISFACTION_SURVEY")} == {
+        "CONVERSATION_RETENTION_DAYS": "90",
+        "TRACKER_REDACT": "off",
+        "SATISFACTION_SURVEY": "on",
+    }
+    assert env["PERSONALISATION_CONSENT_DEFAULT"] == "", "no consent unless the shop says so"
+    strict = of_kind(
+        render(
+            helm,
+            "applicationSettings.privacy.trackerRedact=true",
+            "applicationSettings.privacy.conversationRetentionDays=30",
+        ),
+        "ConfigMap",
+    )[PREFIX + "env"]["data"]
+    assert (strict["TRACKER_REDACT"], strict["CONVERSATION_RETENTION_DAYS"]) == ("on", "30")

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.voice.processors.agent_relay import new_agent_texts, relay_agent_messages
+from channels.voice.processors.agent_relay import new_agent_messages, relay_agent_messages
 from channels.voice.services.dialogue import AGENT_MESSAGES, RasaClient
 
 
@@ -24,15 +24,17 @@ class FakeDesk:
 
 
 async def test_each_message_is_returned_once_and_empty_ones_are_skipped() -> None:
-    desk = FakeDesk([{"text": "Hi, this is Sam.", "timestamp": 10.0}, {"text": "", "timestamp": 11.0}])
-    texts, since = await new_agent_texts(desk, "voice-CA1", 5.0)
-    assert (texts, since) == (["Hi, this is Sam."], 11.0)
-    assert await new_agent_texts(desk, "voice-CA1", since) == ([], 11.0)
+    hi = {"text": "Hi, this is Sam.", "timestamp": 10.0}
+    rating = {"text": "", "buttons": [{"title": "5", "payload": '/rate{"satisfaction": 5}'}], "timestamp": 12.0}
+    desk = FakeDesk([hi, {"text": "", "timestamp": 11.0}, rating])
+    messages, since = await new_agent_messages(desk, "voice-CA1", 5.0)
+    assert (messages, since) == ([hi, rating], 12.0), "buttons alone are something to say"
+    assert await new_agent_messages(desk, "voice-CA1", since) == ([], 12.0)
 
 
 async def test_the_relay_asks_only_when_it_may_speak() -> None:
     desk = FakeDesk()
-    spoken: list[list[str]] = []
+    spoken: list[list[dict[str, Any]]] = []
     allowed = [False]
     relay = asyncio.create_task(relay_agent_messages(desk, "voice-CA1", 0.01, lambda: allowed[0], spoken.append))
     try:
@@ -47,7 +49,7 @@ async def test_the_relay_asks_only_when_it_may_speak() -> None:
         await asyncio.sleep(0.05)
     finally:
         relay.cancel()
-    assert spoken == [["Your parcel left today."]]
+    assert spoken == [[{"text": "Your parcel left today.", "timestamp": 2e10}]]
 
 
 async def test_the_last_agent_message_is_not_fetched_again_from_rasa(aiohttp_server: Any) -> None:
@@ -63,8 +65,8 @@ async def test_the_last_agent_message_is_not_fetched_again_from_rasa(aiohttp_ser
     server = await aiohttp_server(app)
     rasa = RasaClient(str(server.make_url("")), "token")
     try:
-        texts, since = await new_agent_texts(rasa, "voice-CA1", 1796589580.0)
-        assert texts == ["Hi, this is Sam."]
-        assert await new_agent_texts(rasa, "voice-CA1", since) == ([], since)
+        messages, since = await new_agent_messages(rasa, "voice-CA1", 1796589580.0)
+        assert [m["text"] for m in messages] == ["Hi, this is Sam."]
+        assert await new_agent_messages(rasa, "voice-CA1", since) == ([], since)
     finally:
         await rasa.close()

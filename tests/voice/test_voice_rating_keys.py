@@ -62,3 +62,14 @@ async def test_a_spoken_turn_after_the_question_clears_the_keys(phone: Harness) 
     await asyncio.sleep(0)
     await phone.settle()
     assert phone.rasa.received[-1][1] == "2"
+
+
+async def test_the_hand_backs_question_from_the_desk_is_answered_by_one_key_too(phone: Harness) -> None:
+    """After an agent hands back, the rating question comes through the agent relay, not a bot turn."""
+    phone.call._speak_agent_messages([{"text": "I'm handing you back to the assistant."}, satisfaction.question()])
+    phone.rasa.replies = [{"text": "Thank you for your rating!"}]
+    phone.call.on_dtmf("5")
+    await phone.settle()
+    assert [(text, meta.get("input_mode")) for _, text, meta in phone.rasa.received] == [
+        ('/rate{"satisfaction": 5}', "dtmf")
+    ]

@@ -15,13 +15,20 @@ class AgentMessages(Protocol):
     async def agent_messages(self, conversation_id: str, since: float) -> list[dict[str, Any]]: ...
 
 
-async def new_agent_texts(dialogue: AgentMessages, conversation_id: str, since: float) -> tuple[list[str], float]:
-    """The texts an agent wrote after ``since``, and the ``since`` for the next question."""
+def _has_content(message: dict[str, Any]) -> bool:
+    return bool(message.get("text") or message.get("buttons"))
+
+
+async def new_agent_messages(
+    dialogue: AgentMessages, conversation_id: str, since: float
+) -> tuple[list[dict[str, Any]], float]:
+    """The messages (text, and buttons: the rating question after a hand-back) an agent's side sent
+    after ``since``, and the ``since`` for the next question."""
     messages = await dialogue.agent_messages(conversation_id, since)
-    texts = [str(m.get("text") or "") for m in messages if m.get("text")]
+    said = [m for m in messages if _has_content(m)]
     if messages:
         since = max(float(m.get("timestamp") or since) for m in messages)
-    return texts, since
+    return said, since
 
 
 async def relay_agent_messages(
@@ -29,7 +36,7 @@ async def relay_agent_messages(
     conversation_id: str,
     every_s: float,
     may_speak: Callable[[], bool],
-    speak: Callable[[list[str]], None],
+    speak: Callable[[list[dict[str, Any]]], None],
 ) -> None:
     """Runs for the whole call; never asks while the caller talks or a reply plays (asked next time)."""
     since = time.time()
@@ -37,6 +44,6 @@ async def relay_agent_messages(
         await asyncio.sleep(every_s)
         if not may_speak():
             continue
-        texts, since = await new_agent_texts(dialogue, conversation_id, since)
-        if texts:
-            speak(texts)
+        messages, since = await new_agent_messages(dialogue, conversation_id, since)
+        if messages:
+            speak(messages)
