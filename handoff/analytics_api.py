@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from handoff.desk import agent
-from service_kit.errors import DomainError, Invalid
+from service_kit.errors import Forbidden, Invalid, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +37,6 @@ LEADS = web.AppKey("lead_agents", frozenset)
 routes = web.RouteTableDef()
 
 
-class NotAllowed(DomainError):
-    status = 403
-    code = "forbidden"
-
-
-class NotConfigured(DomainError):
-    status = 503
-    code = "analytics_not_configured"
-
-
 @routes.get("/desk/api/analytics/access")
 async def access(request: web.Request) -> web.Response:
     return web.json_response({"lead": agent(request).name in request.app[LEADS]})
@@ -57,9 +47,11 @@ async def report(request: web.Request) -> web.Response:
     me = agent(request).name
     if me not in request.app[LEADS]:
         logger.warning("agent %s refused the analytics page (not in HANDOFF_LEAD_AGENTS)", me)
-        raise NotAllowed("Only the shop's lead agents (HANDOFF_LEAD_AGENTS) may see the analytics.")
+        raise Forbidden("Only the shop's lead agents (HANDOFF_LEAD_AGENTS) may see the analytics.")
     if ANALYTICS not in request.app:
-        raise NotConfigured("This desk was started without analytics (run `python -m privacy.desk`).")
+        raise Unavailable(
+            "This desk was started without analytics (run `python -m privacy.desk`).", code="analytics_not_configured"
+        )
     grain = request.query.get("grain", "day")
     if grain not in GRAINS:
         raise Invalid("grain must be day or week.", fields={"grain": "day or week"})

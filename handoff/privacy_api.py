@@ -20,7 +20,7 @@ from contracts.privacy import Subject
 from handoff.api import SERVICE
 from handoff.desk import agent
 from service_kit import http
-from service_kit.errors import BadRequest, DomainError, Invalid
+from service_kit.errors import BadRequest, Forbidden, Invalid, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +41,6 @@ class SubjectRequests(Protocol):
 PRIVACY = web.AppKey("privacy_requests", SubjectRequests)
 OFFICERS = web.AppKey("privacy_agents", frozenset)
 routes = web.RouteTableDef()
-
-
-class NotAllowed(DomainError):
-    status = 403
-    code = "forbidden"
-
-
-class NotConfigured(DomainError):
-    status = 503
-    code = "privacy_not_configured"
 
 
 @routes.get("/desk/api/privacy/access")
@@ -87,9 +77,12 @@ def _allowed(request: web.Request) -> SubjectRequests:
     me = agent(request).name
     if me not in request.app[OFFICERS]:
         logger.warning("agent %s refused a privacy request (not in HANDOFF_PRIVACY_AGENTS)", me)
-        raise NotAllowed("Only the shop's privacy agents (HANDOFF_PRIVACY_AGENTS) may do this.")
+        raise Forbidden("Only the shop's privacy agents (HANDOFF_PRIVACY_AGENTS) may do this.")
     if PRIVACY not in request.app:
-        raise NotConfigured("This desk was started without the privacy coordinator (run `python -m privacy.desk`).")
+        raise Unavailable(
+            "This desk was started without the privacy coordinator (run `python -m privacy.desk`).",
+            code="privacy_not_configured",
+        )
     return request.app[PRIVACY]
 
 

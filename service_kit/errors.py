@@ -27,6 +27,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """The caller is known but its role does not allow this (HTTP 403)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class Refused(DomainError):
     """The request is understood but the current state does not allow it (HTTP 409)."""
 

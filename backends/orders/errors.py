@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from service_kit.errors import BadRequest, DomainError, Invalid, NotFound, Refused, Unavailable
+from service_kit.errors import BadRequest, DomainError, Forbidden, Invalid, NotFound, Refused, Unavailable
 
 
-class CodeRejected(DomainError):
+class CodeRejected(Forbidden):
     """A one-time change code that is wrong (`code_invalid`) or can no longer be used (`code_expired`)."""
 
-    status = 403
     code = "code_invalid"
 
 
