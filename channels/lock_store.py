@@ -41,6 +41,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -58,11 +59,38 @@ Result = TypeVar("Result")
 OWNER_PREFIX = "shop_lock_owner:"
 WORKER_PREFIX = "shop_lock_worker:"
 DEFAULT_HEARTBEAT_S = 5.0
+HEARTBEAT_WARNING_EVERY_S = 60.0
 Owners = dict[int, str]  # ticket number -> the worker that holds it
 
 
 def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def keep_beating(store_ref: weakref.ref[ShopRedisLockStore], stopped: threading.Event) -> None:
+    """The heartbeat thread: until stopped, or the store is gone (the thread must not keep it alive).
+    Redis away: one warning, then one a minute while it stays away; the next beat tries again."""
+    failing_since: float | None = None
+    warned_at: float | None = None
+    while True:
+        store = store_ref()
+        if store is None:
+            return
+        interval = min(1.0, store.heartbeat_s / 3)
+        try:
+            store._beat()
+            if failing_since is not None:
+                logger.info("lock store heartbeat works again after %.0f s", time.monotonic() - failing_since)
+            failing_since = warned_at = None
+        except Exception as error:
+            now = time.monotonic()
+            failing_since = failing_since or now
+            if warned_at is None or now - warned_at >= HEARTBEAT_WARNING_EVERY_S:
+                logger.warning("lock store heartbeat failed: %s", error)
+                warned_at = now
+        del store
+        if stopped.wait(interval):
+            return
 
 
 class ShopRedisLockStore(RedisLockStore):
@@ -75,21 +103,18 @@ class ShopRedisLockStore(RedisLockStore):
         self.worker = uuid.uuid4().hex
         self.heartbeat_s = heartbeat_s or float(os.environ.get("LOCK_WORKER_HEARTBEAT_S", DEFAULT_HEARTBEAT_S))
         self._stopped = threading.Event()
-        self._beat()
-        threading.Thread(target=self._keep_beating, name="lock-store-heartbeat", daemon=True).start()
+        self._beaten = threading.Event()  # Redis may be away at start: the thread's first beat is not awaited
+        beating = threading.Thread(
+            target=keep_beating, args=(weakref.ref(self), self._stopped), name="lock-store-heartbeat", daemon=True
+        )
+        beating.start()
 
     def _worker_key(self, worker: str) -> str:
         return WORKER_PREFIX + worker
 
     def _beat(self) -> None:
         self.red.set(self._worker_key(self.worker), "1", px=max(1, round(self.heartbeat_s * 1000)))
-
-    def _keep_beating(self) -> None:
-        while not self._stopped.wait(min(1.0, self.heartbeat_s / 3)):
-            try:
-                self._beat()
-            except Exception as error:  # Redis away for a moment: the next beat tries again
-                logger.warning("lock store heartbeat failed: %s", error)
+        self._beaten.set()
 
     def stop_heartbeat(self) -> None:
         """Stops beating (the key expires on its own, as when the process dies)."""
@@ -128,6 +153,9 @@ class ShopRedisLockStore(RedisLockStore):
                     continue  # another worker changed the lock in between: read it again
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        if not self._beaten.is_set():
+            self._beat()  # a ticket of a worker without a heartbeat would be dropped by the others at once
+
         def issue(lock: TicketLock, owners: Owners, _pipe: Any) -> int:
             number = lock.issue_ticket(lock_lifetime)
             owners[number] = self.worker

@@ -4,6 +4,9 @@ with two store objects standing for two workers."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +26,26 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
 
 
+CREATED: list[ShopRedisLockStore] = []
+
+
+@pytest.fixture(autouse=True)
+def heartbeats_stop_after_each_test() -> Iterator[None]:
+    """A store's heartbeat thread would go on beating at a Redis server this module stops."""
+    yield
+    while CREATED:
+        CREATED.pop().stop_heartbeat()
+
+
+def shop_store(redis: RedisServer, heartbeat_s: float | None = None) -> ShopRedisLockStore:
+    """As Rasa creates it from endpoints.yml."""
+    config = EndpointConfig(url=redis.host, port=redis.port, db=1)
+    CREATED.append(ShopRedisLockStore(endpoint_config=config, heartbeat_s=heartbeat_s))
+    return CREATED[-1]
+
+
 def store(redis: RedisServer, kind: type[RedisLockStore] = ShopRedisLockStore) -> RedisLockStore:
-    if kind is ShopRedisLockStore:  # as Rasa creates it from endpoints.yml
-        return ShopRedisLockStore(endpoint_config=EndpointConfig(url=redis.host, port=redis.port, db=1))
-    return kind(host=redis.host, port=redis.port, db=1)
+    return shop_store(redis) if kind is ShopRedisLockStore else kind(host=redis.host, port=redis.port, db=1)
 
 
 async def wait_after_a_dead_worker(worker_b: RedisLockStore, redis: RedisServer, conversation: str) -> float:
@@ -47,8 +66,7 @@ async def test_a_message_after_a_stuck_workers_ticket_waits_only_for_its_lifetim
 async def test_a_dead_workers_ticket_is_dropped_when_its_heartbeat_stops_not_after_its_lifetime(
     redis_server: RedisServer,
 ) -> None:
-    config = EndpointConfig(url=redis_server.host, port=redis_server.port, db=1)
-    dead, alive = (ShopRedisLockStore(endpoint_config=config, heartbeat_s=1.0) for _ in range(2))
+    dead, alive = (shop_store(redis_server, heartbeat_s=1.0) for _ in range(2))
     dead_ticket = dead.issue_ticket("conv-killed", lock_lifetime=60)  # as a worker holding a turn when kill -9 came
     dead.stop_heartbeat()  # its key now expires within 1 s, as a killed process's does
     started = time.monotonic()
@@ -62,8 +80,7 @@ async def test_a_dead_workers_ticket_is_dropped_when_its_heartbeat_stops_not_aft
 
 
 async def test_a_live_workers_long_turn_is_waited_for(redis_server: RedisServer) -> None:
-    config = EndpointConfig(url=redis_server.host, port=redis_server.port, db=1)
-    busy, waiting = (ShopRedisLockStore(endpoint_config=config, heartbeat_s=1.0) for _ in range(2))
+    busy, waiting = (shop_store(redis_server, heartbeat_s=1.0) for _ in range(2))
     async with busy.lock("conv-long", lock_lifetime=60, wait_time_in_seconds=0.05):
         with pytest.raises(asyncio.TimeoutError):  # 2.5 s: longer than the heartbeat's expiry
             await asyncio.wait_for(waiting.lock("conv-long", 60, 0.05).__aenter__(), 2.5)
@@ -106,3 +123,24 @@ async def test_turns_of_one_conversation_on_two_workers_never_overlap(redis_serv
     # 20 turns of 10 ms in a row: the later ones waited for the earlier ones, about 1.9 s in all.
     assert REGISTRY.get_sample_value("shop_conversation_lock_wait_seconds_sum") - waited > 1.0
     assert workers[0].get_lock("conv-turns") is None  # cleaned up when the last turn finished
+
+
+def test_a_heartbeat_that_fails_warns_once_not_every_second(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    lonely = ShopRedisLockStore(host="127.0.0.1", port=1, db=1, heartbeat_s=0.3, socket_timeout=0.2)  # no Redis there
+    CREATED.append(lonely)
+    with caplog.at_level(logging.WARNING, logger="channels.lock_store"):
+        time.sleep(1.5)  # about 15 failed beats
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["lock store heartbeat failed"]
+
+
+def test_a_forgotten_store_stops_its_heartbeat(redis_server: RedisServer) -> None:
+    forgotten = ShopRedisLockStore(endpoint_config=EndpointConfig(url=redis_server.host, port=redis_server.port, db=1))
+    before = threading.active_count()
+    del forgotten
+    gc.collect()
+    deadline = time.monotonic() + 3
+    while threading.active_count() >= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() < before, "the heartbeat thread ended with its store"
