@@ -36,6 +36,7 @@ async def test_seed_is_idempotent_and_quotes_demo_products(db_url: str) -> None:
             category=jacket.category_id,
             customer_id="C1001",
             stock=10,
+            consent=True,  # the VIP tier is personal: only with the shopper's consent (contracts/consent.py)
         )
         quote = await service.quote(request, "WELCOME10")
         assert [a["kind"] for a in quote["adjustments"]] == ["sale", "tier", "coupon"]

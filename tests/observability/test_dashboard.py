@@ -15,6 +15,7 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "assist
 METRIC_MODULES = (
     "service_kit.observability",
     "actions.metrics",
+    "actions.satisfaction",
     "actions.observability",
     "handoff.metrics",
     "sentiment.metrics",
