@@ -191,17 +191,7 @@ def started_stack(kind: str, base_port: int) -> Iterator[Any]:
 
             pg = resources.enter_context(running_postgres())
             redis = resources.enter_context(running_redis())
-            extra = {
-                "ASSISTANT_STORE": "postgres",
-                "TRACKER_PG_HOST": pg.host,
-                "TRACKER_PG_PORT": str(pg.port),
-                "TRACKER_PG_DB": pg.create_database("rasa_tracker").rsplit("/", 1)[1],
-                "TRACKER_PG_USER": pg.user,
-                "TRACKER_PG_PASSWORD": "not-checked-by-trust-auth",
-                "LOCK_REDIS_HOST": redis.host,
-                "LOCK_REDIS_PORT": str(redis.port),
-                "ORDERS_DB_URL": pg.create_database("orders"),
-            }
+            extra = {**conftest.production_stores(pg, redis), "ORDERS_DB_URL": pg.create_database("orders")}
         stack = conftest.start_stack(var, conftest.stack_env(var, port_offset=0, **extra))
         resources.callback(stack.launcher, "stop")
         yield stack
