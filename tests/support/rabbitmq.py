@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import free_port, missing, wait_until
+from tests.support.servers import free_port, missing, stop, wait_until
 
 APT_PACKAGES = "rabbitmq-server"
 SERVER_SCRIPT = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
@@ -172,12 +172,7 @@ def _running_epmd(port: int) -> Iterator[None]:
         wait_until(lambda: _port_open("127.0.0.1", port) or process.poll() is not None, 10, "epmd")
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import free_port, missing, wait_until
+from tests.support.servers import free_port, missing, stop, wait_until
 
 APT_PACKAGES = "redis-server"
 
@@ -64,12 +64,7 @@ def running_redis(timeout_s: float = 10.0) -> Iterator[RedisServer]:
             raise RuntimeError(f"redis-server exited: {(work_dir / 'redis.log').read_text(errors='replace')}")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         shutil.rmtree(work_dir, ignore_errors=True)
 
 

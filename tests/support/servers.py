@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -31,3 +32,13 @@ def wait_until(ready: Callable[[], bool], timeout_s: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not become ready within {timeout_s:.0f} s")
+
+
+def stop(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """SIGTERM, and SIGKILL when the server has not exited within `grace_s`."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
