@@ -11,8 +11,14 @@ one conversation wait for each other, whichever workers they reach. Two kinds of
   of one connection on its own, and the worker that opened the connection must get them all. Behind
   a proxy or ingress that hides client addresses, make that one sticky instead (docs/scaling.md).
 
-A request is sent to another worker only when the connection to the first failed (it never reached
-Rasa), never after a worker took it, so no message is handled twice. Workers are health-checked
+A request is sent to another worker when the first refused the connection or closed it without a
+byte of answer (`retry-on conn-failure empty-response`, each retry on another worker). The second
+is what a killed worker does to the messages still in its listen queue: for a moment after the kill
+its port accepts connections, then resets them (measured; `tests/launcher/test_rasa_balancer.py`).
+A worker that died after reading a message had not stored its turn (Rasa saves the tracker at the
+end of the turn, just before it answers), and the lock store makes the retry wait for its lock, so
+the retry is the turn the shopper would otherwise have sent again by hand. A slow answer is never
+retried: that worker may still be working on the message. Workers are health-checked
 (`GET /`); one that stops answering is taken out within seconds and back when it answers again.
 
 Standard library only, like the launcher: it writes the configuration and becomes HAProxy.
@@ -86,8 +92,9 @@ defaults
     timeout server 90s
     timeout tunnel 1h
     retries 2
-    option redispatch
-    retry-on conn-failure
+    option redispatch 1
+    retry-on conn-failure empty-response
+    option http-buffer-request
     default-server check inter 2s fall 2 rise 1
 
 frontend rasa

@@ -3,18 +3,26 @@ configuration HAProxy is given, checked by HAProxy itself (`haproxy -c`)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
+import socketserver
+import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bot"))
 
 import balancer  # noqa: E402  (bot/ holds stdlib scripts, not a package)
 import launcher  # noqa: E402
+
+from tests.support.servers import free_port, stop, wait_until  # noqa: E402
 
 
 def workers_env(tmp_path: Path, workers: str = "3", **extra: str) -> dict[str, str]:
@@ -78,3 +86,90 @@ def test_haproxy_accepts_the_configuration(tmp_path: Path) -> None:
     config.write_text(balancer.haproxy_config(workers_env(tmp_path)))
     checked = subprocess.run([binary, "-c", "-f", str(config)], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+class Worker(socketserver.ThreadingTCPServer):
+    """A stand-in Rasa worker: answers the health check (`GET /`); with `hangs_up`, it drops every
+    message without a byte of answer, as a worker does whose listen queue is reset when it is killed."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, hangs_up: bool) -> None:
+        self.hangs_up = hangs_up
+        self.messages = 0
+        super().__init__(("127.0.0.1", port), WorkerRequest)
+
+
+class WorkerRequest(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        worker = self.server
+        assert isinstance(worker, Worker)
+        request_line = self.rfile.readline()
+        if request_line.startswith(b"GET / "):
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            return
+        worker.messages += 1
+        if worker.hangs_up:  # a reset, no response: what HAProxy sees from a worker that died under it
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+        while self.rfile.readline() not in (b"\r\n", b""):
+            pass
+        body = b'[{"text": "answered"}]'
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+        self.wfile.write(body)
+
+
+def consecutive_free_ports(count: int) -> int:
+    for _ in range(50):
+        first = free_port()
+        try:
+            with contextlib.ExitStack() as probes:
+                for port in range(first, first + count):
+                    probe = probes.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def test_a_message_a_dying_worker_drops_unanswered_is_answered_by_the_other(tmp_path: Path) -> None:
+    """Measured: for a moment after a worker is killed, its port still accepts connections and then
+    resets them. The balancer sends such a message to another worker instead of answering 502."""
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(binary).exists():
+        pytest.fail("haproxy is not installed (tests/run_all.py installs it): `apt-get install haproxy`")
+    first = consecutive_free_ports(2)
+    workers = [Worker(first, hangs_up=True), Worker(first + 1, hangs_up=False)]
+    for worker in workers:
+        threading.Thread(target=worker.serve_forever, daemon=True).start()
+    port = free_port()
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        balancer.haproxy_config(
+            workers_env(tmp_path, "2", RASA_PORT=str(port), RASA_WORKER_PORT=str(first), ASSISTANT_HOST="127.0.0.1")
+        )
+    )
+    haproxy = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/"), 10, "haproxy")
+        statuses = [
+            requests.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", json={"message": "hi"}, timeout=10)
+            for _ in range(8)
+        ]
+    finally:
+        stop(haproxy)
+        for worker in workers:
+            worker.shutdown()
+            worker.server_close()
+    assert [r.status_code for r in statuses] == [200] * 8, [r.text[:80] for r in statuses]
+    assert workers[0].messages >= 1, "the balancer never tried the dying worker: the test proved nothing"
+    assert workers[1].messages == 8
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
