@@ -4,10 +4,11 @@
 
 The consumer reads the analytics queue of Rasa's event stream (contracts/event_stream.py) and appends
 every event, as one JSON line `{"key": …, "event": {…}}`, to a file per UTC day in `ANALYTICS_STREAM_DIR`
-(default `$ASSISTANT_VAR/analytics-stream`). A line is written and flushed to disk before its message
-is acknowledged; a consumer that dies in between gets the message again and writes it twice, and the
-loader keeps one line per `key` (`contracts.event_stream.event_key`). A torn last line (a crash while
-writing) is skipped when read.
+(default `$ASSISTANT_VAR/analytics-stream`). Lines are on disk (fsync) before their messages are
+acknowledged, one fsync per group of events (`GroupCommit`: up to 256 events or 50 ms); a consumer
+that dies in between gets those messages again and writes them twice, and the loader keeps one line
+per `key` (`contracts.event_stream.event_key`). A torn last line (a crash while writing) is skipped
+when read.
 
 With `ANALYTICS_EVENTS=stream` the warehouse (analytics/warehouse.py) loads its `events` table from
 these files instead of from the tracker store, so the figures no longer query the database Rasa
@@ -18,6 +19,7 @@ they fall under the same retention and erasure duties as the tracker store (docs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -39,7 +41,7 @@ from contracts.event_stream import (
     stream_files_lock,
 )
 from contracts.log_setup import configure_logging
-from service_kit.event_stream import StreamConsumer, StreamSettings, consuming
+from service_kit.event_stream import GroupCommit, StreamConsumer, StreamSettings, consuming
 
 logger = logging.getLogger(__name__)
 
@@ -81,22 +83,42 @@ def stream_relation(db: duckdb.DuckDBPyConnection, directory: Path) -> duckdb.Du
 
 
 class StreamWriter:
-    """Appends events to the day's file; `handle` returns once the line is on disk (then it is acked)."""
+    """Appends events to the day's file (`handle`); `commit` puts what was appended on disk, and only then
+    are the events acknowledged. `group_commit()` is how the consumer calls it."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._written: set[Path] = set()  # files appended to since the last commit
 
     async def handle(self, event: dict[str, Any]) -> None:
         await asyncio.to_thread(self._append, event)
 
+    async def commit(self) -> None:
+        written, self._written = self._written, set()
+        try:
+            await asyncio.to_thread(self._sync, written)
+        except BaseException:
+            self._written |= written  # the next commit tries them again
+            raise
+
+    def group_commit(self) -> GroupCommit:
+        return GroupCommit(self.commit)
+
     def _append(self, event: dict[str, Any]) -> None:
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         line = json.dumps({"key": event_key(event), "event": event}, separators=(",", ":"), default=str)
-        with stream_files_lock(self.directory), open(stream_file(self.directory, day), "a", encoding="utf-8") as out:
+        path = stream_file(self.directory, day)
+        with stream_files_lock(self.directory), open(path, "a", encoding="utf-8") as out:
             out.write(line + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        self._written.add(path)
+
+    def _sync(self, paths: set[Path]) -> None:
+        # Under the lock: an erasure renames a rewritten file over the path, already synced by privacy.
+        with stream_files_lock(self.directory):
+            for path in paths:
+                with contextlib.suppress(FileNotFoundError), open(path, "rb") as written:
+                    os.fsync(written.fileno())
 
 
 PORT_VARIABLE = "ANALYTICS_STREAM_PORT"
@@ -111,7 +133,8 @@ def create_app(env: Mapping[str, str]) -> web.Application:
     if not settings.enabled:
         raise SystemExit("the event stream is off: set ASSISTANT_EVENT_BROKER=rabbitmq (docs/scaling.md)")
     directory = analytics_stream_dir(env)
-    consumer = StreamConsumer(settings, ANALYTICS_QUEUE, StreamWriter(directory).handle)
+    writer = StreamWriter(directory)
+    consumer = StreamConsumer(settings, ANALYTICS_QUEUE, writer.handle, group_commit=writer.group_commit())
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "stream": request.app[CONSUMER].status.as_dict()})

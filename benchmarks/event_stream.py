@@ -7,7 +7,8 @@ Starts a throwaway RabbitMQ from Debian's package (tests/support/rabbitmq.py), p
 JSON messages as persistent messages with publisher confirms to the durable fanout exchange (Rasa's
 broker creates one task per event, so up to `--in-flight` confirms are awaited at once), then drains
 each consumer's queue with the project's `StreamConsumer`: a handler that does nothing (the kit's own
-cost) and the analytics writer (one fsync'd line per event). Prints one line per figure.
+cost), and the analytics writer with one fsync per event and with its group commit (one fsync and one
+ack per group), side by side. Prints one line per figure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import psutil
 
 from analytics.stream_events import StreamWriter
 from contracts.event_stream import EXCHANGE
-from service_kit.event_stream import StreamConsumer, StreamSettings, consuming
+from service_kit.event_stream import GroupCommit, StreamConsumer, StreamSettings, consuming
 from tests.support.rabbitmq import RabbitServer, running_rabbitmq
 
 MIB = 1024 * 1024
@@ -71,7 +72,9 @@ async def publish(server: RabbitServer, count: int, in_flight: int, queues: list
         return time.perf_counter() - started
 
 
-async def consume(server: RabbitServer, queue: str, count: int, handle: Any) -> float:
+async def consume(
+    server: RabbitServer, queue: str, count: int, handle: Any, group_commit: GroupCommit | None = None
+) -> float:
     settings = StreamSettings.from_env(
         {
             "ASSISTANT_EVENT_BROKER": "rabbitmq",
@@ -81,7 +84,7 @@ async def consume(server: RabbitServer, queue: str, count: int, handle: Any) -> 
             "EVENT_BROKER_PASSWORD": server.password,
         }
     )
-    consumer = StreamConsumer(settings, queue, handle)
+    consumer = StreamConsumer(settings, queue, handle, group_commit=group_commit)
     started = time.perf_counter()
     async with consuming(consumer):
         while consumer.status.consumed < count:
@@ -95,16 +98,24 @@ async def nothing(_: dict[str, Any]) -> None:
 
 async def measure(server: RabbitServer, count: int, in_flight: int) -> None:
     print(f"rabbitmq started (AMQP answers) in {server.started_in_s:.2f} s; RSS idle {broker_rss(server):.0f} MiB")
-    queues = ["bench.noop", "bench.analytics"]
+    queues = ["bench.noop", "bench.analytics-each", "bench.analytics-group"]
     seconds = await publish(server, count, in_flight, queues)
-    how = f"persistent, confirmed, {in_flight} in flight, 2 queues"
+    how = f"persistent, confirmed, {in_flight} in flight, {len(queues)} queues"
     print(f"published {count} events ({how}): {count / seconds:,.0f}/s")
-    print(f"RSS with {count} events queued twice: {broker_rss(server):.0f} MiB")
+    print(f"RSS with {count} events queued {len(queues)} times: {broker_rss(server):.0f} MiB")
     seconds = await consume(server, "bench.noop", count, nothing)
     print(f"consumed by StreamConsumer, no-op handler: {count / seconds:,.0f} events/s")
     with tempfile.TemporaryDirectory() as directory:
-        seconds = await consume(server, "bench.analytics", count, StreamWriter(Path(directory)).handle)
-    print(f"consumed by the analytics writer (fsync per event): {count / seconds:,.0f} events/s")
+        writer = StreamWriter(Path(directory))
+        each = GroupCommit(writer.commit, max_events=1)
+        seconds = await consume(server, "bench.analytics-each", count, writer.handle, each)
+    print(f"consumed by the analytics writer, fsync per event: {count / seconds:,.0f} events/s")
+    with tempfile.TemporaryDirectory() as directory:
+        writer = StreamWriter(Path(directory))
+        group = writer.group_commit()
+        seconds = await consume(server, "bench.analytics-group", count, writer.handle, group)
+    how = f"up to {group.max_events} events or {group.max_delay_s * 1000:.0f} ms"
+    print(f"consumed by the analytics writer, group commit ({how}): {count / seconds:,.0f} events/s")
 
 
 def main() -> None:

@@ -9,6 +9,11 @@ A message that is not JSON is set aside with a log line (rejected, not requeued)
 sent back to the queue would be overtaken by the ones already prefetched behind it, and handlers rely
 on a conversation's order (so a handler ignores an event it cannot use, and raises only for a
 passing fault). RabbitMQ down: it reconnects every `retry_s`, forever.
+
+A handler whose commit is costly (an fsync) can commit in groups (`GroupCommit`): `handle` only
+writes, and every `max_events` events or `max_delay_s` seconds the consumer calls `commit` and then
+acknowledges everything up to the last event handled in one `ack(multiple=True)`. The guarantee is
+the same (nothing is acknowledged before it is committed); a crash redelivers up to one group.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +35,15 @@ from settings_kit.settings import ServiceSettings
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class GroupCommit:
+    """Commit (and acknowledge) after `max_events` handled events or `max_delay_s`, whichever comes first."""
+
+    commit: Callable[[], Awaitable[None]]
+    max_events: int = 256
+    max_delay_s: float = 0.05
 
 
 class StreamSettings(ServiceSettings):
@@ -63,11 +77,22 @@ class StreamStatus:
 class StreamConsumer:
     """Reads one durable queue bound to Rasa's exchange and hands each event to `handle`, acking after it."""
 
-    def __init__(self, settings: StreamSettings, queue: str, handle: Handler, prefetch: int = 16) -> None:
+    def __init__(
+        self,
+        settings: StreamSettings,
+        queue: str,
+        handle: Handler,
+        prefetch: int = 16,
+        group_commit: GroupCommit | None = None,
+    ) -> None:
         self.settings = settings
         self.handle = handle
-        self.prefetch = prefetch
+        self.group = group_commit
+        # The broker stops delivering at `prefetch` unacknowledged messages: a group must fit in it.
+        self.prefetch = max(prefetch, group_commit.max_events) if group_commit else prefetch
         self.status = StreamStatus(queue)
+        self._handled: list[aio_pika.abc.AbstractIncomingMessage] = []  # handled, not yet committed
+        self._commit_lock = asyncio.Lock()
 
     async def run(self) -> None:
         """Consumes until cancelled; every connection failure is logged and retried."""
@@ -100,10 +125,38 @@ class StreamConsumer:
             await queue.bind(exchange, "")
             self.status.connected, self.status.last_error = True, None
             logger.info("event stream %s: consuming from %s:%s", self.status.queue, settings.host, settings.port)
-            async with queue.iterator() as messages:
+            self._handled = []  # a new channel: what the old one had not acknowledged comes again
+            async with queue.iterator() as messages, self._committing_periodically():
                 async for message in messages:
                     await self._deliver(message)
         self.status.connected = False
+
+    @contextlib.asynccontextmanager
+    async def _committing_periodically(self) -> Any:
+        """With group commit, commits what was handled every `max_delay_s` even when no more events come."""
+        group = self.group
+        if group is None:
+            yield
+            return
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(group.max_delay_s)
+                await self._commit_handled()
+
+        async with consuming_task(tick()):
+            yield
+
+    async def _commit_handled(self) -> None:
+        """Commits, then acknowledges every message handled so far with one `multiple` ack."""
+        assert self.group is not None
+        async with self._commit_lock:
+            handled, self._handled = self._handled, []
+            if not handled:
+                return
+            await self._retrying(self.group.commit, "events not committed")
+            await handled[-1].ack(multiple=True)
+            self.status.consumed += len(handled)
 
     async def _deliver(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         try:
@@ -114,23 +167,31 @@ class StreamConsumer:
             logger.error("event stream %s: message set aside, not an event (%s)", self.status.queue, error)
             await message.reject(requeue=False)
             return
+        await self._retrying(lambda: self.handle(event), "event not taken")
+        if self.group is None:
+            await message.ack()
+            self.status.consumed += 1
+            return
+        self._handled.append(message)
+        if len(self._handled) >= self.group.max_events:
+            await self._commit_handled()
+
+    async def _retrying(self, step: Callable[[], Awaitable[None]], what: str) -> None:
+        """Runs `step` until it succeeds. Not back to the queue: the messages prefetched behind would overtake it."""
         while True:
             try:
-                await self.handle(event)
-                break
+                await step()
+                return
             except Exception as error:
-                # Not back to the queue: the messages prefetched behind it would overtake it.
                 self.status.last_error = str(error) or type(error).__name__
-                logger.warning("event stream %s: event not taken, trying again (%s)", self.status.queue, error)
+                logger.warning("event stream %s: %s, trying again (%s)", self.status.queue, what, error)
                 await asyncio.sleep(self.settings.retry_s)
-        await message.ack()
-        self.status.consumed += 1
 
 
 @contextlib.asynccontextmanager
-async def consuming(consumer: StreamConsumer | None) -> Any:
-    """Runs the consumer as a task for the duration of the block (nothing when it is None, i.e. off)."""
-    task = asyncio.create_task(consumer.run()) if consumer is not None else None
+async def consuming_task(work: Coroutine[Any, Any, None] | None) -> Any:
+    """Runs `work` as a task for the duration of the block and cancels it at the end."""
+    task = asyncio.create_task(work) if work is not None else None
     try:
         yield task
     finally:
@@ -138,3 +199,8 @@ async def consuming(consumer: StreamConsumer | None) -> Any:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def consuming(consumer: StreamConsumer | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    """Runs the consumer as a task for the duration of the block (nothing when it is None, i.e. off)."""
+    return consuming_task(consumer.run() if consumer is not None else None)

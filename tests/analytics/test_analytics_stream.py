@@ -3,14 +3,17 @@
 The generated conversations are written once into Rasa's tracker store and once, as the stream's
 consumer writes them, into the stream files (with a redelivered event and a line torn by a crash);
 the warehouse must derive identical conversations and turns from both. Then the consumer itself
-against a real RabbitMQ: an event published to the exchange ends up in the day's file.
+against a real RabbitMQ: events published to the exchange end up in the day's file, acknowledged only
+after the group commit that put them on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import pytest
@@ -18,9 +21,9 @@ import pytest
 from analytics.stream_events import StreamWriter, events_from_stream
 from analytics.warehouse import Warehouse
 from contracts.event_stream import ANALYTICS_QUEUE, EXCHANGE
-from service_kit.event_stream import StreamConsumer, StreamSettings, consuming
+from service_kit.event_stream import GroupCommit, StreamConsumer, StreamSettings, consuming
 from tests.analytics.analytics_support import fill_stores, tracker_rows, urls_for
-from tests.support.rabbitmq import running_rabbitmq
+from tests.support.rabbitmq import RabbitServer, running_rabbitmq
 
 DERIVED = (
     "SELECT sender_id, session, started_at, channel, user_turns, handed_off, satisfaction "
@@ -66,33 +69,92 @@ async def test_the_stream_files_give_the_tracker_stores_figures(tmp_path: Path) 
     assert from_stream == from_tracker
 
 
-async def test_the_consumer_appends_what_rasa_publishes(tmp_path: Path) -> None:
+def stream_settings(rabbit: RabbitServer) -> StreamSettings:
+    return StreamSettings.from_env(
+        {
+            "ASSISTANT_EVENT_BROKER": "rabbitmq",
+            "EVENT_BROKER_HOST": rabbit.host,
+            "EVENT_BROKER_PORT": str(rabbit.port),
+            "EVENT_BROKER_USER": rabbit.user,
+            "EVENT_BROKER_PASSWORD": rabbit.password,
+            "EVENT_BROKER_RETRY_S": "0.2",
+        }
+    )
+
+
+async def publish(rabbit: RabbitServer, events: list[dict[str, Any]]) -> None:
+    connection = await aio_pika.connect(rabbit.url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
+        for body in events:
+            await exchange.publish(aio_pika.Message(json.dumps(body).encode()), "")
+
+
+async def waiting_in_queue(rabbit: RabbitServer) -> int:
+    """Messages the analytics queue still holds (ready, i.e. never acknowledged), once no consumer has them."""
+    connection = await aio_pika.connect(rabbit.url)
+    async with connection:
+        queue = await (await connection.channel()).declare_queue(ANALYTICS_QUEUE, durable=True, passive=True)
+        count = queue.declaration_result.message_count
+        assert count is not None
+        return count
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 15) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
+def user_events(count: int) -> list[dict[str, Any]]:
+    return [{"sender_id": f"rest-{n % 7}", "event": "user", "text": f"hello {n}", "timestamp": n} for n in range(count)]
+
+
+async def test_the_consumer_appends_what_rasa_publishes_committing_in_groups(tmp_path: Path) -> None:
+    """As the launcher runs it: every event in the day's file once, acknowledged only after a commit
+    (an fsync) that covers many events."""
+    writer = StreamWriter(tmp_path)
+    commits = 0
+
+    async def counted_commit() -> None:
+        nonlocal commits
+        commits += 1
+        await writer.commit()
+
+    events = user_events(300)
     with running_rabbitmq() as rabbit:
-        settings = StreamSettings.from_env(
-            {
-                "ASSISTANT_EVENT_BROKER": "rabbitmq",
-                "EVENT_BROKER_HOST": rabbit.host,
-                "EVENT_BROKER_PORT": str(rabbit.port),
-                "EVENT_BROKER_USER": rabbit.user,
-                "EVENT_BROKER_PASSWORD": rabbit.password,
-            }
+        consumer = StreamConsumer(
+            stream_settings(rabbit), ANALYTICS_QUEUE, writer.handle, group_commit=GroupCommit(counted_commit)
         )
-        consumer = StreamConsumer(settings, ANALYTICS_QUEUE, StreamWriter(tmp_path).handle)
         async with consuming(consumer):
-            for _ in range(200):
-                if consumer.status.connected:
-                    break
-                await asyncio.sleep(0.05)
-            connection = await aio_pika.connect(rabbit.url)
-            async with connection:
-                channel = await connection.channel()
-                exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
-                body = {"sender_id": "rest-1", "event": "user", "text": "hello", "timestamp": 1.5}
-                await exchange.publish(aio_pika.Message(json.dumps(body).encode()), "")
-            for _ in range(200):
-                if consumer.status.consumed:
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: consumer.status.connected)
+            await publish(rabbit, events)
+            await until(lambda: consumer.status.consumed == len(events))
+        assert consumer.status.consumed == len(events)
+        assert await waiting_in_queue(rabbit) == 0, "every event was acknowledged"
     (day_file,) = tmp_path.glob("events-*.jsonl")
-    (line,) = day_file.read_text().splitlines()
-    assert json.loads(line)["event"] == body
+    assert [json.loads(line)["event"] for line in day_file.read_text().splitlines()] == events
+    assert 2 <= commits < len(events) / 10, f"{commits} commits for {len(events)} events"
+
+
+async def test_nothing_is_acknowledged_while_the_commit_fails(tmp_path: Path) -> None:
+    writer = StreamWriter(tmp_path)
+
+    async def failing_commit() -> None:
+        raise OSError(28, "No space left on device")
+
+    events = user_events(20)
+    with running_rabbitmq() as rabbit:
+        consumer = StreamConsumer(
+            stream_settings(rabbit), ANALYTICS_QUEUE, writer.handle, group_commit=GroupCommit(failing_commit)
+        )
+        async with consuming(consumer):
+            await until(lambda: consumer.status.connected)
+            await publish(rabbit, events)
+            await until(lambda: "No space left" in (consumer.status.last_error or ""))
+            await asyncio.sleep(0.5)
+            assert consumer.status.consumed == 0
+        assert "No space left" in (consumer.status.last_error or "")
+        assert await waiting_in_queue(rabbit) == len(events), "an event was acknowledged before it was on disk"
