@@ -46,7 +46,6 @@ class CatalogueClient(JsonServiceClient):
     unavailable = CatalogueUnavailable
     env_prefix = "KG"
     default_url = DEFAULT_URL
-    default_timeout_s = 2.0  # docs/reliability.md: a frozen graph must cost the shopper under 3 s
 
     async def product(self, product_id: str) -> ProductDetails | None:
         found = await self.products([product_id])
