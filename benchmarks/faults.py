@@ -369,7 +369,7 @@ async def run_all(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.soak import add_stack_options, attached_stack, started_stack
+    from benchmarks.stacks import add_stack_options, attached_stack, started_stack
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_stack_options(parser)

@@ -27,8 +27,6 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks import shoppers  # noqa: E402
+from benchmarks.stacks import add_stack_options, attached_stack, started_stack  # noqa: E402
 from benchmarks.turn_latency.scenario import plan_conversations  # noqa: E402
 from benchmarks.turn_latency.stats import latency_stats, think_time  # noqa: E402
 
@@ -167,56 +166,6 @@ def markdown(report: SoakReport) -> str:
         if items:
             lines += ["", f"{title} (first 20 of {len(items)}):", *(f"- {item}" for item in items[:20])]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- stacks
-
-
-@contextmanager
-def started_stack(kind: str, base_port: int) -> Iterator[Any]:
-    """A throwaway stack through the launcher, as the end-to-end tests start it (tests/e2e/conftest.py)."""
-    import os
-    import tempfile
-
-    os.environ["E2E_BASE_PORT"] = str(base_port)
-    from tests.e2e import conftest
-
-    conftest.BASE_PORT = base_port
-    with ExitStack() as resources:
-        var = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix=f"soak-{kind}-")))
-        extra: dict[str, str] = {}
-        if kind == "postgres":
-            from tests.support.postgres import running_postgres
-            from tests.support.redis import running_redis
-
-            pg = resources.enter_context(running_postgres())
-            redis = resources.enter_context(running_redis())
-            extra = {**conftest.production_stores(pg, redis), "ORDERS_DB_URL": pg.create_database("orders")}
-        stack = conftest.start_stack(var, conftest.stack_env(var, port_offset=0, **extra))
-        resources.callback(stack.launcher, "stop")
-        yield stack
-
-
-def attached_stack(var: Path, rasa_url: str | None) -> Any:
-    """A stack started with `launcher start`: secrets, demo orders and pid files from its var/."""
-    from tests.e2e.conftest import Stack
-
-    secrets = dict(
-        line.split("=", 1) for line in (var / "secrets.env").read_text().splitlines() if "=" in line and line[0] != "#"
-    )
-    demo = json.loads((var / "demo-orders.json").read_text())
-    port = rasa_url.rsplit(":", 1)[1] if rasa_url else "5005"
-    env = {"RASA_PORT": port, **secrets}
-    return Stack(var=var.resolve(), env=env, secrets=secrets, demo_orders=demo.get("statuses", {}))
-
-
-def add_stack_options(parser: argparse.ArgumentParser) -> None:
-    """Where the stack under test is: started by the command, or already running (soak and faults)."""
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--start", choices=["default", "postgres"], help="start a throwaway stack with these stores")
-    where.add_argument("--var", type=Path, help="state directory of a running stack")
-    parser.add_argument("--rasa-url", help="with --var: Rasa's address (default http://127.0.0.1:5005)")
-    parser.add_argument("--base-port", type=int, default=29000, help="with --start: ports base+5 … base+107")
 
 
 def main(argv: list[str] | None = None) -> int:
