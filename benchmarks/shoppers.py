@@ -43,6 +43,7 @@ SCRIPT = REPO_ROOT / "benchmarks" / "conversations" / "reliability.yml"
 APP_SCRIPT = REPO_ROOT / "benchmarks" / "conversations" / "reliability-app.yml"  # logged-in shoppers
 TURN_TIMEOUT_S = 30.0
 SOCKET_QUIET_S = 0.4  # the bot's messages of one turn are emitted together: collect until quiet
+LATE_QUIET_S = 2.0  # after the last turn: a message of a second action may still be on its way
 # What a shopper's client can run into; recorded as a failed turn, never raised.
 TRANSPORT_ERRORS = (TimeoutError, ConnectionError, aiohttp.ClientError, OSError, socketio.exceptions.SocketIOError)
 
@@ -96,8 +97,19 @@ class Shopper(Protocol):
 
     async def say(self, text: str) -> list[str]: ...
 
+    async def late_replies(self, quiet_s: float = 0.0) -> list[str]:
+        """Replies that came after `say` returned (only a push channel has them)."""
+        ...
 
-class RestShopper:
+
+class AnswersInTheResponse:
+    """REST and app channels: every reply of a turn is in the HTTP response, none comes late."""
+
+    async def late_replies(self, quiet_s: float = 0.0) -> list[str]:
+        return []
+
+
+class RestShopper(AnswersInTheResponse):
     def __init__(self, http: aiohttp.ClientSession, rasa_url: str, sender: str) -> None:
         self.http, self.rasa_url, self.sender = http, rasa_url, sender
 
@@ -108,7 +120,7 @@ class RestShopper:
         return reply_texts(replies)
 
 
-class AppShopper:
+class AppShopper(AnswersInTheResponse):
     """A logged-in shopper of the shop's app: a JWT per customer, the channel derives the sender id.
 
     A customer has one conversation for ever: `start` says hello and restarts it (Rasa's API), so the
@@ -153,6 +165,19 @@ class SocketShopper:
                 replies.append(await asyncio.wait_for(self.client.replies.get(), SOCKET_QUIET_S))
             except TimeoutError:
                 return reply_texts(replies)
+
+    async def late_replies(self, quiet_s: float = 0.0) -> list[str]:
+        """What arrived after the turn looked finished (a second action's message under load, e.g. the
+        rating question after a goodbye), collected until `quiet_s` passes without one."""
+        late: list[Any] = []
+        while not self.client.replies.empty():
+            late.append(self.client.replies.get_nowait())
+        while quiet_s:
+            try:
+                late.append(await asyncio.wait_for(self.client.replies.get(), quiet_s))
+            except TimeoutError:
+                break
+        return reply_texts(late)
 
 
 async def rest_conversation_id(http: aiohttp.ClientSession, stack: StackLike) -> str:
@@ -217,7 +242,9 @@ def prepare(
 
 
 async def timed_turn(who: Shopper, text: str, transcript: Transcript, expect: Sequence[str] = ()) -> TurnRecord:
-    """One turn, timed; transport errors and missing expected text are recorded, not raised."""
+    """One turn, timed; transport errors and missing expected text are recorded, not raised. Replies that
+    came late for the previous turn are added to it first, so they are not taken for this turn's."""
+    await add_late_replies(who, transcript)
     started = time.perf_counter()
     try:
         replies = await asyncio.wait_for(who.say(text), TURN_TIMEOUT_S)
@@ -228,6 +255,12 @@ async def timed_turn(who: Shopper, text: str, transcript: Transcript, expect: Se
     transcript.turns.append(record)
     transcript.sender = transcript.sender or who.sender
     return record
+
+
+async def add_late_replies(who: Shopper, transcript: Transcript, quiet_s: float = 0.0) -> None:
+    late = await who.late_replies(quiet_s)
+    if late and transcript.turns:
+        transcript.turns[-1].replies.extend(late)
 
 
 async def play(
@@ -246,6 +279,7 @@ async def play(
                 if index:
                     await asyncio.sleep(think_time(think_mean_s, rng))
                 await timed_turn(who, turn.user, transcript, turn.expect)
+            await add_late_replies(who, transcript, LATE_QUIET_S)  # the widget stays open a moment
     except TRANSPORT_ERRORS as exc:  # e.g. socket.io connect
         transcript.turns.append(TurnRecord("(connect)", 0.0, [], f"{type(exc).__name__}: {exc}"))
     return transcript

@@ -5,9 +5,10 @@ Until now the Rasa server exported nothing (its turns were counted by the sentim
 its fallbacks and hand-offs by the action server). These series say what only the server knows:
 
 - `shop_turns_total{channel, outcome}`: every shopper message a channel handed to Rasa, by how it
-  ended (`answered`; `empty` or `too_long`: a polite refusal without processing; `for_agent`: held
-  for the human agent; `apology`: no reply came, the shopper got the apology; `error`: the apology
-  after an exception; `silent`: a command that needs no reply), counted in channels/guard.py;
+  ended (`answered`; `empty` or `too_long`: a polite refusal without processing; `busy`: no turn
+  slot in time (admission control); `for_agent`: held for the human agent; `apology`: no reply came,
+  the shopper got the apology; `error`: the apology after an exception; `silent`: a command that
+  needs no reply), counted in channels/guard.py;
 - `shop_turn_duration_seconds{channel}`: from the channel's hand-over to the last reply;
 - `shop_turns_in_progress`: turns being processed now (a queue forms when it stays above the workers'
   capacity);

@@ -32,6 +32,10 @@ class _NotScored(Exception):
     pass
 
 
+class _Capped(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class CustomerRisk:
     customer_id: str
@@ -81,7 +85,21 @@ class RetentionClient(JsonServiceClient):
         except _NotScored:
             logger.info("offer to %s not recorded: no churn score", customer_id)
 
+    async def claim_follow_up(self, customer_id: str) -> bool:
+        """Records a personal recommendation follow-up for the report, if the customer's frequency cap
+        allows one now (the backend checks and records in one step, so the cap survives restarts and
+        holds across action servers). False: capped, or no score."""
+        try:
+            await self._send(
+                "POST", f"/customers/{quote(customer_id, safe='')}/offers", {"kind": "follow_up", "cost": 0}
+            )
+        except (_Capped, _NotScored):
+            return False
+        return True
+
     def _raise_for(self, status: int, data: Mapping[str, Any], method: str, path: str) -> None:
         if status == 404 and path.startswith("/customers/"):
             raise _NotScored(path)
+        if status == 409 and path.endswith("/offers"):
+            raise _Capped(path)
         super()._raise_for(status, data, method, path)

@@ -22,6 +22,7 @@ from backends.pricing.errors import Invalid, NotFound, Refused
 from backends.pricing.learning import segments
 from backends.pricing.learning import store as learner_store
 from backends.pricing.learning.bandit import OfferPicker
+from backends.pricing.learning.outcomes import PendingQuote
 from backends.pricing.learning.segments import product_group, segment_of
 from backends.pricing.learning.settings import LearnerSettings
 from backends.pricing.models import (
@@ -290,6 +291,12 @@ class PricingService:
         except IntegrityError:  # a concurrent call recorded it first
             raise Refused(f"Quote {quote_id} already has an outcome.", code="outcome_exists") from None
         return {"quote_id": quote_id, "bought": bought, "arm": arm}
+
+    async def pending_outcomes(self, lookback: timedelta) -> tuple[datetime, list[PendingQuote]]:
+        """Now, and the learned quotes of the last `lookback` still without an outcome (the outcome sweep's work)."""
+        now = self._clock()
+        async with self._sessions() as session:
+            return now, await learner_store.pending_quotes(session, now - lookback)
 
     async def learner_arms(self, product_group: str | None = None, segment: str | None = None) -> dict[str, Any]:
         async with self._sessions() as session:

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from jsonschema import Draft202012Validator
 
+from backends.recommendations.abandoned_carts import AbandonedCarts
 from backends.recommendations.engine import Model
 from backends.recommendations.openapi import (
     CART_PATTERN,
@@ -28,6 +29,7 @@ from service_kit import http
 logger = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("recommendation_service", RecommendationService)
+CARTS = web.AppKey("abandoned_carts", AbandonedCarts)  # absent with ABANDONED_CART=off
 
 ID = re.compile(ID_PATTERN)
 PRODUCT = re.compile(PRODUCT_PATTERN)
@@ -126,12 +128,17 @@ routes.get("/openapi.json")(http.serve_spec)
 @routes.post("/interactions")
 async def interactions(request: web.Request) -> web.Response:
     body = await json_body(request, "InteractionRequest")
+    occurred_at = None
     if "occurred_at" in body:
         try:
-            datetime.fromisoformat(body["occurred_at"])
+            occurred_at = datetime.fromisoformat(body["occurred_at"])
         except ValueError:
             raise invalid("occurred_at", "an ISO 8601 date-time such as 2026-03-04T10:00:00Z") from None
-    return web.json_response(await service(request).add_interaction(body), status=201)
+    recorded = await service(request).add_interaction(body)
+    carts = request.app.get(CARTS)
+    if carts is not None:  # an add_to_cart naming the chat is watched for abandonment (abandoned_carts.py)
+        await carts.watch(body, recorded["id"], occurred_at or carts.clock())
+    return web.json_response(recorded, status=201)
 
 
 @routes.post("/conversions")

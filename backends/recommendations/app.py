@@ -10,7 +10,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backends.recommendations import background
-from backends.recommendations.api import SERVICE, body_validators, error_middleware, routes
+from backends.recommendations.abandoned_carts import AbandonedCarts, CartSettings
+from backends.recommendations.api import CARTS, SERVICE, body_validators, error_middleware, routes
 from backends.recommendations.db import create_tables, default_db_url, make_sessions
 from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.openapi import build_spec
@@ -18,6 +19,7 @@ from backends.recommendations.service import Clock, RecommendationService, utcno
 from backends.recommendations.settings import Settings
 from backends.recommendations.sources import ItemSource, source_from_env
 from backends.recommendations.stream import stream_consumer
+from service_clients.assistant import AssistantClient
 from service_kit.app import create_service_app, run_service
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,8 @@ def create_app(
     items: ItemCatalogue | None = None,
     source: ItemSource | None = None,
     clock: Clock = utcnow,
+    carts: CartSettings | None = None,
+    assistant: AssistantClient | None = None,
 ) -> web.Application:
     """The service; on start it opens the database, reads the items (a fixed catalogue, or a source,
     by default the graph when KG_URL is set, else the demo catalogue) and loads the model file (or
@@ -53,9 +57,19 @@ def create_app(
         consumer = stream_consumer(make_sessions(engine))
         if consumer is not None:
             app[TASKS].append(asyncio.create_task(consumer.run()))
+        # Abandoned carts become one message in the shopper's chat (abandoned_carts.py); ABANDONED_CART=off: none.
+        cart_settings = carts or CartSettings.from_env()
+        if cart_settings.enabled:
+            detector = AbandonedCarts(
+                make_sessions(engine), cart_settings, assistant or AssistantClient.from_env(), clock
+            )
+            app[CARTS] = detector
+            app[TASKS].append(asyncio.create_task(detector.run(), name="recs-abandoned-carts"))
 
     async def stop_background(app: web.Application) -> None:
         await background.stop(app.get(TASKS, []))
+        if CARTS in app:
+            await app[CARTS].assistant.close()
 
     spec = build_spec()
     app = create_service_app(

@@ -20,12 +20,15 @@ ID_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,64}$"
 PRODUCT_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,128}$"
 _ENTRY = r"[A-Za-z0-9_.:@/-]{1,128}"
 CART_PATTERN = rf"^{_ENTRY}(,{_ENTRY}){{0,49}}$"  # MAX_CART entries
-EVENT_TYPES = ["view", "add_to_cart", "purchase", "rating"]
+EVENT_TYPES = ["view", "add_to_cart", "remove_from_cart", "purchase", "rating"]
 MAX_K = 50
 MAX_CART = 50
 
 
 ID = {"type": "string", "pattern": ID_PATTERN}
+# A chat's conversation id as the page knows it (the web widget's signed ids are 69 characters);
+# the interaction log keeps its first 64 (service.py), the abandoned-cart watch all of it.
+CONVERSATION_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_.:@/-]{1,128}$"}
 REVENUE = {"type": "number", "minimum": 0, "maximum": 10_000_000}
 SOURCE = {"type": "string", "enum": ["graph", "snapshot", "demo", "fixed", "none"]}
 PRODUCT = {"type": "string", "pattern": PRODUCT_PATTERN}
@@ -75,9 +78,14 @@ SCHEMAS: dict[str, Any] = {
                 "product_id": PRODUCT,
                 "type": {"type": "string", "enum": EVENT_TYPES},
                 "rating": {"type": "number", "minimum": 1, "maximum": 5, "description": "required for type=rating"},
-                "conversation_id": ID,
+                "conversation_id": CONVERSATION_ID,
                 "occurred_at": {"type": "string", "format": "date-time", "description": "default: now"},
                 "revenue": {**REVENUE, "description": "for type=purchase: what the item sold for (revenue figures)"},
+                CONSENT_KEY: {
+                    "type": "boolean",
+                    "description": "the shopper's answer to the shop's consent banner, when given: false means "
+                    "no abandoned-cart message for this add_to_cart",
+                },
             },
             required=["customer_id", "product_id", "type"],
         ),

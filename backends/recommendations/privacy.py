@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backends.recommendations.abandoned_carts import AbandonedCart
+from backends.recommendations.service import logged_conversation
 from backends.recommendations.stream import StreamShopper
 from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList
 from contracts.privacy import Subject
@@ -39,6 +41,11 @@ async def conversations(session: AsyncSession, subject: Subject) -> Subject:
             )
         )
         | set(await session.scalars(select(StreamShopper.sender_id).where(_stream_rows(subject))))
+        | set(
+            await session.scalars(
+                select(AbandonedCart.conversation_id).where(AbandonedCart.customer_id.in_(subject.customer_ids))
+            )
+        )
     )
     return subject.widened("recommendations", conversation_ids={c for c in found if c})
 
@@ -51,9 +58,12 @@ async def export(session: AsyncSession, subject: Subject) -> dict[str, Any]:
     items = select(RecItem).where(or_(RecItem.customer_id.in_(ids), RecItem.list_id.in_(list_ids))).order_by(RecItem.id)
     # Who a conversation on the event stream belonged to (stream.py); only where the stream was on.
     shoppers = [row_json(r) for r in await session.scalars(select(StreamShopper).where(_stream_rows(subject)))]
+    # Carts watched for a reminder in the chat (abandoned_carts.py); only where the shop sent any.
+    carts = [row_json(r) for r in await session.scalars(select(AbandonedCart).where(_cart_rows(subject)))]
     return {
         "matched_by": "customer id or conversation id",
         **({"stream_conversations": shoppers} if shoppers else {}),
+        **({"abandoned_carts": carts} if carts else {}),
         "interactions": [row_json(r) for r in await session.scalars(interactions)],
         "lists_shown": [row_json(r) for r in lists],
         "list_items": [row_json(r) for r in await session.scalars(items)],
@@ -68,6 +78,8 @@ async def erase(session: AsyncSession, subject: Subject) -> Erasure:
     done.delete("interactions", await rows_changed(session, delete(Interaction).where(_by(Interaction, subject))))
     stream_rows = delete(StreamShopper).where(_stream_rows(subject))
     done.delete("stream_conversations", await rows_changed(session, stream_rows))
+    # The reminder cap forgets them too: an erased shopper is a stranger.
+    done.delete("abandoned_carts", await rows_changed(session, delete(AbandonedCart).where(_cart_rows(subject))))
     list_ids = list(await session.scalars(select(RecList.id).where(_by(RecList, subject))))
     unlink_lists = update(RecList).where(RecList.id.in_(list_ids)).values(customer_id=None, conversation_id=None)
     done.anonymise("lists_shown", await rows_changed(session, unlink_lists))
@@ -80,10 +92,19 @@ async def erase(session: AsyncSession, subject: Subject) -> Erasure:
 
 
 def _by(table: type[Interaction] | type[RecList], subject: Subject) -> ColumnElement[bool]:
-    return or_(table.customer_id.in_(subject.customer_ids), table.conversation_id.in_(subject.conversation_ids))
+    """Conversation ids as given and as the log keeps longer ones (their first 64 characters)."""
+    conversations = subject.conversation_ids | {logged_conversation(c) or c for c in subject.conversation_ids}
+    return or_(table.customer_id.in_(subject.customer_ids), table.conversation_id.in_(conversations))
 
 
 def _stream_rows(subject: Subject) -> ColumnElement[bool]:
     return or_(
         StreamShopper.customer_id.in_(subject.customer_ids), StreamShopper.sender_id.in_(subject.conversation_ids)
+    )
+
+
+def _cart_rows(subject: Subject) -> ColumnElement[bool]:
+    return or_(
+        AbandonedCart.customer_id.in_(subject.customer_ids),
+        AbandonedCart.conversation_id.in_(subject.conversation_ids),
     )

@@ -26,6 +26,7 @@ from backends.recommendations.tables import Conversion, Interaction, RecItem, Re
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+LOGGED_ID = 64  # rec_interactions.conversation_id
 CLICKS = ("view", "add_to_cart")  # interactions that count as a click on a recommended item
 
 
@@ -36,6 +37,12 @@ def utcnow() -> datetime:
 def aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes; everything stored is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def logged_conversation(conversation_id: str | None) -> str | None:
+    """The log's 64 characters of a conversation id (a web chat's are longer; the start is unique:
+    its random part comes first). privacy.py matches ids the same way."""
+    return conversation_id[:LOGGED_ID] if conversation_id else None
 
 
 def shopper_key(customer_id: str | None, conversation_id: str | None) -> str | None:
@@ -248,7 +255,7 @@ class RecommendationService:
             product_id=data["product_id"],
             kind=data["type"],
             rating=data.get("rating"),
-            conversation_id=data.get("conversation_id"),
+            conversation_id=logged_conversation(data.get("conversation_id")),
             occurred_at=aware(when),
         )
         async with self.sessions() as session, session.begin():

@@ -85,6 +85,7 @@ ERRORS = {
     **common.ERROR_DESCRIPTIONS,
     "403": f"The shopper has not consented to personalisation ({CONSENT_KEY}=true not sent)",
     "404": "The customer has no churn score yet",
+    "409": "A follow-up was made to this customer within RETENTION_FOLLOW_UP_CAP_DAYS (follow_up_capped)",
 }
 CONSENT_QUERY = {
     "name": CONSENT_KEY,
@@ -110,12 +111,13 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/customers/{customer_id}/offers": {
         "post": _operation(
-            "Record an offer made to keep the customer (for the report)",
+            "Record an offer made to keep the customer (for the report); a follow_up within "
+            "RETENTION_FOLLOW_UP_CAP_DAYS of the last one is refused (409 follow_up_capped)",
             "Offer",
             status="201",
             body="OfferRequest",
             params=("CustomerId",),
-            errors=("400", "401", "404", "413", "422"),
+            errors=("400", "401", "404", "409", "413", "422"),
         )
     },
     "/events": {

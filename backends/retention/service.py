@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backends.retention.errors import Invalid, NotFound
+from backends.retention.errors import Invalid, NotFound, Refused
 from backends.retention.features import Event
 from backends.retention.settings import Settings
 from backends.retention.tables import CustomerEvent, RetentionOffer, RiskScore
@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 CENT = Decimal("0.01")
+FOLLOW_UP = "follow_up"  # the medium tier's personal recommendation (capped per customer)
 
 
 def utcnow() -> datetime:
@@ -112,10 +113,15 @@ class RetentionService:
             return score_json(row)
 
     async def record_offer(self, customer_id: str, kind: str, cost: Decimal) -> dict[str, Any]:
+        """Records an offer for the report. A `follow_up` is also the frequency cap: refused (409
+        `follow_up_capped`) while the customer's last one is younger than RETENTION_FOLLOW_UP_CAP_DAYS,
+        so the check and the record are one transaction in the one place every action server asks."""
         async with self._sessions.begin() as session:
-            score = await session.get(RiskScore, customer_id)
+            score = await session.get(RiskScore, customer_id, with_for_update=True)  # one follow-up at a time
             if score is None:
                 raise NotFound(f"Customer {customer_id} has no churn score yet.", code="not_scored")
+            if kind == FOLLOW_UP:
+                await self._check_follow_up_cap(session, customer_id)
             row = RetentionOffer(
                 customer_id=customer_id,
                 at=self._clock(),
@@ -129,6 +135,20 @@ class RetentionService:
             await session.flush()
             logger.info("retention offer %s for %s (%s tier): %s", kind, customer_id, row.tier, money(cost))
             return offer_json(row)
+
+    async def _check_follow_up_cap(self, session: AsyncSession, customer_id: str) -> None:
+        since = self._clock() - timedelta(days=self._settings.follow_up_cap_days)
+        last = await session.scalar(
+            select(func.max(RetentionOffer.at)).where(
+                RetentionOffer.customer_id == customer_id, RetentionOffer.kind == FOLLOW_UP, RetentionOffer.at > since
+            )
+        )
+        if last is not None:
+            raise Refused(
+                f"Customer {customer_id} had a follow-up on {last:%Y-%m-%d}; at most one per "
+                f"{self._settings.follow_up_cap_days:g} days.",
+                code="follow_up_capped",
+            )
 
     async def report(self) -> dict[str, Any]:
         """Customers per tier with their value at risk; offers made, what they cost and the value they

@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     valuable: float = Field(default=200.0, ge=0, validation_alias="RETENTION_VALUABLE")
     offer_uplift: float = Field(default=0.1, ge=0, le=1, validation_alias="RETENTION_OFFER_UPLIFT")
     model_threads: int = Field(default=1, ge=1, le=64, validation_alias="RETENTION_MODEL_THREADS")
+    # A medium-risk customer gets at most one personal recommendation follow-up per this many days.
+    follow_up_cap_days: float = Field(default=30.0, gt=0, le=3650, validation_alias="RETENTION_FOLLOW_UP_CAP_DAYS")
 
     @model_validator(mode="after")
     def _ordered(self) -> Settings:

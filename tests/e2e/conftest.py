@@ -121,6 +121,7 @@ STACK_VARIABLE_PREFIXES = (
     "MAIL_",
     "ASSISTANT_",  # e.g. ASSISTANT_RASA_WORKERS, ASSISTANT_STORE: each stack says what it runs
     "WEBCHAT_",
+    "ABANDONED_CART",  # the test stacks keep the default delay unless a test says otherwise
 )
 # Built by the setup step (`bot/launcher.py setup`, tests/run_all.py) into the repository's var/.
 SENTIMENT_MODEL = Path(os.environ.get("SENTIMENT_MODEL_DIR", REPO / "var" / "models" / "sentiment"))
@@ -195,6 +196,8 @@ def start_stack(var: Path, env: dict[str, str]) -> Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var = tmp_path_factory.mktemp("stack")
-    started = start_stack(var, stack_env(var, port_offset=0))
+    # A cart counts as abandoned after 3 s instead of 30 min (test_abandoned_cart_browser.py); only carts
+    # posted with a conversation id are watched, and no other test posts one.
+    started = start_stack(var, stack_env(var, port_offset=0, ABANDONED_CART_AFTER_S="3"))
     yield started
     started.launcher("stop")

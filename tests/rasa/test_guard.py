@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from prometheus_client import REGISTRY
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from channels.guard import answer_every_message, clean_text
+from channels.guard import Admission, MessageGuard, answer_every_message, clean_text
 from contracts.request_ids import current_request_id
 from contracts.shop_policies import shop_policies
 
@@ -113,3 +115,81 @@ async def test_each_turn_is_counted_once_by_channel_and_how_it_ended(agent, text
     }
     assert REGISTRY.get_sample_value("shop_turn_duration_seconds_count", {"channel": "metrics-test"}) == timed + 1
     assert REGISTRY.get_sample_value("shop_turns_in_progress") == 0.0
+
+
+class HeldAgent:
+    """Answers only when released: a turn that takes as long as the test wants."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.seen: list[str] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.seen.append(message.text)
+        await self.release.wait()
+        await message.output_channel.send_text_message(message.sender_id, f"answer to {message.text}")
+
+
+async def guarded_turn(guard: MessageGuard, text: str) -> list[str]:
+    collector = CollectingOutputChannel()
+    await guard(UserMessage(text, collector, f"s-{text}", input_channel="admission-test"))
+    return [m["text"] for m in collector.messages]
+
+
+async def test_a_turn_that_finds_no_slot_in_time_is_told_the_assistant_is_busy():
+    agent = HeldAgent()
+    guard = answer_every_message(agent, 50, Admission(max_in_progress=1, wait_s=0.2))
+    first = asyncio.create_task(guarded_turn(guard, "one"))
+    await asyncio.sleep(0.05)
+    busy_before = turns("admission-test", "busy")
+    assert await guarded_turn(guard, "two") == [shop_policies().message("busy")]
+    assert agent.seen == ["one"], "the refused message must not be processed"
+    assert turns("admission-test", "busy") == busy_before + 1
+    agent.release.set()
+    assert await first == ["answer to one"]
+    assert await guarded_turn(guard, "three") == ["answer to three"], "the slot is free again"
+
+
+async def test_a_turn_waits_for_a_slot_while_one_frees_up_in_time():
+    agent = HeldAgent()
+    guard = answer_every_message(agent, 50, Admission(max_in_progress=1, wait_s=5))
+    first = asyncio.create_task(guarded_turn(guard, "one"))
+    second = asyncio.create_task(guarded_turn(guard, "two"))
+    await asyncio.sleep(0.1)
+    assert agent.seen == ["one"], "the second turn waits while the first holds the only slot"
+    agent.release.set()
+    assert await first == ["answer to one"] and await second == ["answer to two"]
+
+
+async def test_a_failing_turn_gives_its_slot_back():
+    guard = answer_every_message(Agent(fail=True), 50, Admission(max_in_progress=1, wait_s=0.1))
+    for _ in range(3):
+        assert await run_with(guard, "where is my order") == [shop_policies().message("assistant_error")]
+
+
+async def run_with(guard: MessageGuard, text: str) -> list[str]:
+    collector = CollectingOutputChannel()
+    await guard(UserMessage(text, collector, "s1"))
+    return [m["text"] for m in collector.messages]
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"RASA_MAX_TURNS_IN_PROGRESS": "0"}, "at least 1"),
+        ({"RASA_MAX_TURNS_IN_PROGRESS": "many"}, "RASA_MAX_TURNS_IN_PROGRESS"),
+        ({"RASA_ADMISSION_WAIT_S": "-1"}, "at least 0"),
+    ],
+)
+def test_wrong_admission_settings_are_refused_naming_the_variable(monkeypatch, variables, problem):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=problem):
+        Admission.from_env()
+
+
+def test_admission_defaults(monkeypatch):
+    monkeypatch.delenv("RASA_MAX_TURNS_IN_PROGRESS", raising=False)
+    monkeypatch.delenv("RASA_ADMISSION_WAIT_S", raising=False)
+    gate = Admission.from_env()
+    assert (gate.max_in_progress, gate.wait_s) == (16, 8.0)

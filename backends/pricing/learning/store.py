@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backends.pricing.db import insert_missing
 from backends.pricing.learning.bandit import Arm, CurrentOffer, Offer, prior_arms
+from backends.pricing.learning.outcomes import PendingQuote
 from backends.pricing.learning.settings import LearnerSettings
-from backends.pricing.models import LearnerArm, LearnerOffer, LearnerOutcome
+from backends.pricing.models import LearnerArm, LearnerOffer, LearnerOutcome, QuoteAudit
+from contracts.consent import CONSENT_KEY
 
 ARM_KEYS = ["product_group", "segment", "discount"]
 
@@ -103,6 +105,25 @@ async def record_outcome(
         .execution_options(synchronize_session=False)
     )
     return await session.get(LearnerArm, (arm_set.product_group, arm_set.segment, discount), populate_existing=True)
+
+
+async def pending_quotes(session: AsyncSession, since: datetime) -> list[PendingQuote]:
+    """Quotes since `since` with a customer id, a learned offer and no outcome yet, oldest first.
+    Guests' quotes are left out: no order can be tied to them (learning/outcomes.py); so are those of
+    customers who did not consent to personalisation: their orders are not read to learn prices. The learned
+    offer is a key inside the audit's JSON, filtered here rather than in SQL (SQLite and PostgreSQL
+    spell JSON paths differently); `since` keeps the scan to the last days."""
+    rows = await session.execute(
+        select(QuoteAudit.id, QuoteAudit.customer_id, QuoteAudit.at, QuoteAudit.inputs)
+        .outerjoin(LearnerOutcome, LearnerOutcome.quote_id == QuoteAudit.id)
+        .where(QuoteAudit.at >= since, QuoteAudit.customer_id.is_not(None), LearnerOutcome.quote_id.is_(None))
+        .order_by(QuoteAudit.at, QuoteAudit.id)
+    )
+    return [
+        PendingQuote(quote_id, customer_id, (inputs or {}).get("sku"), at)
+        for quote_id, customer_id, at, inputs in rows
+        if (inputs or {}).get("learner") and (inputs or {}).get(CONSENT_KEY) is True
+    ]
 
 
 async def list_arms(session: AsyncSession, product_group: str | None, segment: str | None) -> list[dict[str, Any]]:
