@@ -75,15 +75,7 @@ async def publish(server: RabbitServer, count: int, in_flight: int, queues: list
 async def consume(
     server: RabbitServer, queue: str, count: int, handle: Any, group_commit: GroupCommit | None = None
 ) -> float:
-    settings = StreamSettings.from_env(
-        {
-            "ASSISTANT_EVENT_BROKER": "rabbitmq",
-            "EVENT_BROKER_HOST": server.host,
-            "EVENT_BROKER_PORT": str(server.port),
-            "EVENT_BROKER_USER": server.user,
-            "EVENT_BROKER_PASSWORD": server.password,
-        }
-    )
+    settings = StreamSettings.from_env(server.broker_variables())
     consumer = StreamConsumer(settings, queue, handle, group_commit=group_commit)
     started = time.perf_counter()
     async with consuming(consumer):

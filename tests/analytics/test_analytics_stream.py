@@ -70,16 +70,7 @@ async def test_the_stream_files_give_the_tracker_stores_figures(tmp_path: Path) 
 
 
 def stream_settings(rabbit: RabbitServer) -> StreamSettings:
-    return StreamSettings.from_env(
-        {
-            "ASSISTANT_EVENT_BROKER": "rabbitmq",
-            "EVENT_BROKER_HOST": rabbit.host,
-            "EVENT_BROKER_PORT": str(rabbit.port),
-            "EVENT_BROKER_USER": rabbit.user,
-            "EVENT_BROKER_PASSWORD": rabbit.password,
-            "EVENT_BROKER_RETRY_S": "0.2",
-        }
-    )
+    return StreamSettings.from_env({**rabbit.broker_variables(), "EVENT_BROKER_RETRY_S": "0.2"})
 
 
 async def publish(rabbit: RabbitServer, events: list[dict[str, Any]]) -> None:

@@ -97,16 +97,7 @@ def rabbit() -> Iterator[RabbitServer]:
 
 
 def settings_for(rabbit: RabbitServer) -> StreamSettings:
-    return StreamSettings.from_env(
-        {
-            "ASSISTANT_EVENT_BROKER": "rabbitmq",
-            "EVENT_BROKER_HOST": rabbit.host,
-            "EVENT_BROKER_PORT": str(rabbit.port),
-            "EVENT_BROKER_USER": rabbit.user,
-            "EVENT_BROKER_PASSWORD": rabbit.password,
-            "EVENT_BROKER_RETRY_S": "0.2",
-        }
-    )
+    return StreamSettings.from_env({**rabbit.broker_variables(), "EVENT_BROKER_RETRY_S": "0.2"})
 
 
 async def publish(rabbit: RabbitServer, *bodies: bytes) -> None:

@@ -76,14 +76,7 @@ async def test_the_endpoints_file_of_the_launcher_starts_it(
     path = REPO / "bot" / "endpoints.postgres.yml"
     for variable in re.findall(r"\$\{(\w+)\}", path.read_text()):
         monkeypatch.setenv(variable, "1")
-    settings = {
-        "ASSISTANT_EVENT_BROKER": "rabbitmq",
-        "EVENT_BROKER_HOST": rabbit.host,
-        "EVENT_BROKER_PORT": str(rabbit.port),
-        "EVENT_BROKER_USER": rabbit.user,
-        "EVENT_BROKER_PASSWORD": rabbit.password,
-        "ASSISTANT_VAR": str(tmp_path),
-    }
+    settings = {**rabbit.broker_variables(), "ASSISTANT_VAR": str(tmp_path)}
     for variable, value in settings.items():
         monkeypatch.setenv(variable, value)
     assert "password" not in read_endpoint_config(str(path), "event_broker").kwargs

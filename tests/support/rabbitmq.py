@@ -75,6 +75,16 @@ class RabbitServer:
     def url(self) -> str:
         return f"amqp://{self.user}:{self.password}@{self.host}:{self.port}/"
 
+    def broker_variables(self) -> dict[str, str]:
+        """The stack's variables that point Rasa and the consumers at this node (docs/scaling.md)."""
+        return {
+            "ASSISTANT_EVENT_BROKER": "rabbitmq",
+            "EVENT_BROKER_HOST": self.host,
+            "EVENT_BROKER_PORT": str(self.port),
+            "EVENT_BROKER_USER": self.user,
+            "EVENT_BROKER_PASSWORD": self.password,
+        }
+
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
         env.update(
