@@ -6,6 +6,12 @@ Each consumer has its own durable queue bound to it, declared by Rasa when it co
 wait for a consumer that is not running yet. Delivery is at least once: a consumer acknowledges a
 message only after it committed what it made of it, and recognises a message it has seen by
 `event_key`. Standard library only: both venvs import it.
+
+The shop's own events (a shopper viewed a product, put one in the cart, removed it, bought it) come
+from the shop front-end through the recommendations backend's `POST /interactions`, which publishes
+each one to a second durable fanout exchange, `SHOP_EXCHANGE`, as `{"event": "shop_interaction",
+"interaction_id": …, **the interaction}`. The abandoned-cart detector reads them from `CARTS_QUEUE`
+(backends/recommendations/shop_events.py); other consumers bind their own queue.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ EXCHANGE = "assistant.events"
 RECOMMENDATIONS_QUEUE = "assistant.recommendations"
 ANALYTICS_QUEUE = "assistant.analytics"
 STREAM_QUEUES = (RECOMMENDATIONS_QUEUE, ANALYTICS_QUEUE)  # the `queues:` of the endpoints entry, same order
+SHOP_EXCHANGE = "shop.events"
+SHOP_INTERACTION = "shop_interaction"  # the `event` of a shop event
+CARTS_QUEUE = "assistant.carts"
 
 
 def event_key(event: Mapping[str, Any]) -> str:

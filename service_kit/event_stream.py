@@ -10,6 +10,12 @@ sent back to the queue would be overtaken by the ones already prefetched behind 
 on a conversation's order (so a handler ignores an event it cannot use, and raises only for a
 passing fault). RabbitMQ down: it reconnects every `retry_s`, forever.
 
+`StreamPublisher` is the other end for a service that publishes events of its own (the shop's cart
+events): persistent messages with publisher confirms, the consumers' queues declared with the
+exchange so nothing is published into the void. RabbitMQ down: `publish` says False within
+`publish_timeout_s` and tries to connect again only after `retry_s`, so the caller can do the work
+itself instead and no request waits long.
+
 A handler whose commit is costly (an fsync) can commit in groups (`GroupCommit`): `handle` only
 writes, and every `max_events` events or `max_delay_s` seconds the consumer calls `commit` and then
 acknowledges everything up to the last event handled in one `ack(multiple=True)`. The guarantee is
@@ -84,8 +90,10 @@ class StreamConsumer:
         handle: Handler,
         prefetch: int = 16,
         group_commit: GroupCommit | None = None,
+        exchange: str = EXCHANGE,
     ) -> None:
         self.settings = settings
+        self.exchange = exchange
         self.handle = handle
         self.group = group_commit
         # The broker stops delivering at `prefetch` unacknowledged messages: a group must fit in it.
@@ -120,7 +128,7 @@ class StreamConsumer:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.prefetch)
             # The same declarations as Rasa's PikaEventBroker, so whichever side comes first creates them.
-            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
+            exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.FANOUT, durable=True)
             queue = await channel.declare_queue(self.status.queue, durable=True)
             await queue.bind(exchange, "")
             self.status.connected, self.status.last_error = True, None
@@ -186,6 +194,71 @@ class StreamConsumer:
                 self.status.last_error = str(error) or type(error).__name__
                 logger.warning("event stream %s: %s, trying again (%s)", self.status.queue, what, error)
                 await asyncio.sleep(self.settings.retry_s)
+
+
+class StreamPublisher:
+    """Publishes JSON events to one durable fanout exchange whose consumers' queues it declares too."""
+
+    def __init__(
+        self, settings: StreamSettings, exchange: str, queues: tuple[str, ...], publish_timeout_s: float = 2.0
+    ) -> None:
+        self.settings, self.exchange_name, self.queues = settings, exchange, queues
+        self.publish_timeout_s = publish_timeout_s
+        self._connection: aio_pika.abc.AbstractConnection | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._not_before = 0.0  # after a failure: no new connection attempt before this (event-loop time)
+        self._lock = asyncio.Lock()
+
+    async def publish(self, event: dict[str, Any]) -> bool:
+        """True once RabbitMQ confirmed the message; False (and a log line) when it could not take it."""
+        body = json.dumps(event, separators=(",", ":"), default=str).encode()
+        persistent = aio_pika.DeliveryMode.PERSISTENT
+        message = aio_pika.Message(body, content_type="application/json", delivery_mode=persistent)
+        try:
+            exchange = await asyncio.wait_for(self._exchange_ready(), self.publish_timeout_s)
+            if exchange is None:
+                return False
+            await asyncio.wait_for(exchange.publish(message, routing_key=""), self.publish_timeout_s)
+        except Exception as error:  # unreachable, refused, closed, no confirm in time
+            reason = str(error) or type(error).__name__
+            logger.warning("event stream %s: event not published (%s)", self.exchange_name, reason)
+            await self._forget()
+            return False
+        return True
+
+    async def _exchange_ready(self) -> aio_pika.abc.AbstractExchange | None:
+        async with self._lock:
+            if self._exchange is not None and self._connection is not None and not self._connection.is_closed:
+                return self._exchange
+            if asyncio.get_running_loop().time() < self._not_before:
+                return None  # failed a moment ago: the caller does without the stream for now
+            settings = self.settings
+            self._connection = await aio_pika.connect(
+                host=settings.host,
+                port=settings.port,
+                login=settings.user,
+                password=settings.password.get_secret_value(),
+                timeout=self.publish_timeout_s,
+            )
+            channel = await self._connection.channel()  # publisher confirms are on by default
+            exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.FANOUT, durable=True)
+            for name in self.queues:
+                await (await channel.declare_queue(name, durable=True)).bind(exchange, "")
+            self._exchange = exchange
+            logger.info("event stream %s: publishing to %s:%s", self.exchange_name, settings.host, settings.port)
+            return exchange
+
+    async def _forget(self) -> None:
+        async with self._lock:
+            self._exchange = None
+            self._not_before = asyncio.get_running_loop().time() + self.settings.retry_s
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def close(self) -> None:
+        await self._forget()
 
 
 @contextlib.asynccontextmanager

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -121,7 +122,8 @@ class AbandonedCarts:
         self._woken = asyncio.Event()  # a cart was watched that is due sooner
 
     async def watch(self, event: Mapping[str, Any], interaction_id: int, added_at: datetime) -> bool:
-        """Keeps an add-to-cart that names the chat; anything else is not a cart to watch."""
+        """Keeps an add-to-cart that names the chat; anything else is not a cart to watch, and one that is
+        watched already (the stream delivered it again) is kept once."""
         conversation = event.get("conversation_id")
         if event.get("type") != "add_to_cart" or not conversation:
             return False
@@ -134,8 +136,11 @@ class AbandonedCarts:
             consent=consent if isinstance(consent, bool) else None,
             added_at=aware(added_at),
         )
-        async with self.sessions() as session, session.begin():
-            session.add(row)
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:  # interaction_id is unique: this cart is watched already
+            return False
         due = row.added_at + self.delay
         if self.next_due is None or due < self.next_due:
             self.next_due = due

@@ -22,14 +22,19 @@ from backends.recommendations.openapi import (
     schema_for,
 )
 from backends.recommendations.service import ModelFileMissing, RecommendationService
+from backends.recommendations.shop_events import shop_event
 from backends.recommendations.sources import ItemsUnavailable
 from contracts.consent import CONSENT_KEY
 from service_kit import http
+from service_kit.event_stream import StreamPublisher
 
 logger = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("recommendation_service", RecommendationService)
 CARTS = web.AppKey("abandoned_carts", AbandonedCarts)  # absent with ABANDONED_CART=off
+# The shop's events onto the stream (shop_events.py); absent with the stream off. With it, the detector
+# takes its carts from the stream, and is called from the request only when publishing failed.
+SHOP_EVENTS = web.AppKey("shop_events", StreamPublisher)
 
 ID = re.compile(ID_PATTERN)
 PRODUCT = re.compile(PRODUCT_PATTERN)
@@ -135,9 +140,12 @@ async def interactions(request: web.Request) -> web.Response:
         except ValueError:
             raise invalid("occurred_at", "an ISO 8601 date-time such as 2026-03-04T10:00:00Z") from None
     recorded = await service(request).add_interaction(body)
+    when = occurred_at or service(request).clock()
+    publisher = request.app.get(SHOP_EVENTS)
+    published = publisher is not None and await publisher.publish(shop_event(body, recorded["id"], when))
     carts = request.app.get(CARTS)
-    if carts is not None:  # an add_to_cart naming the chat is watched for abandonment (abandoned_carts.py)
-        await carts.watch(body, recorded["id"], occurred_at or carts.clock())
+    if carts is not None and not published:  # an add_to_cart naming the chat is watched (abandoned_carts.py)
+        await carts.watch(body, recorded["id"], when)
     return web.json_response(recorded, status=201)
 
 

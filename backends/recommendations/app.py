@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backends.recommendations import background
 from backends.recommendations.abandoned_carts import AbandonedCarts, CartSettings
-from backends.recommendations.api import CARTS, SERVICE, body_validators, error_middleware, routes
+from backends.recommendations.api import CARTS, SERVICE, SHOP_EVENTS, body_validators, error_middleware, routes
 from backends.recommendations.db import create_tables, default_db_url, make_sessions
 from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.openapi import build_spec
 from backends.recommendations.service import Clock, RecommendationService, utcnow
 from backends.recommendations.settings import Settings
+from backends.recommendations.shop_events import carts_consumer, shop_events_publisher
 from backends.recommendations.sources import ItemSource, source_from_env
 from backends.recommendations.stream import stream_consumer
 from service_clients.assistant import AssistantClient
@@ -65,11 +66,19 @@ def create_app(
             )
             app[CARTS] = detector
             app[TASKS].append(asyncio.create_task(detector.run(), name="recs-abandoned-carts"))
+            cart_events = carts_consumer(detector)
+            if cart_events is not None:  # the stream is on: carts come from it (shop_events.py)
+                app[TASKS].append(asyncio.create_task(cart_events.run(), name="recs-cart-events"))
+        publisher = shop_events_publisher()
+        if publisher is not None:
+            app[SHOP_EVENTS] = publisher
 
     async def stop_background(app: web.Application) -> None:
         await background.stop(app.get(TASKS, []))
         if CARTS in app:
             await app[CARTS].assistant.close()
+        if SHOP_EVENTS in app:
+            await app[SHOP_EVENTS].close()
 
     spec = build_spec()
     app = create_service_app(
