@@ -6,6 +6,7 @@ turns read (the order number, the verified orders, an address change under way) 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,14 @@ from tests.support.postgres import postgres_server  # noqa: F401 - the PostgreSQ
 
 REPO = Path(__file__).resolve().parents[2]
 ORDER, EMAIL, ZIP, PHONE, STREET = "10042", "jane.doe@example.com", "94107", "+1 415 555 0142", "12 Main Street"
+
+
+def shows(stored_text: str, value: str) -> bool:
+    """Whether `value` is in the stored text as itself: not as digits inside a longer number (an event's
+    timestamp such as 1796650155.1794107 holds the ZIP 94107 by chance)."""
+    return re.search(rf"(?<!\d){re.escape(value)}(?!\d)", stored_text) is not None
+
+
 SENDER = "web-redaction-1"
 
 
@@ -117,7 +126,7 @@ async def test_an_order_question_with_proof_is_stored_masked_and_still_works(
     assert later.active_loop_name is None
     rows = stored(store)
     for personal in (EMAIL, ZIP, PHONE, "415 555"):
-        assert personal not in rows
+        assert not shows(rows, personal)
     assert "[proof]" in rows and "[phone]" in rows
     assert ("[email]" if "@" in answer else "[postcode]") in rows
     assert f"where is my order {ORDER}" in rows  # an order number is no personal datum
@@ -153,7 +162,7 @@ async def test_an_address_change_keeps_its_address_until_it_is_done(
     await store.save(tracker)
 
     rows = stored(store)
-    assert STREET not in rows and ZIP not in rows and "Main Street" not in rows
+    assert not shows(rows, STREET) and not shows(rows, ZIP) and not shows(rows, "Main Street")
     after = await store.retrieve(SENDER)
     assert after is not None and after.get_slot("address_street") == "[address]"
     assert json.loads(rows.splitlines()[0])["event"] in ("action", "user")
@@ -189,5 +198,5 @@ async def test_the_event_stream_gets_the_events_masked(
 
     assert [e["event"] for e in broker.published].count("user") == 2
     streamed = json.dumps(broker.published)
-    assert ZIP not in streamed and "[postcode]" in streamed and "[proof]" in streamed
+    assert not shows(streamed, ZIP) and "[postcode]" in streamed and "[proof]" in streamed
     assert {e["sender_id"] for e in broker.published} == {SENDER}
