@@ -244,6 +244,9 @@ def test_the_command_sweeps_once_and_postpones_while_the_orders_backend_is_down(
     monkeypatch.setenv("ORDERS_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
     monkeypatch.setenv("ORDERS_API_TOKEN", "token")
     monkeypatch.setenv("PRICING_OUTCOME_WINDOW_H", "48")
+    # The command sets up logging for its process: a root handler on the stderr pytest captures, which
+    # later tests' log lines would hit after that stream is closed.
+    monkeypatch.setattr("backends.pricing.outcomes.configure_logging", lambda: None)
     main(["--db", db_url, "--now", (START + 3 * WINDOW).isoformat()])
     assert json.loads(capsys.readouterr().out) == {
         "bought": 0,

@@ -16,6 +16,7 @@ METRIC_MODULES = (
     "service_kit.observability",
     "actions.metrics",
     "actions.satisfaction",
+    "actions.cart_reminder",
     "actions.observability",
     "handoff.metrics",
     "sentiment.metrics",
