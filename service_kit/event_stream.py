@@ -66,6 +66,21 @@ class StreamSettings(ServiceSettings):
     def enabled(self) -> bool:
         return self.broker.strip().lower() == "rabbitmq"
 
+    async def connect(self, timeout_s: float) -> aio_pika.abc.AbstractConnection:
+        """A connection to the broker these settings name (the consumer's and the publisher's)."""
+        return await aio_pika.connect(
+            host=self.host,
+            port=self.port,
+            login=self.user,
+            password=self.password.get_secret_value(),
+            timeout=timeout_s,
+        )
+
+
+async def declare_fanout(channel: aio_pika.abc.AbstractChannel, name: str) -> aio_pika.abc.AbstractExchange:
+    """The durable fanout exchange every side declares alike (Rasa's broker too), whichever comes first."""
+    return await channel.declare_exchange(name, aio_pika.ExchangeType.FANOUT, durable=True)
+
 
 @dataclass
 class StreamStatus:
@@ -117,18 +132,12 @@ class StreamConsumer:
 
     async def _consume(self) -> None:
         settings = self.settings
-        connection = await aio_pika.connect(
-            host=settings.host,
-            port=settings.port,
-            login=settings.user,
-            password=settings.password.get_secret_value(),
-            timeout=10,
-        )
+        connection = await settings.connect(timeout_s=10)
         async with connection:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.prefetch)
             # The same declarations as Rasa's PikaEventBroker, so whichever side comes first creates them.
-            exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.FANOUT, durable=True)
+            exchange = await declare_fanout(channel, self.exchange)
             queue = await channel.declare_queue(self.status.queue, durable=True)
             await queue.bind(exchange, "")
             self.status.connected, self.status.last_error = True, None
@@ -233,15 +242,9 @@ class StreamPublisher:
             if asyncio.get_running_loop().time() < self._not_before:
                 return None  # failed a moment ago: the caller does without the stream for now
             settings = self.settings
-            self._connection = await aio_pika.connect(
-                host=settings.host,
-                port=settings.port,
-                login=settings.user,
-                password=settings.password.get_secret_value(),
-                timeout=self.publish_timeout_s,
-            )
+            self._connection = await settings.connect(self.publish_timeout_s)
             channel = await self._connection.channel()  # publisher confirms are on by default
-            exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.FANOUT, durable=True)
+            exchange = await declare_fanout(channel, self.exchange_name)
             for name in self.queues:
                 await (await channel.declare_queue(name, durable=True)).bind(exchange, "")
             self._exchange = exchange
