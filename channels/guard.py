@@ -87,8 +87,8 @@ DEFAULT_ADMISSION_WAIT_S = 8.0
 class Admission:
     """How many turns this process works on at once; the others wait their turn, for a while.
 
-    One per process (all channels share the event loop and the CPU). Created on first use, inside
-    the running loop."""
+    One per process (all channels share the event loop and the CPU). Created when the first channel's
+    server starts (`MessageGuard.start`), inside the running loop."""
 
     def __init__(self, max_in_progress: int, wait_s: float) -> None:
         if max_in_progress < 1 or wait_s < 0:
@@ -183,11 +183,18 @@ class MessageGuard:
     def serve_with(self, blueprint: Blueprint) -> Blueprint:
         @blueprint.listener("before_server_start")
         async def remember_app(app: Any, _loop: Any) -> None:
-            self.app = app
-            # Rasa and Sanic have set up their logging by now: redact it, and as JSON if LOG_FORMAT says so.
-            adopt_framework_handlers()
+            self.start(app)
 
         return blueprint
+
+    def start(self, app: Any) -> None:
+        """At server start: remember the app, and read the admission settings now, so a wrong one
+        stops the server instead of failing the first shopper's message."""
+        self.app = app
+        # Rasa and Sanic have set up their logging by now: redact it, and as JSON if LOG_FORMAT says so.
+        adopt_framework_handlers()
+        if self._admission is None:
+            admission()
 
     def relay(self) -> HandoffRelay | None:
         """The hand-off relay of the server this channel runs in (None without the handoff channel)."""

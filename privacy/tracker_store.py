@@ -16,7 +16,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -67,25 +81,36 @@ async def has_events(engine: AsyncEngine) -> bool:
 
 
 async def search(connection: AsyncConnection, subject: Subject) -> dict[str, list[str]]:
-    """Conversation id → why its content matched. One scan over user and slot events: a LIKE narrows
-    (SQLite's LIKE ignores ASCII case, PostgreSQL's ILIKE any case), the parsed event confirms (a LIKE
-    on "an@x.com" also hits "jan@x.com"; a phone's last four digits hit many numbers)."""
-    needles = [f'"{CUSTOMER_ID_KEY}": {json.dumps(c)}' for c in subject.customer_ids]
-    needles += list(subject.emails) + [_digits(p)[-4:] for p in subject.phones]
-    if not needles:
+    """Conversation id → why its content matched. One scan over user and slot events: a LIKE narrows,
+    the parsed event confirms (a LIKE on "an@x.com" also hits "jan@x.com"; a phone's last four digits
+    hit many numbers)."""
+    narrowing = _narrowing(subject, ignore_case=connection.dialect.name != "sqlite")
+    if narrowing is None:
         return {}
-    if connection.dialect.name == "sqlite":
-        like = or_(*(events.c.data.contains(n, autoescape=True) for n in needles))
-    else:
-        like = or_(*(events.c.data.icontains(n, autoescape=True) for n in needles))
     rows = await connection.execute(
-        select(events.c.sender_id, events.c.data).where(events.c.type_name.in_(SEARCHED_TYPES), like)
+        select(events.c.sender_id, events.c.data).where(events.c.type_name.in_(SEARCHED_TYPES), narrowing)
     )
     matched: dict[str, set[str]] = {}
     for sender_id, data in rows:
         for reason in _reasons(json.loads(data), subject):
             matched.setdefault(sender_id, set()).add(reason)
     return {sender: sorted(reasons) for sender, reasons in sorted(matched.items())}
+
+
+def _narrowing(subject: Subject, *, ignore_case: bool) -> ColumnElement[bool] | None:
+    """The customer id as the app channel writes it and a phone's last four digits have no case: a
+    plain LIKE. An e-mail may be typed in any case: SQLite's LIKE ignores ASCII case already;
+    PostgreSQL's ILIKE costs three plain LIKEs (0.3 s per needle over 440 000 events), so it only
+    looks at events with an "@" in them."""
+    exact = [f'"{CUSTOMER_ID_KEY}": {json.dumps(c)}' for c in subject.customer_ids]
+    exact += [_digits(p)[-4:] for p in subject.phones]
+    conditions = [events.c.data.contains(needle, autoescape=True) for needle in exact]
+    if subject.emails and ignore_case:
+        any_email = or_(*(events.c.data.icontains(e, autoescape=True) for e in subject.emails))
+        conditions.append(and_(events.c.data.contains("@"), any_email))
+    elif subject.emails:
+        conditions += [events.c.data.contains(e, autoescape=True) for e in subject.emails]
+    return or_(*conditions) if conditions else None
 
 
 async def export(connection: AsyncConnection, subject: Subject, searched: dict[str, list[str]]) -> dict[str, Any]:

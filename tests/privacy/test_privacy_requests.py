@@ -8,12 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from backends.orders.models import Customer, Invoice, Order, OrderLine, Refund
 from backends.pricing.models import GoodwillOffer, Redemption
 from backends.recommendations.tables import Conversion
 from contracts.privacy import ERASED, Subject
+from privacy import tracker_store
 from privacy.requests import Stores, SubjectRequests
 from service_kit.db import make_sessions
 from tests.privacy.privacy_support import SHOPPERS
@@ -95,6 +96,20 @@ async def test_export_by_one_identifier(stores: Stores) -> None:
     found = [c["conversation_id"] for c in by_phone["stores"]["tracker_store"]["conversations"]]
     assert found == [JANE.conversations["voice"]]
     assert counts(by_phone)["orders.orders"] == 0
+
+
+async def test_an_email_typed_in_capitals_is_found_on_both_stores(stores: Stores) -> None:
+    """PostgreSQL's LIKE heeds case; the search narrows with ILIKE there (SQLite's LIKE ignores ASCII case)."""
+    said = {"event": "user", "timestamp": 1.0, "metadata": {}, "text": f"write to {JANE.email.upper()} please"}
+    async with stores.tracker.begin() as connection:
+        await connection.execute(
+            insert(tracker_store.events).values(
+                sender_id="web-shouted", type_name="user", timestamp=1.0, data=json.dumps(said)
+            )
+        )
+    document = await SubjectRequests(stores).export(Subject.named(email=JANE.email))
+    found = {c["conversation_id"]: c["matched_by"] for c in document["stores"]["tracker_store"]["conversations"]}
+    assert found["web-shouted"] == ["e-mail in the conversation"]
 
 
 async def test_dry_run_reports_and_changes_nothing(stores: Stores) -> None:

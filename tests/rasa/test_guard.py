@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from channels.guard import Admission, MessageGuard, answer_every_message, clean_text
+from channels.guard import Admission, MessageGuard, admission, answer_every_message, clean_text
 from contracts.request_ids import current_request_id
 from contracts.shop_policies import shop_policies
 
@@ -193,3 +193,20 @@ def test_admission_defaults(monkeypatch):
     monkeypatch.delenv("RASA_ADMISSION_WAIT_S", raising=False)
     gate = Admission.from_env()
     assert (gate.max_in_progress, gate.wait_s) == (16, 8.0)
+
+
+def test_wrong_admission_setting_stops_the_server_at_start_not_at_the_first_message(monkeypatch):
+    monkeypatch.setattr("channels.guard._admission", None)
+    monkeypatch.setenv("RASA_MAX_TURNS_IN_PROGRESS", "0")
+    guard = answer_every_message(Agent(), 50)
+    with pytest.raises(ValueError, match="at least 1"):
+        guard.start(app=object())
+
+
+def test_server_start_reads_the_admission_settings_once_for_the_process(monkeypatch):
+    monkeypatch.setattr("channels.guard._admission", None)
+    monkeypatch.setenv("RASA_MAX_TURNS_IN_PROGRESS", "3")
+    answer_every_message(Agent(), 50).start(app=object())
+    monkeypatch.setenv("RASA_MAX_TURNS_IN_PROGRESS", "5")  # read once: a later change is not seen
+    answer_every_message(Agent(), 50).start(app=object())
+    assert admission().max_in_progress == 3
