@@ -114,12 +114,42 @@ def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
     from rasa_sdk.plugin import plugin_manager
+    from rasa_sdk.utils import number_of_sanic_workers
 
     configured_token()
     if plugin_manager().get_plugin(TokenGuardPlugin.NAME) is None:
         raise SystemExit("rasa_sdk_plugins (the token guard) was not found: start from the repository root")
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
-    main_from_args(create_argument_parser().parse_args(sys.argv[1:] if argv is None else argv))
+    args = create_argument_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if number_of_sanic_workers() == 1 and not (args.grpc or args.auto_reload):
+        serve_in_one_process(args)
+    else:
+        main_from_args(args)
+
+
+def serve_in_one_process(args: Any) -> None:
+    """rasa-sdk's HTTP server (`rasa_sdk.endpoint.run`) without Sanic's worker manager.
+
+    For one worker, Sanic 25 still starts a manager process, the worker, and multiprocessing's
+    resource tracker and state process: about 127 MiB RSS more than serving in this process
+    (benchmarks/stack_memory.py). More workers (ACTION_SERVER_SANIC_WORKERS) go through rasa-sdk's
+    own `run`."""
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+    from rasa_sdk.endpoint import create_app_for_serve, create_ssl_config
+    from rasa_sdk.executor import ActionExecutor
+
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
+    utils.update_sanic_log_level()
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    app = create_app_for_serve(executor, cors_origins=args.cors, endpoints=args.endpoints)
+    ssl = create_ssl_config(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
+    app.prepare(host=os.environ["SANIC_HOST"], port=args.port, ssl=ssl, single_process=True)
+    Sanic.serve_single(primary=app)
 
 
 if __name__ == "__main__":

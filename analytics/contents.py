@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from analytics.figures import Grain, Table
+from analytics.figures import Table
 from analytics.gaps import Gap
+from analytics.settings import Grain
 from analytics.topics import Topic
 
 

@@ -11,18 +11,23 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analytics.figures import Grain
-from analytics.settings import AnalyticsSettings
-from analytics.warehouse import StoreUrls, Warehouse
+from analytics.settings import AnalyticsSettings, Grain, StoreUrls
+
+if TYPE_CHECKING:
+    from analytics.warehouse import Warehouse
 
 
 class DeskAnalytics:
+    """The warehouse (DuckDB, Arrow) is opened when a lead first opens the page: a desk nobody reads
+    analytics on does not carry it (about 130 MiB with the report's libraries)."""
+
     def __init__(
         self, urls: StoreUrls, settings: AnalyticsSettings, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.warehouse = Warehouse(urls)
+        self.urls = urls
+        self.warehouse: Warehouse | None = None
         self.settings = settings
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -36,13 +41,15 @@ class DeskAnalytics:
     async def report(self, grain: str) -> dict[str, Any]:
         async with self._lock:
             now = self._clock()
+            if self.warehouse is None:
+                from analytics.warehouse import Warehouse
+
+                self.warehouse = Warehouse(self.urls)
             if self._refreshed_at is None or now - self._refreshed_at >= self.settings.refresh_s:
                 await self.warehouse.refresh()
                 self._refreshed_at, self._reports = now, {}
             if grain not in self._reports:
-                # Imported here: matplotlib and scikit-learn load when a lead first opens the page,
-                # not every time the desk starts.
-                from analytics.report import build
+                from analytics.report import build  # matplotlib and scikit-learn: on first use too
 
                 since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=self.settings.days)
                 built = await asyncio.to_thread(build, self.warehouse, _grain(grain), since, self.settings.embedding)
@@ -50,7 +57,8 @@ class DeskAnalytics:
             return self._reports[grain][1]
 
     async def aclose(self) -> None:
-        await self.warehouse.aclose()
+        if self.warehouse is not None:
+            await self.warehouse.aclose()
 
 
 def _grain(value: str) -> Grain:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 
-Grain = Literal["day", "week"]
-GRAINS: tuple[Grain, ...] = ("day", "week")
+from analytics.settings import Grain
+
 TOP_INTENTS = 8  # intents over time: the most frequent ones by name, the rest as "other"
 FRUSTRATED = 0.5  # a message counts as frustrated from this tone score (the desk's priority default)
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from analytics import plots
 from analytics.contents import Report
-from analytics.figures import GRAINS, Grain, figures, unanswered
+from analytics.figures import figures, unanswered
 from analytics.gaps import entries, find_gaps
 from analytics.html import render
-from analytics.settings import AnalyticsSettings
+from analytics.settings import GRAINS, AnalyticsSettings, Grain, StoreUrls
 from analytics.topics import Embedding, group
-from analytics.warehouse import StoreUrls, Warehouse
+from analytics.warehouse import Warehouse
 from catalogue_files.demo import load_demo_catalogue
 from contracts.redaction import redact
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from analytics.settings import StoreUrls
 from analytics.stream_events import events_from_stream, stream_relation
-from backends.pricing import db as pricing_db
-from backends.recommendations import db as recommendations_db
-from handoff import config as handoff_config
-from privacy.tracker_store import tracker_db_url
 from service_kit.db import make_engine
 
 CHUNK_ROWS = 50_000  # tracker rows per Arrow chunk: bounds memory on a million events
@@ -126,25 +122,6 @@ SMALL_TABLES = {
     "rec_lists": ("recommendations", "rec_lists", ("id", "conversation_id", "personalised", "shown_at")),
     "rec_conversions": ("recommendations", "rec_conversions", ("list_id", "kind", "revenue", "converted_at")),
 }
-
-
-@dataclass(frozen=True)
-class StoreUrls:
-    """The databases analytics reads, with the URLs and defaults the services use (docs/architecture.md)."""
-
-    tracker: str
-    handoff: str
-    pricing: str
-    recommendations: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> StoreUrls:
-        return cls(
-            tracker=tracker_db_url(env),
-            handoff=env.get("HANDOFF_DB_URL") or handoff_config.default_db_url(env),
-            pricing=env.get("PRICING_DB_URL") or pricing_db.default_db_url(env),
-            recommendations=env.get("RECS_DB_URL") or recommendations_db.default_db_url(env),
-        )
 
 
 class Warehouse:

@@ -34,9 +34,10 @@ from sqlalchemy import create_engine, insert
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from analytics.figures import GRAINS, QUERIES, figure, unanswered  # noqa: E402
+from analytics.figures import QUERIES, figure, unanswered  # noqa: E402
 from analytics.report import MAX_UNANSWERED, build  # noqa: E402
-from analytics.warehouse import StoreUrls, Warehouse  # noqa: E402
+from analytics.settings import GRAINS, StoreUrls  # noqa: E402
+from analytics.warehouse import Warehouse  # noqa: E402
 from backends.pricing.models import Base as PricingBase  # noqa: E402
 from backends.pricing.models import GoodwillOffer  # noqa: E402
 from backends.recommendations.tables import Base as RecommendationsBase  # noqa: E402

@@ -7,9 +7,8 @@ process plus its children.
 
     python benchmarks/process_memory.py                       # pid files var/run/*.pid
     python benchmarks/process_memory.py --pids rasa=1234,actions=1240 --markdown
-    # a throwaway default stack (the e2e tests' launcher), after importing a catalogue into it:
-    .venv-services/bin/python -m tools.catalogue_generator --products 2600 --out /tmp/cat2600 --format csv
-    .venv-services/bin/python -m benchmarks.process_memory --start --import /tmp/cat2600 --markdown
+
+A throwaway stack after a catalogue import and some conversations: benchmarks/stack_memory.py.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -158,25 +156,6 @@ def render(reports: list[MemoryReport], markdown: bool = False) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in [header, *rows])
 
 
-def measure_started_stack(args: argparse.Namespace) -> int:
-    """Starts a default stack, imports `args.catalogue` through its graph service, then measures it."""
-    from benchmarks.stacks import started_stack
-
-    with started_stack("default", args.base_port) as stack:
-        if args.catalogue:
-            env = {**os.environ, **stack.env, "KG_URL": f"http://127.0.0.1:{stack.env['KG_PORT']}"}
-            command = [sys.executable, "-m", "knowledge_graph.importers", str(args.catalogue)]
-            imported = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
-            print(imported.stdout.strip().splitlines()[-1] if imported.stdout.strip() else imported.stderr[-500:])
-            if imported.returncode != 0:
-                return imported.returncode
-        reports = measure_all(read_pid_dir(stack.var / "run"), children=not args.no_children)
-    print(render(reports, args.markdown))
-    if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in reports], indent=2), encoding="utf-8")
-    return 1 if any(r.error for r in reports) else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     """CLI: print the memory of the processes named by pid files or `--pids`."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -190,12 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-children", action="store_true", help="do not add child processes")
     parser.add_argument("--json", type=Path, default=None, help="also write the reports as JSON")
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--start", action="store_true", help="start a throwaway default stack and measure it")
-    parser.add_argument("--base-port", type=int, default=29000, help="with --start: the stack's ports")
-    parser.add_argument("--import", dest="catalogue", type=Path, help="with --start: import this catalogue first")
     args = parser.parse_args(argv)
-    if args.start:
-        return measure_started_stack(args)
     pids = parse_pids(args.pids) if args.pids else read_pid_dir(args.pid_dir)
     if not pids:
         print(f"no processes: no --pids and no *.pid in {args.pid_dir}", file=sys.stderr)

@@ -285,6 +285,18 @@ async def play(
     return transcript
 
 
+async def play_each_once(
+    script: Script, channel: str, http: aiohttp.ClientSession, stack: StackLike, rng: random.Random
+) -> list[Transcript]:
+    """Every conversation of the script once, one after another, without think time (a warm-up, or
+    a stack put to use before it is measured)."""
+    transcripts = []
+    for conv in script.conversations:
+        prepared, _customer = prepare(conv, stack, rng)  # not logged in as the order's customer
+        transcripts.append(await play(prepared, channel, http, stack, 0.0, rng))
+    return transcripts
+
+
 # --------------------------------------------------------------------------- the stored conversation
 
 

@@ -94,10 +94,7 @@ async def soak(
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         # Warm-up, not measured: each conversation once over REST (first answers load models and caches).
-        warm_rng = random.Random(seed)
-        for conv in scripts[channels[0]].conversations:
-            prepared, _ = shoppers.prepare(conv, stack, warm_rng)
-            await shoppers.play(prepared, channels[0], http, stack, 0.0, warm_rng)
+        await shoppers.play_each_once(scripts[channels[0]], channels[0], http, stack, random.Random(seed))
         started = time.perf_counter()
         deadline = started + duration_s
 

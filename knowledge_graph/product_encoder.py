@@ -38,6 +38,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import Field
 
+from service_kit.memory import release_freed_memory
 from settings_kit.settings import ServiceSettings
 
 __all__ = [
@@ -278,7 +279,8 @@ class OnnxProductEncoder(_Counting):
     Texts are tokenised together, sorted by length and run in batches of similar length, so
     little time goes into padding. Queries run on a session with SEMANTIC_THREADS threads, bulk
     work on a second one with SEMANTIC_BULK_THREADS (onnxruntime keeps a thread pool per session,
-    so an import does not change how a concurrent search runs).
+    so an import does not change how a concurrent search runs). The bulk session lives for one
+    bulk encode: its arena and buffers would otherwise stay in the service's RSS between imports.
     """
 
     name = ONNX_NAME
@@ -325,10 +327,17 @@ class OnnxProductEncoder(_Counting):
         """(len(texts), 384) float32, each row L2-normalised."""
         if not texts:
             return self._empty()
-        session = self._session(self.bulk_threads if len(texts) >= BULK_FROM else self.threads)
+        bulk = len(texts) >= BULK_FROM and self.bulk_threads != self.threads
+        session = self._session(self.bulk_threads if bulk else self.threads)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for rows, input_ids, attention_mask in self._batches(texts):
-            out[rows] = session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+        try:
+            for rows, input_ids, attention_mask in self._batches(texts):
+                out[rows] = session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+        finally:
+            if bulk:
+                del session
+                self._sessions.pop(self.bulk_threads, None)
+                release_freed_memory()
         self._counted(texts)
         return out
 

@@ -30,6 +30,7 @@ from knowledge_graph.semantic_search import SemanticIndex
 from service_kit.app import run_service
 from service_kit.errors import DomainError, Unavailable
 from service_kit.http import SPEC, TOKEN, auth_middleware, error_response, make_error_middleware, serve_spec
+from service_kit.memory import release_freed_memory
 from service_kit.observability import instrument
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ async def import_file(request: web.Request) -> web.Response:
         result = await asyncio.to_thread(parse_file, path, kind)
     async with request.app[IMPORT_LOCK]:
         summary = await request.app[GRAPH].import_catalogue(result.catalogue)
+        release_freed_memory()  # the import's parsing and indexing garbage: not kept until the next one
     logger.info("imported %s: %d products, %d issue(s)", kind, len(result.catalogue.products), len(result.issues))
     return web.json_response(
         {
@@ -200,6 +202,7 @@ def create_app(graph_factory: Callable[[], Awaitable[ProductGraph]], api_token: 
 
     async def open_graph(app: web.Application) -> None:
         app[GRAPH] = await graph_factory()
+        release_freed_memory()  # what building the index at start-up freed
 
     async def close_graph(app: web.Application) -> None:
         await app[GRAPH].store.close()

@@ -31,8 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backends.recommendations.service import aware
-from backends.recommendations.tables import Base, Interaction
+from backends.recommendations.tables import Base, Interaction, aware
 from contracts.consent import CONSENT_KEY
 from service_clients.assistant import AssistantClient, AssistantUnavailable
 from service_kit.db import rows_changed

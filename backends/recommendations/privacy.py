@@ -13,9 +13,8 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backends.recommendations.abandoned_carts import AbandonedCart
-from backends.recommendations.service import logged_conversation
 from backends.recommendations.stream import StreamShopper
-from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList
+from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList, logged_conversation
 from contracts.privacy import Subject
 from service_kit.db import rows_changed
 from service_kit.privacy import Erasure, pseudonym, row_json

@@ -22,27 +22,15 @@ from backends.recommendations.engine import Event, Model, Request, recommend, tr
 from backends.recommendations.items import ItemCatalogue
 from backends.recommendations.settings import Settings
 from backends.recommendations.sources import ItemSource, ItemsUnavailable, StaticSource, load_snapshot, save_snapshot
-from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList
+from backends.recommendations.tables import Conversion, Interaction, RecItem, RecList, aware, logged_conversation
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-LOGGED_ID = 64  # rec_interactions.conversation_id
 CLICKS = ("view", "add_to_cart")  # interactions that count as a click on a recommended item
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def logged_conversation(conversation_id: str | None) -> str | None:
-    """The log's 64 characters of a conversation id (a web chat's are longer; the start is unique:
-    its random part comes first). privacy.py matches ids the same way."""
-    return conversation_id[:LOGGED_ID] if conversation_id else None
 
 
 def shopper_key(customer_id: str | None, conversation_id: str | None) -> str | None:

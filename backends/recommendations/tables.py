@@ -6,11 +6,24 @@ existing table (`ALTER TABLE ... ADD COLUMN`), so an older database keeps workin
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+LOGGED_ID = 64  # the stored length of a conversation id (rec_interactions.conversation_id)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def logged_conversation(conversation_id: str | None) -> str | None:
+    """The log's 64 characters of a conversation id (a web chat's are longer; the start is unique:
+    its random part comes first). privacy.py matches ids the same way."""
+    return conversation_id[:LOGGED_ID] if conversation_id else None
 
 
 class Base(DeclarativeBase):

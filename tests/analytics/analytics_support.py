@@ -17,7 +17,7 @@ from statistics import median
 from sqlalchemy import MetaData, insert
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from analytics.warehouse import StoreUrls
+from analytics.settings import StoreUrls
 from backends.pricing.models import Base as PricingBase
 from backends.pricing.models import GoodwillOffer, Redemption
 from backends.recommendations import db as recommendations_db

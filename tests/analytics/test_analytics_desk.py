@@ -3,6 +3,8 @@ gives it (analytics/desk_source.py): lead agents only, refreshed when older than
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -118,3 +120,12 @@ async def test_lead_agents_come_from_the_setting_and_a_desk_without_analytics_sa
     finally:
         for session in harness.sessions:
             await session.close()
+
+
+def test_the_desk_starts_without_the_report_libraries() -> None:
+    """DuckDB, Arrow, scikit-learn and matplotlib load when a lead first opens the page (about 130 MiB
+    the desk would otherwise hold from its start)."""
+    heavy = ("duckdb", "pyarrow", "sklearn", "matplotlib")
+    probe = f"import sys, privacy.desk; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert loaded.stdout.strip() == "[]"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from analytics.figures import Table, figure, figures, unanswered
-from analytics.warehouse import StoreUrls, Warehouse
+from analytics.settings import StoreUrls
+from analytics.warehouse import Warehouse
 from tests.analytics.analytics_support import (
     REC_EXPECTED,
     START,

@@ -90,13 +90,20 @@ def test_the_two_forms_have_different_names_for_the_index_manifest(
     assert fast.name != reference.name and fast.name.startswith(MODEL_NAME)
 
 
-def test_bulk_work_runs_on_its_own_session(tmp_path: Path, fast: OnnxProductEncoder) -> None:
+def test_bulk_work_runs_on_a_session_of_its_own_that_is_dropped_after(
+    tmp_path: Path, fast: OnnxProductEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     encoder = OnnxProductEncoder(threads=1, bulk_threads=2, model_dir=fast.model_dir)
+    asked: list[int] = []
+    session = encoder._session
+    monkeypatch.setattr(encoder, "_session", lambda threads: asked.append(threads) or session(threads))
     encoder.encode(QUERIES)
-    assert set(encoder._sessions) == {1}
-    encoder.encode(QUERIES * 20)  # 100 texts: an import's batch
-    assert set(encoder._sessions) == {1, 2}
-    assert encoder.calls == 2 and encoder.texts_encoded == 105
+    first = encoder.encode(QUERIES * 20)  # 100 texts: an import's batch
+    assert asked == [1, 2]
+    assert set(encoder._sessions) == {1}  # the bulk session's memory is not kept between imports
+    again = encoder.encode(QUERIES * 20)
+    assert asked == [1, 2, 2] and np.array_equal(again, first)
+    assert encoder.calls == 3 and encoder.texts_encoded == 205
 
 
 # --------------------------------------------------------------------------- the derived model
