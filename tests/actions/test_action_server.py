@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import psutil
 import pytest
 import requests
 
@@ -42,7 +43,8 @@ def start(port: int, output: IO[str] | int = subprocess.PIPE, **env: str) -> sub
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """The server's base URL and its process."""
     port = free_port()
     log = tmp_path_factory.mktemp("actions") / "server.log"
     with log.open("w") as output:
@@ -59,10 +61,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.2)
         else:
             pytest.fail(f"the action server did not start within 60 s:\n{log.read_text()}")
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(running: tuple[str, subprocess.Popen[str]]) -> str:
+    return running[0]
+
+
+def test_one_worker_is_served_in_the_started_process(running: tuple[str, subprocess.Popen[str]]) -> None:
+    """No Sanic worker manager, worker process or multiprocessing helpers for one worker (about
+    127 MiB RSS: docs/benchmarks.md, memory)."""
+    base, process = running
+    assert requests.get(base + "/health", timeout=5).status_code == 200
+    assert psutil.Process(process.pid).children(recursive=True) == []
 
 
 def post(base: str, headers: dict[str, str], body: str = CALL) -> requests.Response:
