@@ -18,6 +18,10 @@ swapping process does) must cost no more: the shopper gets either the normal ans
     .venv-services/bin/python benchmarks/faults.py --start default --only actions orders
     .venv-services/bin/python benchmarks/faults.py --start default --only --freeze --slow orders graph  # slow only
     .venv-services/bin/python benchmarks/faults.py --var var                   # a running stack
+    # PostgreSQL (tracker store, orders) and Redis (lock store) killed and started again:
+    .venv-services/bin/python benchmarks/faults.py --start postgres --only --freeze --slow --stores postgres redis
+    # the state directory's disk full for one turn (a 512 MiB tmpfs; needs root):
+    .venv-services/bin/python benchmarks/faults.py --start default --only --freeze --slow --full-disk 512M
 
 The CI version is tests/reliability/test_faults.py (action server and orders backend).
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import os
 import platform
 import signal
@@ -34,7 +39,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +74,8 @@ class Fault:
     order_status: str | None = "shipped"
     # After a slow backend gave the normal answer: the turns that ask again (None: `after` as it is).
     after_answered: tuple[str, ...] | None = None
+    # Under a full disk the turn may still go through: its normal answer contains one of these.
+    normal_answer: tuple[str, ...] = ()
 
 
 ORDER_BEFORE = ("where is my order?",)
@@ -162,7 +169,43 @@ FAULTS = {
     )
 }
 BACKEND_FAULTS = {"orders": FAULTS["orders"], "graph": FAULTS["graph"]}
-KILL, FREEZE, SLOW = "kill -9", "SIGSTOP", "slowed"
+# The production stores (`--start postgres`): not the launcher's processes, so the benchmark starts them
+# again, as the shop's service manager would. A message sent while one is down cannot be stored: the
+# shopper is asked to send it again, and does.
+STORE_FAULTS = {
+    f.process: f
+    for f in (
+        Fault(
+            "postgres",  # Rasa's tracker store and the orders database
+            (*ORDER_BEFORE, "{order.number}"),
+            "{order.email}",
+            (APOLOGY, ORDERS_DOWN),
+            ("{order.email}",),
+            ("{order.number}",),
+        ),
+        Fault(
+            "redis",  # Rasa's lock store
+            ORDER_BEFORE,
+            "{order.number}",
+            (APOLOGY,),
+            ("{order.number}", "{order.email}"),
+            ("{order.number}",),
+        ),
+    )
+}
+# The state directory's filesystem filled up (benchmarks/stacks.py mounts a small one): a message that
+# cannot be stored gets the apology and is sent again; one that still fits goes on as usual.
+DISK_FAULT = Fault(
+    "var/ (disk)",
+    ORDER_BEFORE,
+    "{order.number}",
+    (APOLOGY,),
+    ("{order.number}", "{order.email}"),
+    ("{order.number}",),
+    after_answered=("{order.email}",),
+    normal_answer=("email",),
+)
+KILL, FREEZE, SLOW, FULL = "kill -9", "SIGSTOP", "slowed", "disk full"
 SLOW_SHARES = (0.5, 0.1)  # the share of time a slowed backend may run: half speed, a tenth
 THROTTLE_PERIOD_S = 0.1  # one stop/continue cycle: every request waits up to this long, and more
 
@@ -202,7 +245,7 @@ class FaultResult:
 
     def held(self) -> bool:
         # Frozen or slow: the action server's client timeout (2 s) plus the turn; a crash is noticed at once.
-        answer_deadline_ms = 2000 if self.fault == KILL else 3000
+        answer_deadline_ms = 2000 if self.fault in (KILL, FULL) else 3000
         nothing_lost = not any(self.tracker.values())
         restarted = self.restart_s is not None or self.fault != KILL
         return self.clear and self.answer_ms <= answer_deadline_ms and restarted and self.continued and nothing_lost
@@ -220,6 +263,14 @@ def health_url(stack: shoppers.StackLike, process: str) -> str:
 def pid_of(stack: shoppers.StackLike, process: str) -> int | None:
     path = stack.var / "run" / f"{process}.pid"
     return int(path.read_text()) if path.exists() and path.read_text().strip().isdigit() else None
+
+
+def store_server(stack: shoppers.StackLike, name: str) -> Any:
+    """The PostgreSQL or Redis server a `--start postgres` stack runs on (benchmarks/stacks.py)."""
+    servers = getattr(stack, "servers", {})
+    if name not in servers:
+        raise SystemExit(f"no {name} server to fault: store faults need --start postgres")
+    return servers[name]
 
 
 def answers(url: str) -> bool:
@@ -261,7 +312,19 @@ def fill(texts: tuple[str, ...], order: dict[str, Any] | None) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def faulted(stack: shoppers.StackLike, process: str, fault: str, share: float) -> AsyncIterator[int]:
-    """The fault in place for one turn; yields the pid the fault hit."""
+    """The fault in place for one turn; yields the pid the fault hit (0 for a store's server or the disk)."""
+    if fault == FULL:
+        filler = stack.var / "disk-filler.bin"
+        await asyncio.to_thread(fill_up, filler)
+        try:
+            yield 0
+        finally:
+            filler.unlink()
+        return
+    if process in STORE_FAULTS:
+        await asyncio.to_thread(store_server(stack, process).kill)
+        yield 0
+        return
     pid = pid_of(stack, process)
     assert pid, f"{process} is not running"
     if fault == KILL:
@@ -278,6 +341,21 @@ async def faulted(stack: shoppers.StackLike, process: str, fault: str, share: fl
             yield pid
 
 
+def fill_up(path: Path) -> int:
+    """Writes zeros to `path` until its filesystem has no block left; returns the bytes written."""
+    written = 0
+    with path.open("wb", buffering=0) as out:
+        for block in (1 << 20, 1 << 12, 1):
+            zeros = bytes(block)
+            try:
+                while True:
+                    written += out.write(zeros)
+            except OSError as error:
+                if error.errno != errno.ENOSPC:
+                    raise
+    return written
+
+
 def fault_name(fault: str, share: float) -> str:
     return f"{fault} to {share:.0%}" if fault == SLOW else fault
 
@@ -292,8 +370,10 @@ async def run_fault(
     before = fill(fault.before, order)
     (during,) = fill((fault.during,), order)
     down_texts, after_expect = fill(fault.clear_answer, order), fill(fault.after_expect, order)
-    # A slow backend may still answer in time: then the normal answer is the right one.
-    clear_texts = [*down_texts, *after_expect] if kind == SLOW else down_texts
+    # A slow backend may still answer in time, a full disk may still take the turn: then the normal
+    # answer is the right one.
+    normal = after_expect if kind == SLOW else fill(fault.normal_answer, order)
+    clear_texts = [*down_texts, *normal]
     transcript = shoppers.Transcript("rest", f"{fault.process} fault")
     timeout = aiohttp.ClientTimeout(total=shoppers.TURN_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as http, shoppers.shopper("rest", http, stack) as who:
@@ -309,10 +389,15 @@ async def run_fault(
             transcript.turns.pop()  # never reached Rasa: not expected in the tracker
         else:
             clear = turn.error is None
-        answered_normally = kind == SLOW and turn.error is None and not any(t in answer for t in down_texts)
+        answered_normally = kind in (SLOW, FULL) and turn.error is None and not any(t in answer for t in down_texts)
+        if fault.process in STORE_FAULTS or (kind == FULL and not answered_normally):
+            transcript.turns.pop()  # could not be stored; sent again below (stored twice would show)
         after = fill(fault.after_answered if answered_normally and fault.after_answered else fault.after, order)
         restart_s = None
-        if kind == KILL and await wait_restarted(stack, fault.process, pid) is not None:
+        if fault.process in STORE_FAULTS:
+            await asyncio.to_thread(store_server(stack, fault.process).start)
+            restart_s = time.monotonic() - faulted_at
+        elif kind == KILL and await wait_restarted(stack, fault.process, pid) is not None:
             restart_s = time.monotonic() - faulted_at  # from the kill, not from the answer
         last = None
         for text in after:
@@ -355,9 +440,16 @@ def markdown(results: list[FaultResult]) -> str:
 
 
 async def run_all(
-    stack: shoppers.StackLike, processes: list[str], freezes: list[str], slows: list[str]
+    stack: shoppers.StackLike,
+    processes: list[str],
+    freezes: list[str],
+    slows: list[str],
+    stores: Sequence[str] = (),
+    full_disk: bool = False,
 ) -> list[FaultResult]:
-    runs = [(FAULTS[p], KILL, 1.0) for p in processes] + [(BACKEND_FAULTS[p], FREEZE, 0.0) for p in freezes]
+    runs = [(FAULTS[p], KILL, 1.0) for p in processes] + [(STORE_FAULTS[s], KILL, 1.0) for s in stores]
+    runs += [(BACKEND_FAULTS[p], FREEZE, 0.0) for p in freezes]
+    runs += [(DISK_FAULT, FULL, 0.0)] if full_disk else []
     runs += [(BACKEND_FAULTS[p], SLOW, share) for p in slows for share in SLOW_SHARES]
     results = []
     for fault, kind, share in runs:
@@ -376,8 +468,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(FAULTS), help="kill only these processes")
     parser.add_argument("--freeze", nargs="*", choices=sorted(BACKEND_FAULTS), default=sorted(BACKEND_FAULTS))
     parser.add_argument("--slow", nargs="*", choices=sorted(BACKEND_FAULTS), default=sorted(BACKEND_FAULTS))
+    parser.add_argument(
+        "--stores", nargs="*", choices=sorted(STORE_FAULTS), default=[], help="with --start postgres: kill these too"
+    )
+    parser.add_argument(
+        "--full-disk",
+        metavar="SIZE",
+        help="with --start: the state directory on a tmpfs of SIZE (e.g. 512M; needs root), filled up for one turn",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if args.full_disk and not args.start:
+        parser.error("--full-disk needs --start (the state directory is mounted before the stack starts)")
+    if args.stores and args.start != "postgres":
+        parser.error("--stores needs --start postgres (the stores' servers are started by this command)")
     processes = args.only if args.only is not None else list(FAULTS)
     print(
         f"# faults, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
@@ -386,8 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(markdown([]), flush=True)
     if args.start:
-        with started_stack(args.start, args.base_port) as stack:
-            results = asyncio.run(run_all(stack, processes, args.freeze, args.slow))
+        with started_stack(args.start, args.base_port, var_size=args.full_disk) as stack:
+            faults = (processes, args.freeze, args.slow, args.stores, bool(args.full_disk))
+            results = asyncio.run(run_all(stack, *faults))
     else:
         results = asyncio.run(run_all(attached_stack(args.var, args.rasa_url), processes, args.freeze, args.slow))
     if args.json:

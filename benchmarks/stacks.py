@@ -12,8 +12,10 @@ from typing import Any
 
 
 @contextmanager
-def started_stack(kind: str, base_port: int) -> Iterator[Any]:
-    """A throwaway stack through the launcher, as the end-to-end tests start it (tests/e2e/conftest.py)."""
+def started_stack(kind: str, base_port: int, var_size: str | None = None) -> Iterator[Any]:
+    """A throwaway stack through the launcher, as the end-to-end tests start it (tests/e2e/conftest.py).
+    `var_size` (e.g. "512M"): its state directory on a filesystem of that size (a tmpfs; needs root),
+    so that the disk can be filled."""
     import os
     import tempfile
 
@@ -23,7 +25,10 @@ def started_stack(kind: str, base_port: int) -> Iterator[Any]:
     conftest.BASE_PORT = base_port
     with ExitStack() as resources:
         var = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix=f"soak-{kind}-")))
+        if var_size:
+            resources.enter_context(small_filesystem(var, var_size))
         extra: dict[str, str] = {}
+        servers: dict[str, Any] = {}  # the stores' servers, for the faults benchmark to kill and start
         if kind == "postgres":
             from tests.support.postgres import running_postgres
             from tests.support.redis import running_redis
@@ -31,9 +36,27 @@ def started_stack(kind: str, base_port: int) -> Iterator[Any]:
             pg = resources.enter_context(running_postgres())
             redis = resources.enter_context(running_redis())
             extra = {**conftest.production_stores(pg, redis), "ORDERS_DB_URL": pg.create_database("orders")}
+            servers = {"postgres": pg, "redis": redis}
         stack = conftest.start_stack(var, conftest.stack_env(var, port_offset=0, **extra))
+        stack.servers = servers
         resources.callback(stack.launcher, "stop")
         yield stack
+
+
+@contextmanager
+def small_filesystem(path: Path, size: str) -> Iterator[None]:
+    """A tmpfs of `size` mounted on `path` for the block (mounting needs root)."""
+    import subprocess
+
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        raise SystemExit(f"could not mount a {size} tmpfs on {path} (root is needed): {mounted.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "--lazy", str(path)], check=False)
 
 
 def attached_stack(var: Path, rasa_url: str | None) -> Any:

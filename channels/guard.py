@@ -258,13 +258,26 @@ class MessageGuard:
             return "answered"
         if text.startswith(SILENT_COMMANDS):
             return "silent"
-        relay = self.relay()
-        if relay is not None and await relay.forward_if_held(message.sender_id, text):
-            logger.info("message of %s is for the agent holding the conversation", message.sender_id)
+        if not failed and await self._forwarded_to_agent(message.sender_id, text):
             return "for_agent"
         logger.error("no reply to a message from %s (is the action server up?): sent an apology", message.sender_id)
         await counting.inner.send_text_message(message.sender_id, policies.message("assistant_error"))
         return "error" if failed else "apology"
+
+    async def _forwarded_to_agent(self, sender_id: str, text: str) -> bool:
+        """Rasa stays silent in a conversation held for an agent: the message goes to the agent then.
+        A turn that failed was not processed at all (e.g. the tracker store is down): it gets the apology."""
+        relay = self.relay()
+        if relay is None:
+            return False
+        try:
+            forwarded = await relay.forward_if_held(sender_id, text)
+        except Exception:
+            logger.exception("could not tell whether the conversation of %s is held for an agent", sender_id)
+            return False
+        if forwarded:
+            logger.info("message of %s is for the agent holding the conversation", sender_id)
+        return forwarded
 
 
 def answer_every_message(

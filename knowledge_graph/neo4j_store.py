@@ -30,6 +30,14 @@ class Neo4jSettings:
     password: str | None = None
     database: str | None = None  # None: the server's default database
     connection_timeout_s: float = 5.0
+    # How long the driver retries a query that failed for a reason it deems transient (its default is
+    # 30 s, its first pause 1 s). A shopper's question must fail at once when the database is down: one
+    # answer can take several graph calls, the action server gives each 2 s (KG_TIMEOUT_S), and the
+    # shopper must hear within 2 s in all (docs/reliability.md). The caller may ask again.
+    retry_s: float = 0.0
+    # Without retries a pooled connection the server dropped (e.g. it restarted) would fail the next
+    # question: one idle for longer than this is checked before it is used (a round trip).
+    liveness_check_s: float = 1.0
 
     def auth(self) -> tuple[str, str] | None:
         return (self.user, self.password or "") if self.user else None
@@ -41,7 +49,11 @@ class Neo4jGraphStore(GraphStore):
     def __init__(self, settings: Neo4jSettings) -> None:
         self.settings = settings
         self._driver = neo4j.AsyncGraphDatabase.driver(
-            settings.uri, auth=settings.auth(), connection_timeout=settings.connection_timeout_s
+            settings.uri,
+            auth=settings.auth(),
+            connection_timeout=settings.connection_timeout_s,
+            max_transaction_retry_time=settings.retry_s,
+            liveness_check_timeout=settings.liveness_check_s,
         )
 
     async def _read(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:

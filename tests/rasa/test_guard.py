@@ -210,3 +210,42 @@ def test_server_start_reads_the_admission_settings_once_for_the_process(monkeypa
     monkeypatch.setenv("RASA_MAX_TURNS_IN_PROGRESS", "5")  # read once: a later change is not seen
     answer_every_message(Agent(), 50).start(app=object())
     assert admission().max_in_progress == 3
+
+
+class Relay:
+    """The hand-off relay's one question: is the conversation held for an agent?"""
+
+    def __init__(self, held: bool = True, down: bool = False) -> None:
+        self.held, self.down, self.asked = held, down, 0
+
+    async def forward_if_held(self, sender_id: str, text: str) -> bool:
+        self.asked += 1
+        if self.down:
+            raise ConnectionRefusedError("the tracker store is down")
+        return self.held
+
+
+async def answers_with(relay: Relay, agent: Agent) -> list[str]:
+    guard = answer_every_message(agent, 50)
+    guard.relay = lambda: relay  # type: ignore[method-assign]
+    collector = CollectingOutputChannel()
+    await guard(UserMessage("my email is jo@example.com", collector, "s1"))
+    return [m["text"] for m in collector.messages]
+
+
+async def test_a_silent_turn_in_a_held_conversation_goes_to_the_agent():
+    relay = Relay(held=True)
+    assert await answers_with(relay, Agent(reply=None)) == []
+    assert relay.asked == 1
+
+
+async def test_a_failed_turn_gets_the_apology_without_asking_whether_the_conversation_is_held():
+    """A turn that raised was not processed (e.g. the tracker store is down): not for an agent either."""
+    relay = Relay(held=True)
+    assert await answers_with(relay, Agent(fail=True)) == [shop_policies().message("assistant_error")]
+    assert relay.asked == 0
+
+
+async def test_a_relay_that_cannot_tell_leaves_the_shopper_the_apology():
+    relay = Relay(down=True)
+    assert await answers_with(relay, Agent(reply=None)) == [shop_policies().message("assistant_error")]

@@ -11,6 +11,10 @@ import jsonschema
 import pytest
 import rasa.core.run
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from channels import rasa_runtime
@@ -34,6 +38,7 @@ def installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Installed as bot/rasa_server.py does; monkeypatch puts Rasa's own method back afterwards."""
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(rasa.core.run, "configure_app", rasa.core.run.configure_app)
+    monkeypatch.setattr(Agent, "_create_tracker_store", Agent.__dict__["_create_tracker_store"])
     rasa_runtime.install()
 
 
@@ -71,3 +76,32 @@ def test_invalid_results_fail_like_jsonschema(action, result):
         jsonschema.validate(result, RemoteAction.action_response_format_spec())
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(result)
+
+
+class DownStore(InMemoryTrackerStore):
+    """A tracker store whose database is down."""
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        raise ConnectionRefusedError("the database is down")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        raise ConnectionRefusedError("the database is down")
+
+
+async def test_a_tracker_store_error_reaches_the_caller_instead_of_a_memory_fallback():
+    """Rasa's own wrapper reads a failing store's conversation as empty and saves it in memory: the
+    shopper is answered out of context and the turn is lost when the database is back."""
+    domain = Domain.empty()
+    store = Agent(domain=domain, tracker_store=DownStore(domain)).tracker_store
+    with pytest.raises(ConnectionRefusedError):
+        await store.retrieve("shopper")
+    with pytest.raises(ConnectionRefusedError):
+        await store.save(DialogueStateTracker("shopper", []))
+    assert list(await store.fallback_tracker_store.keys()) == []  # nothing went to memory
+
+
+async def test_a_working_tracker_store_is_used_as_it_is():
+    domain = Domain.empty()
+    store = Agent(domain=domain, tracker_store=InMemoryTrackerStore(domain)).tracker_store
+    await store.save(DialogueStateTracker("shopper", []))
+    assert (await store.retrieve("shopper")).sender_id == "shopper"

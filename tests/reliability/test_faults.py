@@ -4,6 +4,8 @@ timeout. benchmarks/faults.py runs every process."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks import faults
@@ -41,3 +43,9 @@ async def test_a_slow_order_backend_answers_in_time_or_clearly(reliability_stack
     assert result.clear, result.answer
     assert result.answer_ms <= 3000, f"the shopper waited {result.answer_ms:.0f} ms"
     assert result.continued and not any(result.tracker.values()), result.notes
+
+
+def test_filling_up_stops_where_the_filesystem_says_it_is_full() -> None:
+    """/dev/full answers every write with ENOSPC, as a full filesystem does (benchmarks/faults.py
+    --full-disk fills a small tmpfs under a running stack this way)."""
+    assert faults.fill_up(Path("/dev/full")) == 0

@@ -12,6 +12,7 @@ graph test would hide that the Neo4j store was never exercised.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,12 +25,28 @@ from knowledge_graph.neo4j_server import launcher
 from tests.support.servers import free_port
 
 
-@dataclass(frozen=True)
+@dataclass
 class Neo4jServer:
     uri: str
     port: int
     data_dir: Path
-    pid: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the server is not running"
+        return self.process.pid
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        """Starts it on its data directory (again, e.g. after `kill`), as a service manager would."""
+        self.process = launcher.start(self.port, self.data_dir, self.log, timeout_s)
+
+    def kill(self) -> None:
+        """kill -9 of the JVM, as a crash would (the store recovers from its transaction log on start)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
 
 
 def build_or_fail() -> None:
@@ -45,12 +62,14 @@ def running_neo4j(timeout_s: float = 120.0) -> Iterator[Neo4jServer]:
     build_or_fail()
     root = Path(tempfile.mkdtemp(prefix="neo4j-test-"))
     data_dir, port = root / "data", free_port()
+    server = Neo4jServer(f"bolt://127.0.0.1:{port}", port, data_dir, root / "server.log")
     try:
-        proc = launcher.start(port, data_dir, root / "server.log", timeout_s)
+        server.start(timeout_s)
         try:
-            yield Neo4jServer(f"bolt://127.0.0.1:{port}", port, data_dir, proc.pid)
+            yield server
         finally:
-            launcher.stop(proc)
+            if server.process is not None:
+                launcher.stop(server.process)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -10,6 +10,7 @@ or the session fixture `postgres_server` (import it into a conftest.py).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -44,6 +45,8 @@ class PostgresServer:
     user: str
     bin_dir: Path
     data_dir: Path
+    options: str = ""  # the postgres options it was started with (port, socket dir, ...)
+    log: Path | None = None
 
     def url(self, database: str = "postgres", driver: str = "postgresql+asyncpg") -> str:
         return f"{driver}://{self.user}@{self.host}:{self.port}/{database}"
@@ -58,6 +61,32 @@ class PostgresServer:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def pg_ctl(self) -> list[str]:
+        command = [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir)]
+        return _as_postgres_user(command + (["-l", str(self.log)] if self.log else []))
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Starts the server on its data directory (again, e.g. after `kill`), as a service manager would."""
+        started = subprocess.run(
+            [*self.pg_ctl(), "-o", self.options, "-w", "-t", str(int(timeout_s)), "start"],
+            capture_output=True,
+            text=True,
+        )
+        if started.returncode != 0:
+            log = self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr}\n{log}")
+
+    def kill(self) -> None:
+        """kill -9 of the postmaster and every backend, as a crash of the machine's database would."""
+        import psutil  # the services venv's (the Rasa venv's tests never kill the server)
+
+        postmaster = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        processes = [psutil.Process(postmaster), *psutil.Process(postmaster).children(recursive=True)]
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(processes, timeout=10)
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
@@ -83,18 +112,16 @@ def running_postgres(timeout_s: float = 30.0) -> Iterator[PostgresServer]:
         capture_output=True,
     )
     options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(root / "server.log")]
-    started = subprocess.run(
-        run([*pg_ctl, "-o", options, "-w", "-t", str(int(timeout_s)), "start"]), capture_output=True, text=True
-    )
-    if started.returncode != 0:
-        log = (root / "server.log").read_text(errors="replace") if (root / "server.log").exists() else ""
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(f"PostgreSQL did not start: {started.stderr}\n{log}")
+    server = PostgresServer("127.0.0.1", port, "postgres", bin_dir, data_dir, options, root / "server.log")
     try:
-        yield PostgresServer("127.0.0.1", port, "postgres", bin_dir, data_dir)
+        server.start(timeout_s)
+    except RuntimeError:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    try:
+        yield server
     finally:
-        subprocess.run(run([*pg_ctl, "-m", "immediate", "-w", "stop"]), capture_output=True)
+        subprocess.run([*server.pg_ctl(), "-m", "immediate", "-w", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 

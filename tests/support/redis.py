@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,8 @@ APT_PACKAGES = "redis-server"
 class RedisServer:
     host: str
     port: int
+    command_line: list[str] = field(default_factory=list)  # how it was started (to start it again)
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -39,6 +41,20 @@ class RedisServer:
         with socket.create_connection((self.host, self.port), timeout=2) as sock:
             sock.sendall(payload.encode())
             return sock.recv(65536)
+
+    def kill(self) -> None:
+        """kill -9, as a crash would (the lock store's keys are in memory only: they are gone)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Starts it on the same port (again, e.g. after `kill`), as a service manager would."""
+        process = subprocess.Popen(self.command_line, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = process
+        wait_until(lambda: self.ping() or process.poll() is not None, timeout_s, "redis-server")
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
 
     def ping(self) -> bool:
         try:
@@ -56,15 +72,16 @@ def running_redis(timeout_s: float = 10.0) -> Iterator[RedisServer]:
     port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(work_dir)]
     command += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", str(work_dir / "redis.log")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = RedisServer("127.0.0.1", port)
+    server = RedisServer("127.0.0.1", port, command)
     try:
-        wait_until(lambda: server.ping() or process.poll() is not None, timeout_s, "redis-server")
-        if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited: {(work_dir / 'redis.log').read_text(errors='replace')}")
+        try:
+            server.start(timeout_s)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}: {(work_dir / 'redis.log').read_text(errors='replace')}") from None
         yield server
     finally:
-        stop(process)
+        if server.process is not None:
+            stop(server.process)
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
