@@ -135,6 +135,20 @@ class CountingOutput(OutputChannel):
     def __init__(self, inner: OutputChannel) -> None:
         self.inner = inner
         self.sent = 0
+        self._collected_before = len(self._collected())
+
+    def _collected(self) -> list[Any]:
+        """What a collecting channel (REST, app) holds to return with the HTTP answer; [] for a live one."""
+        messages = getattr(self.inner, "messages", None)
+        return messages if isinstance(messages, list) else []
+
+    def withdraw(self) -> int:
+        """Takes back the replies a collecting channel has not returned yet (a live channel's are out);
+        returns how many."""
+        collected = self._collected()
+        withdrawn = len(collected) - self._collected_before
+        del collected[self._collected_before :]
+        return withdrawn
 
     def name(self) -> str:  # the wrapped channel's name, per instance
         return self.inner.name()
@@ -254,19 +268,26 @@ class MessageGuard:
             logger.exception("handling a message from %s failed", message.sender_id)
         finally:
             gate.leave()
+        if failed:
+            # Rasa stores a turn at its end: one that raised (a store down, a full disk) was not stored,
+            # whatever it replied. Its replies are taken back where they are not out yet, and the shopper
+            # is asked to send the message again, so the conversation does not go on from a turn it lost.
+            withdrawn = counting.withdraw()
+            logger.error("a message from %s was not stored (%d replies withdrawn)", message.sender_id, withdrawn)
+            await counting.inner.send_text_message(message.sender_id, policies.message("not_stored"))
+            return "error"
         if counting.sent > 0:
             return "answered"
         if text.startswith(SILENT_COMMANDS):
             return "silent"
-        if not failed and await self._forwarded_to_agent(message.sender_id, text):
+        if await self._forwarded_to_agent(message.sender_id, text):
             return "for_agent"
         logger.error("no reply to a message from %s (is the action server up?): sent an apology", message.sender_id)
         await counting.inner.send_text_message(message.sender_id, policies.message("assistant_error"))
-        return "error" if failed else "apology"
+        return "apology"
 
     async def _forwarded_to_agent(self, sender_id: str, text: str) -> bool:
-        """Rasa stays silent in a conversation held for an agent: the message goes to the agent then.
-        A turn that failed was not processed at all (e.g. the tracker store is down): it gets the apology."""
+        """Rasa stays silent in a conversation held for an agent: the message goes to the agent then."""
         relay = self.relay()
         if relay is None:
             return False

@@ -56,7 +56,7 @@ async def test_silence_gets_an_apology():
 
 
 async def test_a_failure_gets_an_apology_not_an_exception():
-    assert await run(Agent(fail=True), "where is my order") == [shop_policies().message("assistant_error")]
+    assert await run(Agent(fail=True), "where is my order") == [shop_policies().message("not_stored")]
 
 
 async def test_restart_command_may_be_silent():
@@ -164,7 +164,7 @@ async def test_a_turn_waits_for_a_slot_while_one_frees_up_in_time():
 async def test_a_failing_turn_gives_its_slot_back():
     guard = answer_every_message(Agent(fail=True), 50, Admission(max_in_progress=1, wait_s=0.1))
     for _ in range(3):
-        assert await run_with(guard, "where is my order") == [shop_policies().message("assistant_error")]
+        assert await run_with(guard, "where is my order") == [shop_policies().message("not_stored")]
 
 
 async def run_with(guard: MessageGuard, text: str) -> list[str]:
@@ -242,10 +242,29 @@ async def test_a_silent_turn_in_a_held_conversation_goes_to_the_agent():
 async def test_a_failed_turn_gets_the_apology_without_asking_whether_the_conversation_is_held():
     """A turn that raised was not processed (e.g. the tracker store is down): not for an agent either."""
     relay = Relay(held=True)
-    assert await answers_with(relay, Agent(fail=True)) == [shop_policies().message("assistant_error")]
+    assert await answers_with(relay, Agent(fail=True)) == [shop_policies().message("not_stored")]
     assert relay.asked == 0
 
 
 async def test_a_relay_that_cannot_tell_leaves_the_shopper_the_apology():
     relay = Relay(down=True)
     assert await answers_with(relay, Agent(reply=None)) == [shop_policies().message("assistant_error")]
+
+
+class RepliesThenCannotStore(Agent):
+    """Rasa stores a turn after it has replied: a tracker store that fails then raises after the replies."""
+
+    async def __call__(self, message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": "please tell me your email"})
+        raise OSError(28, "No space left on device")
+
+
+async def test_replies_of_a_turn_that_was_not_stored_are_withdrawn_and_the_shopper_asked_to_send_it_again():
+    assert await run(RepliesThenCannotStore(), "104532") == [shop_policies().message("not_stored")]
+
+
+async def test_only_this_turns_replies_are_withdrawn():
+    collector = CollectingOutputChannel()
+    collector.messages.append({"recipient_id": "s1", "text": "an earlier reply"})
+    await answer_every_message(RepliesThenCannotStore(), 50)(UserMessage("104532", collector, "s1"))
+    assert [m["text"] for m in collector.messages] == ["an earlier reply", shop_policies().message("not_stored")]
