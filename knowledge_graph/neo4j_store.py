@@ -7,7 +7,10 @@ re-import updates nodes in place and never duplicates them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,8 @@ from knowledge_graph.store import GraphStore, ProgressCallback, WriteReport
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 5_000
+# What a read raises while the server is down or restarting (not a wrong query).
+UNREACHABLE = (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,13 @@ class Neo4jSettings:
     # Without retries a pooled connection the server dropped (e.g. it restarted) would fail the next
     # question: one idle for longer than this is checked before it is used (a round trip).
     liveness_check_s: float = 1.0
+    # A server that has just started takes over 1 s over each query's first run (planning, pages read
+    # from disk), so the first shopper after a restart would hear "I can't look up our products".
+    # After a read failed because the server was unreachable, the store tries every reconnect_poll_s
+    # and warms the server up (GraphStore.warm_up) as soon as it answers; it also warms it every
+    # keep_warm_s, for a restart no read noticed (the driver replaces dead connections silently).
+    reconnect_poll_s: float = 0.5
+    keep_warm_s: float = 60.0
 
     def auth(self) -> tuple[str, str] | None:
         return (self.user, self.password or "") if self.user else None
@@ -55,12 +67,50 @@ class Neo4jGraphStore(GraphStore):
             max_transaction_retry_time=settings.retry_s,
             liveness_check_timeout=settings.liveness_check_s,
         )
+        self._unreachable = asyncio.Event()
+        self._keeper: asyncio.Task[None] | None = None
 
     async def _read(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
-        records, _, _ = await self._driver.execute_query(
-            query, params or {}, database_=self.settings.database, routing_=neo4j.RoutingControl.READ
-        )
+        if self._keeper is None:  # started by the first read, in the loop that serves the reads
+            self._keeper = asyncio.create_task(self._keep_warm(), name="neo4j-keep-warm")
+        try:
+            records, _, _ = await self._driver.execute_query(
+                query, params or {}, database_=self.settings.database, routing_=neo4j.RoutingControl.READ
+            )
+        except UNREACHABLE:
+            self._unreachable.set()
+            raise
         return [record.data() for record in records]
+
+    async def _keep_warm(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._unreachable.wait(), self.settings.keep_warm_s)
+            await self._warm_once_it_answers()
+            self._unreachable.clear()
+
+    async def _warm_once_it_answers(self) -> None:
+        failed_at = time.monotonic() if self._unreachable.is_set() else None
+        while True:
+            try:
+                started = time.monotonic()
+                await self.warm_up()
+            except UNREACHABLE as error:
+                if failed_at is None:
+                    failed_at = started
+                logger.debug("neo4j: unreachable (%s); trying again in %.1f s", error, self.settings.reconnect_poll_s)
+                await asyncio.sleep(self.settings.reconnect_poll_s)
+                continue
+            except Exception:  # a bad catalogue or query must not end the keeper
+                logger.exception("neo4j: warming up failed")
+                return
+            if failed_at is not None:
+                logger.warning(
+                    "neo4j: answering again %.1f s after a read failed; warmed up in %.2f s",
+                    started - failed_at,
+                    time.monotonic() - started,
+                )
+            return
 
     async def _write(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
         records, _, _ = await self._driver.execute_query(query, params or {}, database_=self.settings.database)
@@ -131,4 +181,7 @@ class Neo4jGraphStore(GraphStore):
             await result.consume()
 
     async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
         await self._driver.close()

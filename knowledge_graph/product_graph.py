@@ -62,6 +62,7 @@ class ProductGraph:
         if len(index) != len(graph.resolver) or index.lacks_words:
             logger.info("semantic index has %d products, graph %d: rebuilding", len(index), len(graph.resolver))
             await graph.rebuild_index()
+        await store.warm_up()  # the first shopper's question: not the one that makes the database plan its queries
         return graph
 
     async def refresh(self) -> None:

@@ -165,7 +165,9 @@ async def import_file(request: web.Request) -> web.Response:
         result = await asyncio.to_thread(parse_file, path, kind)
     async with request.app[IMPORT_LOCK]:
         summary = await request.app[GRAPH].import_catalogue(result.catalogue)
-        release_freed_memory()  # the import's parsing and indexing garbage: not kept until the next one
+        # The import's parsing and indexing garbage, not kept until the next one; ctypes lets go of the
+        # GIL during malloc_trim, so searches go on meanwhile.
+        await asyncio.to_thread(release_freed_memory)
     logger.info("imported %s: %d products, %d issue(s)", kind, len(result.catalogue.products), len(result.issues))
     return web.json_response(
         {

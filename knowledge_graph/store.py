@@ -195,6 +195,18 @@ class GraphStore(abc.ABC):
     async def counts(self) -> dict[str, int]:
         return {table.name: (await self._read(queries.count(table.name)))[0]["n"] for table in schema.NODE_TABLES}
 
+    async def warm_up(self) -> None:
+        """Runs the reads a shopper's product question needs, once, on one product. A database server
+        that has just started plans each query and reads its pages from disk on first use (over 1 s
+        on Neo4j, measured), longer than a shopper should wait."""
+        page, _ = await self.product_page(limit=1)
+        await self.list_products(limit=1)
+        if page:
+            product_id = page[0].id
+            await self.product(product_id)
+            for kind in schema.PRODUCT_LINKS:
+                await self.related(product_id, kind, limit=1)
+
 
 def _set(params: dict[str, Any]) -> dict[str, Any]:
     """Only the parameters a composed query uses (the embedded engine rejects unused ones)."""

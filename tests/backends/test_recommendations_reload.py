@@ -203,6 +203,7 @@ def test_train_refuses_without_a_catalogue(tmp_path: Path, monkeypatch: pytest.M
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("KG_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("KG_API_TOKEN", "t")
+    monkeypatch.setenv("RECS_GRAPH_STARTUP_WAIT_S", "2")  # not the 90 s a first start waits for the graph
     model = tmp_path / "m.pkl"
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'r.sqlite'}"
     assert train_command.main(["--db-url", db_url, "--model", str(model)]) == 1

@@ -6,6 +6,8 @@ values, so a backend that drifts fails here rather than in a conversation.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -15,7 +17,7 @@ import pytest
 
 from contracts.catalogue import Attribute, Catalogue, ProductFilter, ProductLink
 from knowledge_graph.embedded_store import EmbeddedGraphStore
-from knowledge_graph.neo4j_store import Neo4jGraphStore, Neo4jSettings
+from knowledge_graph.neo4j_store import UNREACHABLE, Neo4jGraphStore, Neo4jSettings
 from knowledge_graph.store import GraphStore
 from tests.knowledge_graph.sample_shop import case, shop
 from tests.support.neo4j import Neo4jServer, running_neo4j
@@ -193,3 +195,33 @@ async def test_a_page_carries_full_details(store: GraphStore) -> None:
         ("SIMILAR_TO", "silk-shirt"),
     }
     assert await store.product_page("x-case-pro", 5) == ([], [])
+
+
+async def test_a_warm_up_reads_without_changing_anything(store: GraphStore) -> None:
+    await store.warm_up()
+    assert await store.counts() == SHOP_COUNTS
+
+
+# Last in the module: it kills the module's Neo4j (and starts it again on the same data).
+async def test_neo4j_is_warmed_up_as_soon_as_it_answers_after_a_crash(
+    neo4j: Neo4jServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restarted Neo4j plans every query again (over 1 s each): the store notices the failed read,
+    tries until the server answers and warms it up before the next shopper asks (nothing here reads)."""
+    graph = Neo4jGraphStore(Neo4jSettings(uri=neo4j.uri, reconnect_poll_s=0.2))
+    await graph.clear()
+    await graph.write_catalogue(shop())
+    try:
+        assert await graph.product("ocean-blue-shirt") is not None
+        neo4j.kill()
+        with pytest.raises(UNREACHABLE):
+            await graph.product("ocean-blue-shirt")
+        with caplog.at_level(logging.WARNING, logger="knowledge_graph.neo4j_store"):
+            await asyncio.to_thread(neo4j.start)
+            deadline = asyncio.get_running_loop().time() + 60
+            while not any("answering again" in r.getMessage() for r in caplog.records):
+                assert asyncio.get_running_loop().time() < deadline, "Neo4j was not warmed up within 60 s"
+                await asyncio.sleep(0.1)
+        assert "warmed up in" in caplog.records[-1].getMessage()
+    finally:
+        await graph.close()
