@@ -12,10 +12,12 @@ from typing import Any
 
 
 @contextmanager
-def started_stack(kind: str, base_port: int, var_size: str | None = None) -> Iterator[Any]:
+def started_stack(
+    kind: str, base_port: int, var_size: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[Any]:
     """A throwaway stack through the launcher, as the end-to-end tests start it (tests/e2e/conftest.py).
     `var_size` (e.g. "512M"): its state directory on a filesystem of that size (a tmpfs; needs root),
-    so that the disk can be filled."""
+    so that the disk can be filled. `env`: more variables for the stack's processes."""
     import os
     import tempfile
 
@@ -27,7 +29,7 @@ def started_stack(kind: str, base_port: int, var_size: str | None = None) -> Ite
         var = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix=f"soak-{kind}-")))
         if var_size:
             resources.enter_context(small_filesystem(var, var_size))
-        extra: dict[str, str] = {}
+        extra: dict[str, str] = dict(env or {})
         servers: dict[str, Any] = {}  # the stores' servers, for the faults benchmark to kill and start
         if kind == "postgres":
             from tests.support.postgres import running_postgres
@@ -35,7 +37,7 @@ def started_stack(kind: str, base_port: int, var_size: str | None = None) -> Ite
 
             pg = resources.enter_context(running_postgres())
             redis = resources.enter_context(running_redis())
-            extra = {**conftest.production_stores(pg, redis), "ORDERS_DB_URL": pg.create_database("orders")}
+            extra |= {**conftest.production_stores(pg, redis), "ORDERS_DB_URL": pg.create_database("orders")}
             servers = {"postgres": pg, "redis": redis}
         stack = conftest.start_stack(var, conftest.stack_env(var, port_offset=0, **extra))
         stack.servers = servers

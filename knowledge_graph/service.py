@@ -30,7 +30,7 @@ from knowledge_graph.semantic_search import SemanticIndex
 from service_kit.app import run_service
 from service_kit.errors import DomainError, Unavailable
 from service_kit.http import SPEC, TOKEN, auth_middleware, error_response, make_error_middleware, serve_spec
-from service_kit.memory import release_freed_memory
+from service_kit.memory import release_freed_memory, release_freed_memory_in_loop
 from service_kit.observability import instrument
 
 logger = logging.getLogger(__name__)
@@ -165,9 +165,7 @@ async def import_file(request: web.Request) -> web.Response:
         result = await asyncio.to_thread(parse_file, path, kind)
     async with request.app[IMPORT_LOCK]:
         summary = await request.app[GRAPH].import_catalogue(result.catalogue)
-        # The import's parsing and indexing garbage, not kept until the next one; ctypes lets go of the
-        # GIL during malloc_trim, so searches go on meanwhile.
-        await asyncio.to_thread(release_freed_memory)
+        await release_freed_memory_in_loop()  # the import's parsing and indexing garbage: not kept until the next one
     logger.info("imported %s: %d products, %d issue(s)", kind, len(result.catalogue.products), len(result.issues))
     return web.json_response(
         {

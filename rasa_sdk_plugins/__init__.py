@@ -11,8 +11,10 @@ from __future__ import annotations
 import pluggy
 
 from actions.handoff import OutboxRetriesPlugin
+from actions.memory_release import MemoryReleasePlugin
 from actions.observability import ObservabilityPlugin
 from actions.server import TokenGuardPlugin, configured_token
+from service_kit.memory import MemoryReleaseSettings
 from service_kit.observability import MetricsSettings
 
 
@@ -22,3 +24,5 @@ def init_hooks(manager: pluggy.PluginManager) -> None:
     manager.register(OutboxRetriesPlugin(), name=OutboxRetriesPlugin.NAME)
     # Request ids, metrics (/metrics with METRICS_TOKEN) and the log format (actions/observability.py).
     manager.register(ObservabilityPlugin(MetricsSettings.from_env()), name=ObservabilityPlugin.NAME)
+    # Freed memory back to the system every minute: RSS stays flat (actions/memory_release.py).
+    manager.register(MemoryReleasePlugin(MemoryReleaseSettings.from_env()), name=MemoryReleasePlugin.NAME)
