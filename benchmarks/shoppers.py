@@ -376,6 +376,7 @@ class RssSampler:
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
         self.peak: dict[str, float] = {}
+        self.history: dict[str, list[float]] = {}  # every sample, to tell a warm-up from a steady growth
         self.samples = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -387,6 +388,7 @@ class RssSampler:
             self.first.setdefault(name, rss)
             self.last[name] = rss
             self.peak[name] = max(rss, self.peak.get(name, 0.0))
+            self.history.setdefault(name, []).append(rss)
         self.samples += 1
 
     async def _loop(self) -> None:
@@ -413,6 +415,9 @@ class RssSampler:
                 "growth_pct": 100 * (self.last[name] - self.first[name]) / self.first[name]
                 if self.first[name]
                 else 0.0,
+                # The second half of the run only: what a warm-up (more requests in flight) leaves out.
+                "half_mib": self.history[name][len(self.history[name]) // 2],
+                "second_half_growth_mib": self.last[name] - self.history[name][len(self.history[name]) // 2],
             }
             for name in sorted(self.first)
         }

@@ -151,13 +151,14 @@ def markdown(report: SoakReport) -> str:
     lines += ["supervisor restarts during the run: " + json.dumps({k: v for k, v in report.restarts.items() if v})]
     lines += [
         "",
-        "| process | RSS first MiB | last MiB | peak MiB | growth MiB | growth % |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| process | RSS first MiB | half-time MiB | last MiB | peak MiB | growth MiB | growth % | second half MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, rss in report.rss.items():
         lines.append(
-            f"| {name} | {rss['first_mib']:.0f} | {rss['last_mib']:.0f} | {rss['peak_mib']:.0f} "
-            f"| {rss['growth_mib']:+.0f} | {rss['growth_pct']:+.1f} |"
+            f"| {name} | {rss['first_mib']:.0f} | {rss['half_mib']:.0f} | {rss['last_mib']:.0f} "
+            f"| {rss['peak_mib']:.0f} | {rss['growth_mib']:+.0f} | {rss['growth_pct']:+.1f} "
+            f"| {rss['second_half_growth_mib']:+.0f} |"
         )
     for title, items in (("failed turns", report.failures), ("tracker mismatches", report.problems)):
         if items:
