@@ -22,6 +22,8 @@ swapping process does) must cost no more: the shopper gets either the normal ans
     .venv-services/bin/python benchmarks/faults.py --start postgres --only --freeze --slow --stores postgres redis
     # the state directory's disk full for one turn (a 512 MiB tmpfs; needs root):
     .venv-services/bin/python benchmarks/faults.py --start default --only --freeze --slow --full-disk 512M
+    # the voice gateway killed in the middle of a phone call (Piper speaks, the caller calls back):
+    .venv-services/bin/python benchmarks/faults.py --start default --only --freeze --slow --call
 
 The CI version is tests/reliability/test_faults.py (action server and orders backend).
 """
@@ -206,6 +208,8 @@ DISK_FAULT = Fault(
     normal_answer=("email",),
 )
 KILL, FREEZE, SLOW, FULL = "kill -9", "SIGSTOP", "slowed", "disk full"
+CALL_QUESTION = "What is your refund policy?"  # asked on the call that breaks and on the call back
+CALL_DROPPED = "kill -9, in a call"
 SLOW_SHARES = (0.5, 0.1)  # the share of time a slowed backend may run: half speed, a tenth
 THROTTLE_PERIOD_S = 0.1  # one stop/continue cycle: every request waits up to this long, and more
 
@@ -245,9 +249,9 @@ class FaultResult:
 
     def held(self) -> bool:
         # Frozen or slow: the action server's client timeout (2 s) plus the turn; a crash is noticed at once.
-        answer_deadline_ms = 2000 if self.fault in (KILL, FULL) else 3000
+        answer_deadline_ms = 2000 if self.fault in (KILL, FULL, CALL_DROPPED) else 3000
         nothing_lost = not any(self.tracker.values())
-        restarted = self.restart_s is not None or self.fault != KILL
+        restarted = self.restart_s is not None or self.fault not in (KILL, CALL_DROPPED)
         return self.clear and self.answer_ms <= answer_deadline_ms and restarted and self.continued and nothing_lost
 
 
@@ -423,6 +427,61 @@ async def run_fault(
     )
 
 
+async def run_call_fault(stack: shoppers.StackLike) -> FaultResult:
+    """kill -9 of the voice gateway in the middle of a phone call.
+
+    Nothing of ours can speak once the gateway is gone: what is checked is that the line drops at once
+    (the phone provider then ends the call; the browser page says the call ended), that the supervisor
+    starts the gateway again, that the caller who calls back is answered, and that the broken call's
+    turn stays stored, once."""
+    from speech.audio import SAMPLE_RATE, resample
+    from speech.synthesis import load_synthesizer
+    from tools.phone_client import PhoneCall, trim_silence
+
+    speech = await asyncio.to_thread(load_synthesizer("piper").synthesize, CALL_QUESTION)
+    question = trim_silence(resample(speech.pcm, speech.sample_rate, SAMPLE_RATE), SAMPLE_RATE)
+    url = f"ws://127.0.0.1:{service_env(stack)['VOICE_PORT']}/voice/stream"
+    token = stack.secrets["VOICE_GATEWAY_TOKEN"]
+
+    async def asked(call: PhoneCall) -> bool:
+        """Greeted, then the question answered (the reply's audio, not its words: no recogniser here)."""
+        greeting = await call.wait_reply(0.0, timeout_s=30, settle_s=1.5)
+        said = await call.say(question, SAMPLE_RATE)
+        return bool(greeting.frames) and bool((await call.wait_reply(said, timeout_s=60, settle_s=1.5)).frames)
+
+    broken = await PhoneCall(url, token=token).connect()
+    answered_before = await asked(broken)
+    killed_at = time.monotonic()
+    pid = await crash(stack, "voice")
+    while broken.closed is None and time.monotonic() - killed_at < 10:
+        await asyncio.sleep(0.01)
+    dropped_after_ms = (time.monotonic() - killed_at) * 1000
+    dropped = broken.closed is not None
+    await broken.close(stop=False)
+    back = await wait_restarted(stack, "voice", pid)
+    restart_s = time.monotonic() - killed_at if back is not None else None
+    again = await PhoneCall(url, token=token).connect()
+    try:
+        continued = await asked(again)
+    finally:
+        await again.close()
+    async with aiohttp.ClientSession() as http:
+        stored = shoppers.user_texts(await shoppers.stored_tracker(http, stack, f"voice-{broken.call_sid}"))
+    lost = {"user_lost": int(len(stored) < 1), "user_duplicated": max(len(stored) - 1, 0)}
+    notes = "" if answered_before else "the question before the crash got no answer"
+    return FaultResult(
+        "voice (a call)",
+        CALL_DROPPED,
+        dropped_after_ms,
+        "the line dropped" if dropped else "the line stayed open",
+        dropped and answered_before,
+        restart_s,
+        continued,
+        lost,
+        notes,
+    )
+
+
 def markdown(results: list[FaultResult]) -> str:
     lines = [
         "| process | fault | shopper's answer after | clear answer | back up after | conversation went on | "
@@ -430,7 +489,8 @@ def markdown(results: list[FaultResult]) -> str:
         "|---|---|---:|---|---:|---|---:|---|",
     ]
     for r in results:
-        back = f"{r.restart_s:.1f} s" if r.restart_s is not None else ("no" if r.fault == KILL else "(resumed)")
+        crashed = r.fault in (KILL, CALL_DROPPED)
+        back = f"{r.restart_s:.1f} s" if r.restart_s is not None else ("no" if crashed else "(resumed)")
         answer = r.answer.replace("|", "/").replace("\n", " ")[:70]
         lines.append(
             f"| {r.process} | {r.fault} | {r.answer_ms / 1000:.2f} s | {'yes' if r.clear else 'NO'}: {answer} | {back} "
@@ -446,17 +506,24 @@ async def run_all(
     slows: list[str],
     stores: Sequence[str] = (),
     full_disk: bool = False,
+    call: bool = False,
 ) -> list[FaultResult]:
     runs = [(FAULTS[p], KILL, 1.0) for p in processes] + [(STORE_FAULTS[s], KILL, 1.0) for s in stores]
     runs += [(BACKEND_FAULTS[p], FREEZE, 0.0) for p in freezes]
     runs += [(DISK_FAULT, FULL, 0.0)] if full_disk else []
     runs += [(BACKEND_FAULTS[p], SLOW, share) for p in slows for share in SLOW_SHARES]
-    results = []
+    results: list[FaultResult] = []
+
+    def report(result: FaultResult) -> None:
+        results.append(result)
+        print(markdown([result]).splitlines()[-1], flush=True)
+        if result.notes:
+            print(f"<!-- {result.process}, {result.fault}: {result.notes} -->", flush=True)
+
     for fault, kind, share in runs:
-        results.append(await run_fault(stack, fault, kind, share))
-        print(markdown(results[-1:]).splitlines()[-1], flush=True)
-        if results[-1].notes:
-            print(f"<!-- {results[-1].process}, {results[-1].fault}: {results[-1].notes} -->", flush=True)
+        report(await run_fault(stack, fault, kind, share))
+    if call:
+        report(await run_call_fault(stack))
     return results
 
 
@@ -476,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SIZE",
         help="with --start: the state directory on a tmpfs of SIZE (e.g. 512M; needs root), filled up for one turn",
     )
+    parser.add_argument("--call", action="store_true", help="also kill the voice gateway in the middle of a phone call")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.full_disk and not args.start:
@@ -491,10 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown([]), flush=True)
     if args.start:
         with started_stack(args.start, args.base_port, var_size=args.full_disk) as stack:
-            faults = (processes, args.freeze, args.slow, args.stores, bool(args.full_disk))
+            faults = (processes, args.freeze, args.slow, args.stores, bool(args.full_disk), args.call)
             results = asyncio.run(run_all(stack, *faults))
     else:
-        results = asyncio.run(run_all(attached_stack(args.var, args.rasa_url), processes, args.freeze, args.slow))
+        attached = attached_stack(args.var, args.rasa_url)
+        results = asyncio.run(run_all(attached, processes, args.freeze, args.slow, call=args.call))
     if args.json:
         import json
 
