@@ -412,14 +412,17 @@ def pid_file(env: dict[str, str], name: str) -> Path:
 
 
 def running_pid(env: dict[str, str], name: str) -> int | None:
+    """The pid in `name`'s pid file while that process lives. The file may go at any moment (its
+    process removes it as it exits), so it is read without checking first that it exists."""
     path = pid_file(env, name)
-    if not path.exists():
+    try:
+        pid = int(path.read_text())
+    except FileNotFoundError:
         return None
-    pid = int(path.read_text())
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        path.unlink()
+        path.unlink(missing_ok=True)
         return None
     return pid
 

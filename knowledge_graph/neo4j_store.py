@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 WRITE_BATCH = 5_000
 # What a read raises while the server is down or restarting (not a wrong query).
 UNREACHABLE = (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired)
+# ...and while it is up but its database is not online yet (DatabaseUnavailable is a TransientError).
+NOT_READY = (*UNREACHABLE, neo4j.exceptions.TransientError)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Neo4jGraphStore(GraphStore):
             max_transaction_retry_time=settings.retry_s,
             liveness_check_timeout=settings.liveness_check_s,
         )
-        self._unreachable = asyncio.Event()
+        self._read_failed = asyncio.Event()
         self._keeper: asyncio.Task[None] | None = None
 
     async def _read(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
@@ -77,25 +79,25 @@ class Neo4jGraphStore(GraphStore):
             records, _, _ = await self._driver.execute_query(
                 query, params or {}, database_=self.settings.database, routing_=neo4j.RoutingControl.READ
             )
-        except UNREACHABLE:
-            self._unreachable.set()
+        except NOT_READY:
+            self._read_failed.set()
             raise
         return [record.data() for record in records]
 
     async def _keep_warm(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._unreachable.wait(), self.settings.keep_warm_s)
+                await asyncio.wait_for(self._read_failed.wait(), self.settings.keep_warm_s)
             await self._warm_once_it_answers()
-            self._unreachable.clear()
+            self._read_failed.clear()
 
     async def _warm_once_it_answers(self) -> None:
-        failed_at = time.monotonic() if self._unreachable.is_set() else None
+        failed_at = time.monotonic() if self._read_failed.is_set() else None
         while True:
             try:
                 started = time.monotonic()
                 await self.warm_up()
-            except UNREACHABLE as error:
+            except NOT_READY as error:
                 if failed_at is None:
                     failed_at = started
                 logger.debug("neo4j: unreachable (%s); trying again in %.1f s", error, self.settings.reconnect_poll_s)

@@ -106,3 +106,22 @@ def test_a_service_that_dies_at_start_is_reported_at_once_not_after_the_timeout(
     with pytest.raises(SystemExit, match="dying exited during start-up"):
         launcher.wait_healthy(env, dying, timeout_s=60, child=child)
     assert time.monotonic() - started < 10, "an exited (zombie) child must not count as running"
+
+
+def test_a_pid_file_removed_while_it_is_read_means_not_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`launcher stop` waits for the supervisor's pid file to go; the supervisor removes it as it
+    exits, which once happened between the launcher's check and its read (a fresh-clone CI run)."""
+    env = launcher.environment(tmp_path)
+    path = launcher.pid_file(env, "supervisor")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(os.getpid()))
+    assert launcher.running_pid(env, "supervisor") == os.getpid()
+    read_text = Path.read_text
+
+    def removed_first(self: Path, *args: object, **kwargs: object) -> str:
+        if self == path:
+            path.unlink()  # the supervisor exits just now
+        return read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", removed_first)
+    assert launcher.running_pid(env, "supervisor") is None
