@@ -434,19 +434,18 @@ async def run_call_fault(stack: shoppers.StackLike) -> FaultResult:
     (the phone provider then ends the call; the browser page says the call ended), that the supervisor
     starts the gateway again, that the caller who calls back is answered, and that the broken call's
     turn stays stored, once."""
-    from speech.audio import SAMPLE_RATE, resample
     from speech.synthesis import load_synthesizer
-    from tools.phone_client import PhoneCall, trim_silence
+    from tests.voice.conftest import utterance
+    from tools.phone_client import PhoneCall
 
-    speech = await asyncio.to_thread(load_synthesizer("piper").synthesize, CALL_QUESTION)
-    question = trim_silence(resample(speech.pcm, speech.sample_rate, SAMPLE_RATE), SAMPLE_RATE)
+    question, rate = await asyncio.to_thread(utterance, load_synthesizer("piper"), CALL_QUESTION)
     url = f"ws://127.0.0.1:{service_env(stack)['VOICE_PORT']}/voice/stream"
     token = stack.secrets["VOICE_GATEWAY_TOKEN"]
 
     async def asked(call: PhoneCall) -> bool:
         """Greeted, then the question answered (the reply's audio, not its words: no recogniser here)."""
         greeting = await call.wait_reply(0.0, timeout_s=30, settle_s=1.5)
-        said = await call.say(question, SAMPLE_RATE)
+        said = await call.say(question, rate)
         return bool(greeting.frames) and bool((await call.wait_reply(said, timeout_s=60, settle_s=1.5)).frames)
 
     broken = await PhoneCall(url, token=token).connect()

@@ -373,9 +373,6 @@ class RssSampler:
 
     def __init__(self, pid_dir: Path, interval_s: float = 5.0) -> None:
         self.pid_dir, self.interval_s = pid_dir, interval_s
-        self.first: dict[str, float] = {}
-        self.last: dict[str, float] = {}
-        self.peak: dict[str, float] = {}
         self.history: dict[str, list[float]] = {}  # every sample, to tell a warm-up from a steady growth
         self.samples = 0
         self._task: asyncio.Task[None] | None = None
@@ -385,9 +382,6 @@ class RssSampler:
             rss = process_memory.rss_mib(pid, children=name != "supervisor")  # its children are the services
             if rss is None:
                 continue
-            self.first.setdefault(name, rss)
-            self.last[name] = rss
-            self.peak[name] = max(rss, self.peak.get(name, 0.0))
             self.history.setdefault(name, []).append(rss)
         self.samples += 1
 
@@ -406,18 +400,18 @@ class RssSampler:
         await asyncio.to_thread(self.sample)
 
     def report(self) -> dict[str, dict[str, float]]:
+        return {name: self._summary(samples) for name, samples in sorted(self.history.items())}
+
+    @staticmethod
+    def _summary(samples: list[float]) -> dict[str, float]:
+        first, half, last = samples[0], samples[len(samples) // 2], samples[-1]
         return {
-            name: {
-                "first_mib": self.first[name],
-                "last_mib": self.last[name],
-                "peak_mib": self.peak[name],
-                "growth_mib": self.last[name] - self.first[name],
-                "growth_pct": 100 * (self.last[name] - self.first[name]) / self.first[name]
-                if self.first[name]
-                else 0.0,
-                # The second half of the run only: what a warm-up (more requests in flight) leaves out.
-                "half_mib": self.history[name][len(self.history[name]) // 2],
-                "second_half_growth_mib": self.last[name] - self.history[name][len(self.history[name]) // 2],
-            }
-            for name in sorted(self.first)
+            "first_mib": first,
+            "last_mib": last,
+            "peak_mib": max(samples),
+            "growth_mib": last - first,
+            "growth_pct": 100 * (last - first) / first if first else 0.0,
+            # The second half of the run only: what a warm-up (more requests in flight) leaves out.
+            "half_mib": half,
+            "second_half_growth_mib": last - half,
         }
